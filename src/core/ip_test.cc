@@ -1,0 +1,99 @@
+#include "core/ip.h"
+
+#include <gtest/gtest.h>
+
+namespace vigie {
+namespace {
+
+TEST(IpAddressTest, ParsesBothFamilies) {
+  auto v4 = IpAddress::Parse("10.42.253.1");
+  ASSERT_TRUE(v4);
+  EXPECT_TRUE(v4->is_v4());
+  EXPECT_EQ(v4->ToString(), "10.42.253.1");
+  auto v6 = IpAddress::Parse("2001:db8::1");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->is_v6());
+  EXPECT_EQ(v6->ToString(), "2001:db8::1");
+  EXPECT_FALSE(IpAddress::Parse("10.42.253.1O"));
+  EXPECT_FALSE(IpAddress::Parse("256.1.1.1"));
+  EXPECT_FALSE(IpAddress::Parse(""));
+  EXPECT_TRUE(IpAddress::Parse("127.0.0.2")->IsLoopback());
+  EXPECT_TRUE(IpAddress::Parse("::1")->IsLoopback());
+  EXPECT_TRUE(IpAddress::Parse("::ffff:127.0.0.1")->IsLoopback());
+  EXPECT_FALSE(IpAddress::Parse("10.0.0.1")->IsLoopback());
+}
+
+TEST(CidrTest, ContainsRespectsPrefix) {
+  auto c = Cidr::Parse("10.42.253.0/24");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->Contains(*IpAddress::Parse("10.42.253.77")));
+  EXPECT_FALSE(c->Contains(*IpAddress::Parse("10.42.254.1")));
+  EXPECT_TRUE(c->Contains(*IpAddress::Parse("::ffff:10.42.253.9")));
+  EXPECT_FALSE(c->Contains(*IpAddress::Parse("2001:db8::1")));
+  auto odd = Cidr::Parse("10.0.0.0/9");
+  ASSERT_TRUE(odd);
+  EXPECT_TRUE(odd->Contains(*IpAddress::Parse("10.127.0.1")));
+  EXPECT_FALSE(odd->Contains(*IpAddress::Parse("10.128.0.1")));
+  auto v6 = Cidr::Parse("fd00::/8");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->Contains(*IpAddress::Parse("fd12::1")));
+  EXPECT_EQ(Cidr::Parse("1.2.3.4")->prefix_len(), 32);
+  EXPECT_TRUE(Cidr::Parse("0.0.0.0/0")->Contains(*IpAddress::Parse("8.8.4.4")));
+}
+
+TEST(CidrTest, RejectsBadPrefixes) {
+  EXPECT_EQ(Cidr::Parse("10.0.0.1/8").error().ToString(),
+            "host bits set in \"10.0.0.1/8\" (did you mean a /32 or the network address?)");
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/33"));
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/"));
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/a"));
+  EXPECT_FALSE(Cidr::Parse("nope/8"));
+}
+
+TEST(AddressTest, ParsesForms) {
+  auto a = ParseAddress("127.0.0.1:53");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 53);
+  auto b = ParseAddress("[::1]:8080");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->host, "::1");
+  EXPECT_EQ(b->ToString(), "[::1]:8080");
+  auto any = ParseAddress(":6443");
+  ASSERT_TRUE(any);
+  EXPECT_EQ(any->host, "");
+  EXPECT_EQ(any->ToString(), "*:6443");
+  auto star = ParseAddress("*:6443");
+  ASSERT_TRUE(star);
+  EXPECT_EQ(star->host, "");
+  auto u = ParseAddress("/run/vigie.sock", {.allow_unix = true});
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->is_unix());
+  EXPECT_EQ(u->ToString(), "unix:/run/vigie.sock");
+  auto named = ParseAddress("api.example.com:443", {.allow_names = true});
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->host, "api.example.com");
+  auto defaulted = ParseAddress("10.0.0.1", {.default_port = 53});
+  ASSERT_TRUE(defaulted);
+  EXPECT_EQ(defaulted->port, 53);
+}
+
+TEST(AddressTest, RejectsWithReasons) {
+  EXPECT_EQ(ParseAddress("127.0.0.1").error().ToString(),
+            "missing port in \"127.0.0.1\" (write host:port)");
+  EXPECT_EQ(ParseAddress("::1:53").error().ToString(),
+            "IPv6 addresses need brackets when a port follows: \"::1:53\" (write [addr]:port)");
+  EXPECT_EQ(ParseAddress("127.0.0.1:70000").error().ToString(),
+            "port 70000 is out of range (0-65535)");
+  EXPECT_EQ(ParseAddress("example.com:80").error().ToString(),
+            "not an IP address: \"example.com\" in \"example.com:80\"");
+  EXPECT_FALSE(ParseAddress("/tmp/x.sock"));
+  EXPECT_FALSE(ParseAddress("[::1"));
+  EXPECT_FALSE(ParseAddress("[10.0.0.1]:80"));
+  EXPECT_FALSE(ParseAddress("1.2.3.4:"));
+  EXPECT_FALSE(ParseAddress("unix:rel", {.allow_unix = true}));
+  EXPECT_FALSE(ParseAddress("bad_host!:80", {.allow_names = true}));
+}
+
+}  // namespace
+}  // namespace vigie
