@@ -131,9 +131,18 @@ void Diagnostics::Add(Mark mark, std::string path, std::string reason) {
 }
 
 std::string Diagnostics::ToString() const {
-  std::string out;
+  // In file order, whatever order the readers found them in.
+  std::vector<const Diagnostic*> sorted;
+  sorted.reserve(list_.size());
   for (const auto& d : list_) {
-    out += d.ToString();
+    sorted.push_back(&d);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic* a, const Diagnostic* b) {
+    return std::pair(a->mark.line, a->mark.column) < std::pair(b->mark.line, b->mark.column);
+  });
+  std::string out;
+  for (const Diagnostic* d : sorted) {
+    out += d->ToString();
     out += '\n';
   }
   return out;

@@ -114,12 +114,12 @@ samples: 1
             "t.yaml:4:10: sample.cache: unknown size unit \"G\" in \"2G\"; accepted: a bare number of "
             "bytes, or a number with B, kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB "
             "(powers of 1024)\n"
+            "t.yaml:5:3: sample.verbos: unknown setting \"verbos\" (did you mean \"verbose\"?)\n"
+            "t.yaml:6:9: sample.mode: unknown value \"lie\" (expected one of: nxdomain, null)\n"
             "t.yaml:9:15: sample.upstreams[0].weight: 900 is out of range (1..256)\n"
             "t.yaml:10:7: sample.upstreams[1].address: missing required setting\n"
             "t.yaml:10:7: sample.upstreams[1].adress: unknown setting \"adress\" (did you mean "
             "\"address\"?)\n"
-            "t.yaml:6:9: sample.mode: unknown value \"lie\" (expected one of: nxdomain, null)\n"
-            "t.yaml:5:3: sample.verbos: unknown setting \"verbos\" (did you mean \"verbose\"?)\n"
             "t.yaml:11:1: samples: unknown setting \"samples\" (did you mean \"sample\"?)\n");
 }
 

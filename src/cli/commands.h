@@ -1,0 +1,29 @@
+// The subcommand table's entries. Each <cmd>_main.cc registers one
+// subcommand on the CLI11 app; main.cc lists them. Subcommands are thin:
+// parse flags, load config, call into core or a component, set the exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/component.h"
+
+namespace vigie::cli {
+
+// The embedded default config (src/cli/default_config.yaml).
+const char* DefaultConfig();
+// vigie's version string.
+const char* Version();
+// Every component `vigie serve` can run, in DESIGN.md's order.
+std::vector<ComponentSpec> AllComponents();
+
+// Each Register function adds one subcommand; when it runs, it stores the
+// process exit code in `exit_code`.
+void RegisterServe(CLI::App& app, int& exit_code);
+void RegisterCheck(CLI::App& app, int& exit_code);
+void RegisterReload(CLI::App& app, int& exit_code);
+void RegisterVersion(CLI::App& app, int& exit_code);
+
+}  // namespace vigie::cli

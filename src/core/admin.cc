@@ -1,0 +1,342 @@
+// The admin endpoint's HTTP server (Boost.Beast, coroutines) and client.
+#include "core/admin.h"
+
+#include <list>
+#include <map>
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/log.h"
+
+namespace vigie {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = net::asio;
+using net::tcp;
+
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kBodyLimit = 1024 * 1024;
+constexpr std::size_t kMaxSessions = 256;
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+constexpr auto kRequestTimeout = std::chrono::seconds(10);
+
+int HexValue(char h) {
+  if (h >= '0' && h <= '9') {
+    return h - '0';
+  }
+  if (h >= 'a' && h <= 'f') {
+    return h - 'a' + 10;
+  }
+  if (h >= 'A' && h <= 'F') {
+    return h - 'A' + 10;
+  }
+  return -1;
+}
+
+// Query-string decoding: '+' is a space, "%41" is 'A'; a malformed escape is
+// kept as written.
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+') {
+      out += ' ';
+      continue;
+    }
+    if (c == '%' && i + 2 < s.size()) {
+      int hi = HexValue(s[i + 1]);
+      int lo = HexValue(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string AdminRequest::Param(std::string_view key) const {
+  std::string_view q = query;
+  while (!q.empty()) {
+    std::size_t amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    std::size_t eq = pair.find('=');
+    if (PercentDecode(pair.substr(0, eq)) == key) {
+      return eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    q.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+bool ParseValue(const config::Field& f, AdminConfig& out) {
+  auto m = f.AsMap();
+  m.Optional("listen", out.listen, AddressOptions{.allow_any_host = false});
+  m.Optional("allow_remote", out.allow_remote);
+  if (m.ok() && !out.allow_remote) {
+    auto ip = IpAddress::Parse(out.listen.host);
+    if (!ip || !ip->IsLoopback()) {
+      if (auto listen = m.Get("listen")) {
+        listen->Fail("the admin endpoint listens on loopback unless allow_remote: true is set");
+      }
+    }
+  }
+  m.Finish();
+  return m.ok();
+}
+
+struct SessionState {
+  beast::tcp_stream* stream = nullptr;
+  bool busy = false;  // a request has started arriving
+};
+
+class AdminServer::Impl : public std::enable_shared_from_this<AdminServer::Impl> {
+ public:
+  Impl(asio::io_context& control, metrics::Registry& registry)
+      : control_(control),
+        acceptor_(control),
+        requests_(registry.AddCounter("vigie_admin_requests_total",
+                                      "Requests served by the admin endpoint")),
+        rejected_(registry.AddCounter("vigie_admin_rejected_total",
+                                      "Admin connections or requests refused (limits, errors)")) {}
+
+  AdminResponse Handle(const AdminRequest& req) {
+    const AdminHandler* handler = nullptr;
+    auto exact = routes_.find(req.path);
+    if (exact != routes_.end()) {
+      handler = &exact->second;
+    } else {
+      // Longest prefix route ending in '/'.
+      std::size_t best = 0;
+      for (const auto& [path, h] : routes_) {
+        if (path.ends_with('/') && req.path.starts_with(path) && path.size() > best) {
+          best = path.size();
+          handler = &h;
+        }
+      }
+    }
+    if (handler == nullptr) {
+      return {404, "text/plain; charset=utf-8", "not found: " + req.path + "\n"};
+    }
+    try {
+      return (*handler)(req);
+    } catch (const std::exception& e) {
+      logger_->error("handler for {} threw: {}", req.path, e.what());
+      return {500, "text/plain; charset=utf-8", "internal error\n"};
+    }
+  }
+
+  asio::io_context& control_;
+  tcp::acceptor acceptor_;
+  std::map<std::string, AdminHandler> routes_;
+  std::list<SessionState> sessions_;
+  bool stopping_ = false;
+  metrics::Counter& requests_;
+  metrics::Counter& rejected_;
+  std::shared_ptr<spdlog::logger> logger_ = log::Get("admin");
+};
+
+namespace {
+
+http::response<http::string_body> ToBeast(const AdminResponse& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "vigie");
+  res.set(http::field::content_type, r.content_type);
+  res.keep_alive(keep_alive);
+  res.body() = r.body;
+  res.prepare_payload();
+  return res;
+}
+
+net::Awaitable<void> WriteSimple(beast::tcp_stream& stream, int status, std::string body) {
+  AdminResponse r{status, "text/plain; charset=utf-8", std::move(body)};
+  auto res = ToBeast(r, 11, false);
+  stream.expires_after(kRequestTimeout);
+  co_await http::async_write(stream, res, net::kUseTuple);
+}
+
+net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  auto state = impl->sessions_.insert(impl->sessions_.end(), SessionState{&stream, false});
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(kBodyLimit);
+    state->busy = buffer.size() > 0;
+    stream.expires_after(state->busy ? kRequestTimeout : kIdleTimeout);
+    boost::system::error_code ec;
+    while (!parser.is_done()) {
+      auto [read_ec, n] = co_await http::async_read_some(stream, buffer, parser, net::kUseTuple);
+      if (read_ec) {
+        ec = read_ec;
+        break;
+      }
+      if (!state->busy) {
+        state->busy = true;
+        stream.expires_after(kRequestTimeout);
+      }
+    }
+    if (ec == http::error::header_limit) {
+      impl->rejected_.Inc();
+      co_await WriteSimple(stream, 431, "request header fields too large\n");
+      break;
+    }
+    if (ec == http::error::body_limit) {
+      impl->rejected_.Inc();
+      co_await WriteSimple(stream, 413, "request body too large\n");
+      break;
+    }
+    if (ec) {
+      if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
+          ec != beast::error::timeout && ec != asio::error::eof) {
+        impl->rejected_.Inc();
+        if (state->busy) {
+          co_await WriteSimple(stream, 400, "bad request: " + ec.message() + "\n");
+        }
+      }
+      break;
+    }
+    auto req = parser.release();
+    AdminRequest ar;
+    ar.method = std::string(req.method_string());
+    std::string_view target = req.target();
+    std::size_t qpos = target.find('?');
+    ar.path = std::string(target.substr(0, qpos));
+    if (qpos != std::string_view::npos) {
+      ar.query = std::string(target.substr(qpos + 1));
+    }
+    ar.body = std::move(req.body());
+    impl->requests_.Inc();
+    AdminResponse response = impl->Handle(ar);
+    bool keep_alive = req.keep_alive() && !impl->stopping_;
+    auto res = ToBeast(response, req.version(), keep_alive);
+    stream.expires_after(kRequestTimeout);
+    auto [write_ec, written] = co_await http::async_write(stream, res, net::kUseTuple);
+    if (write_ec || !keep_alive) {
+      break;
+    }
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  impl->sessions_.erase(state);
+}
+
+net::Awaitable<void> AcceptLoop(std::shared_ptr<AdminServer::Impl> impl) {
+  for (;;) {
+    auto [ec, socket] = co_await impl->acceptor_.async_accept(net::kUseTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !impl->acceptor_.is_open()) {
+        co_return;
+      }
+      impl->logger_->warn("accept: {}", ec.message());
+      continue;
+    }
+    if (impl->sessions_.size() >= kMaxSessions) {
+      impl->rejected_.Inc();
+      continue;  // the socket closes as it goes out of scope
+    }
+    asio::co_spawn(impl->control_, RunSession(impl, std::move(socket)),
+                   [logger = impl->logger_](const std::exception_ptr& e) {
+                     if (e) {
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                         logger->error("admin session failed: {}", ex.what());
+                       }
+                     }
+                   });
+  }
+}
+
+}  // namespace
+
+AdminServer::AdminServer(asio::io_context& control, metrics::Registry& registry)
+    : impl_(std::make_shared<Impl>(control, registry)) {}
+
+AdminServer::~AdminServer() { Stop(); }
+
+void AdminServer::AddRoute(std::string path, AdminHandler handler) {
+  impl_->routes_[std::move(path)] = std::move(handler);
+}
+
+void AdminServer::RemoveRoute(const std::string& path) { impl_->routes_.erase(path); }
+
+Result<Address> AdminServer::Listen(const AdminConfig& config) {
+  VIGIE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, net::ToTcpEndpoint(config.listen));
+  VIGIE_ASSIGN_OR_RETURN(impl_->acceptor_,
+                         net::ListenTcp(impl_->control_, endpoint, {.reuse_port = false}));
+  asio::co_spawn(impl_->control_, AcceptLoop(impl_), [logger = impl_->logger_](const std::exception_ptr& e) {
+    if (e) {
+      logger->error("admin accept loop ended by an exception");
+    }
+  });
+  return net::FromEndpoint(impl_->acceptor_.local_endpoint());
+}
+
+void AdminServer::Stop() {
+  impl_->stopping_ = true;
+  boost::system::error_code ec;
+  impl_->acceptor_.close(ec);
+  for (auto& s : impl_->sessions_) {
+    if (!s.busy) {
+      s.stream->socket().close(ec);
+    }
+  }
+}
+
+std::size_t AdminServer::active_sessions() const { return impl_->sessions_.size(); }
+
+Result<AdminResponse> CallAdmin(const Address& admin, const std::string& method,
+                                const std::string& target, std::chrono::milliseconds timeout) {
+  VIGIE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, net::ToTcpEndpoint(admin));
+  if (endpoint.address().is_unspecified()) {
+    endpoint.address(asio::ip::address_v4::loopback());
+  }
+  asio::io_context ctx;
+  beast::tcp_stream stream(ctx);
+  boost::system::error_code result_ec;
+  http::response<http::string_body> res;
+  beast::flat_buffer buffer;
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, admin.ToString());
+  req.set(http::field::user_agent, "vigie-cli");
+  req.prepare_payload();
+  stream.expires_after(timeout);
+  stream.async_connect(endpoint, [&](boost::system::error_code ec) {
+    if (ec) {
+      result_ec = ec;
+      return;
+    }
+    http::async_write(stream, req, [&](boost::system::error_code wec, std::size_t) {
+      if (wec) {
+        result_ec = wec;
+        return;
+      }
+      http::async_read(stream, buffer, res,
+                       [&](boost::system::error_code rec, std::size_t) { result_ec = rec; });
+    });
+  });
+  ctx.run();
+  if (result_ec) {
+    return Error(std::error_code(result_ec), "admin endpoint " + admin.ToString());
+  }
+  AdminResponse out;
+  out.status = static_cast<int>(res.result_int());
+  out.body = std::move(res.body());
+  return out;
+}
+
+}  // namespace vigie

@@ -1,0 +1,96 @@
+#include "core/metrics.h"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace vigie::metrics {
+namespace {
+
+#define VIGIE_TEST_METRICS(COUNTER, GAUGE, HISTOGRAM)         \
+  COUNTER(requests_total, "Requests served")                  \
+  GAUGE(connections, "Open connections")                      \
+  HISTOGRAM(latency_seconds, "Request latency", std::vector<double>({0.1, 1}))
+VIGIE_DECLARE_METRICS(TestMetrics, "vigie_test_", VIGIE_TEST_METRICS);
+
+TEST(MetricsTest, DeclaredListRegistersAndRenders) {
+  Registry r;
+  TestMetrics m(r, {{"frontend", "api"}});
+  m.requests_total.Inc();
+  m.requests_total.Inc(2);
+  m.connections.Set(5);
+  m.connections.Sub(1);
+  m.latency_seconds.Observe(0.05);
+  m.latency_seconds.Observe(0.5);
+  m.latency_seconds.Observe(7);
+  EXPECT_EQ(r.RenderPrometheus(),
+            "# HELP vigie_test_connections Open connections\n"
+            "# TYPE vigie_test_connections gauge\n"
+            "vigie_test_connections{frontend=\"api\"} 4\n"
+            "# HELP vigie_test_latency_seconds Request latency\n"
+            "# TYPE vigie_test_latency_seconds histogram\n"
+            "vigie_test_latency_seconds_bucket{frontend=\"api\",le=\"0.1\"} 1\n"
+            "vigie_test_latency_seconds_bucket{frontend=\"api\",le=\"1\"} 2\n"
+            "vigie_test_latency_seconds_bucket{frontend=\"api\",le=\"+Inf\"} 3\n"
+            "vigie_test_latency_seconds_sum{frontend=\"api\"} 7.55\n"
+            "vigie_test_latency_seconds_count{frontend=\"api\"} 3\n"
+            "# HELP vigie_test_requests_total Requests served\n"
+            "# TYPE vigie_test_requests_total counter\n"
+            "vigie_test_requests_total{frontend=\"api\"} 3\n");
+}
+
+TEST(MetricsTest, SameNameAndLabelsIsTheSameMetric) {
+  Registry r;
+  Counter& a = r.AddCounter("x_total", "x", {{"k", "1"}});
+  Counter& b = r.AddCounter("x_total", "x", {{"k", "1"}});
+  Counter& c = r.AddCounter("x_total", "x", {{"k", "2"}});
+  EXPECT_EQ(&a, &b);
+  EXPECT_NE(&a, &c);
+}
+
+TEST(MetricsTest, LabelValuesAreEscaped) {
+  Registry r;
+  r.AddCounter("e_total", "help with \\ and\nnewline", {{"path", "a\"b\\c\nd"}}).Inc();
+  EXPECT_EQ(r.RenderPrometheus(),
+            "# HELP e_total help with \\\\ and\\nnewline\n"
+            "# TYPE e_total counter\n"
+            "e_total{path=\"a\\\"b\\\\c\\nd\"} 1\n");
+}
+
+TEST(MetricsTest, CollectReadsInProcess) {
+  Registry r;
+  r.AddCounter("c_total", "c").Inc(4);
+  r.AddGaugeFunction("uptime_seconds", "u", {}, [] { return 12.5; });
+  auto samples = r.Collect();
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[0].name, "c_total");
+  EXPECT_EQ(samples[0].value, 4);
+  EXPECT_EQ(samples[1].name, "uptime_seconds");
+  EXPECT_EQ(samples[1].value, 12.5);
+}
+
+TEST(MetricsTest, CountersAreThreadSafe) {
+  Registry r;
+  Counter& c = r.AddCounter("t_total", "t");
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&c] {
+      for (int j = 0; j < 100000; ++j) {
+        c.Inc();
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(c.value(), 400000u);
+}
+
+TEST(MetricsDeathTest, TypeClashIsAProgramError) {
+  Registry r;
+  r.AddCounter("dup", "d");
+  EXPECT_DEATH(r.AddGauge("dup", "d"), "different types");
+}
+
+}  // namespace
+}  // namespace vigie::metrics

@@ -1,0 +1,72 @@
+// The one place that includes Boost.Asio, with the aliases and helpers every
+// networked component uses: listeners with SO_REUSEPORT, endpoint
+// conversion, and the completion token that returns errors as values.
+//
+// Thread rules: the helpers are free functions; sockets they return belong
+// to the io_context they were created on.
+#pragma once
+
+#ifdef VIGIE_PURE_CODEC
+#error "pure codec targets may not include core/net.h (Asio)"
+#endif
+
+// Boost 1.74's awaitable.hpp needed <utility> first; keep it first anyway.
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <vector>
+
+#include "core/error.h"
+#include "core/ip.h"
+
+namespace vigie::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using udp = asio::ip::udp;
+template <class T = void>
+using Awaitable = asio::awaitable<T>;
+
+// co_await op(..., kUseTuple) yields (error_code, results...) instead of throwing.
+inline constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+struct ListenOptions {
+  bool reuse_port = true;  // lets one socket per worker share the port
+  int backlog = 1024;
+  bool v6_only = true;     // "[::]:53" does not also take IPv4
+};
+
+// An Address whose host is an IP (or empty: all IPv4 addresses) as an endpoint.
+[[nodiscard]] Result<tcp::endpoint> ToTcpEndpoint(const Address& address);
+[[nodiscard]] Result<udp::endpoint> ToUdpEndpoint(const Address& address);
+Address FromEndpoint(const tcp::endpoint& endpoint);
+Address FromEndpoint(const udp::endpoint& endpoint);
+IpAddress FromAsio(const asio::ip::address& address);
+
+[[nodiscard]] Result<tcp::acceptor> ListenTcp(asio::io_context& ctx, const tcp::endpoint& endpoint,
+                                              const ListenOptions& options = {});
+[[nodiscard]] Result<udp::socket> BindUdp(asio::io_context& ctx, const udp::endpoint& endpoint,
+                                          const ListenOptions& options = {});
+
+// One acceptor per context, all on the same address and port, so the kernel
+// spreads connections over the workers. Port 0 is resolved by the first bind
+// and reused for the others.
+[[nodiscard]] Result<std::vector<tcp::acceptor>> ListenTcpOn(
+    const std::vector<asio::io_context*>& contexts, const Address& address,
+    const ListenOptions& options = {});
+[[nodiscard]] Result<std::vector<udp::socket>> BindUdpOn(
+    const std::vector<asio::io_context*>& contexts, const Address& address,
+    const ListenOptions& options = {});
+
+}  // namespace vigie::net

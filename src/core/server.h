@@ -1,0 +1,70 @@
+// `vigie serve`: loads the whole config (core sections and every component
+// section), starts the runtime, the admin endpoint and the components, and
+// handles signals: SIGHUP and POST /reload re-read and validate everything,
+// then swap, keeping the old config on any error; SIGTERM/SIGINT stop
+// accepting and drain for the grace period.
+//
+// Thread rules: Run() is called from the main thread and returns when the
+// server has stopped.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/admin.h"
+#include "core/component.h"
+#include "core/config.h"
+#include "core/log.h"
+
+namespace vigie {
+
+struct RuntimeConfig {
+  int workers = 0;                            // 0: one per core
+  Duration grace = std::chrono::seconds(10);  // drain time on SIGTERM
+};
+
+bool ParseValue(const config::Field& f, RuntimeConfig& out);
+
+// The core sections of vigie.yaml.
+struct CoreConfig {
+  AdminConfig admin;
+  log::LogConfig log;
+  RuntimeConfig runtime;
+};
+
+struct ServeConfig {
+  std::string path;  // file path, or "<embedded>"
+  std::string hash;  // sha256 of the text, hex
+  CoreConfig core;
+  // Component name -> parsed section, for the sections present.
+  std::map<std::string, std::shared_ptr<const ComponentConfig>> components;
+};
+
+// Where the config comes from: a file, or text held in memory.
+struct ConfigSource {
+  std::string path;           // empty: use `embedded_text`
+  std::string embedded_text;  // the built-in default
+};
+
+// Parses and validates a whole config. Every error goes to `diag`.
+std::optional<ServeConfig> LoadServeConfig(const ConfigSource& source,
+                                           const std::vector<ComponentSpec>& specs,
+                                           config::Diagnostics& diag);
+
+class Server {
+ public:
+  Server(ConfigSource source, std::vector<ComponentSpec> specs, std::string version);
+  ~Server();
+  // Loads the config, starts everything and serves until stopped. Returns
+  // the process exit code (0 after a clean drain, 1 when start-up failed).
+  int Run();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace vigie
