@@ -175,18 +175,25 @@ net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::so
     http::request_parser<http::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(kBodyLimit);
+    // Idle until the first byte of a request arrives: only then is a request
+    // in flight (and one that a drain must let finish).
     state->busy = buffer.size() > 0;
-    stream.expires_after(state->busy ? kRequestTimeout : kIdleTimeout);
+    if (!state->busy) {
+      stream.expires_after(kIdleTimeout);
+      auto [first_ec, n] = co_await stream.async_read_some(buffer.prepare(4096), net::kUseTuple);
+      if (first_ec) {
+        break;
+      }
+      buffer.commit(n);
+      state->busy = true;
+    }
+    stream.expires_after(kRequestTimeout);
     boost::system::error_code ec;
     while (!parser.is_done()) {
       auto [read_ec, n] = co_await http::async_read_some(stream, buffer, parser, net::kUseTuple);
       if (read_ec) {
         ec = read_ec;
         break;
-      }
-      if (!state->busy) {
-        state->busy = true;
-        stream.expires_after(kRequestTimeout);
       }
     }
     if (ec == http::error::header_limit) {
@@ -203,9 +210,7 @@ net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::so
       if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
           ec != beast::error::timeout && ec != asio::error::eof) {
         impl->rejected_.Inc();
-        if (state->busy) {
-          co_await WriteSimple(stream, 400, "bad request: " + ec.message() + "\n");
-        }
+        co_await WriteSimple(stream, 400, "bad request: " + ec.message() + "\n");
       }
       break;
     }

@@ -222,6 +222,9 @@ Result<Address> ParseAddress(std::string_view text, const AddressOptions& option
                        " (write [addr]:port)");
     }
     if (colon == std::string_view::npos) {
+      if (options.default_port < 0) {
+        return Error(Errc::kInvalidArgument, "missing port in " + Quote(text) + " (write host:port)");
+      }
       host = text;
     } else {
       host = text.substr(0, colon);

@@ -1,0 +1,271 @@
+"""The foundation, end to end: config errors, reload, drain, admin endpoint."""
+import json
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from vigie_harness import connect, port_refuses, run_vigie, wait_for
+
+BASE = """admin:
+  listen: 127.0.0.1:0
+log:
+  level: info
+runtime:
+  workers: 2
+  grace: 5s
+"""
+
+# (config text, exact output of `vigie check`, one line per error).
+BROKEN = [
+    ("admin:\n  listen: 127.0.0.1\n",
+     ["F:2:11: admin.listen: missing port in \"127.0.0.1\" (write host:port)"]),
+    ("admin:\n  listen: 0.0.0.0:9901\n",
+     ["F:2:11: admin.listen: the admin endpoint listens on loopback unless allow_remote: true is set"]),
+    ("admin:\n  lisen: 127.0.0.1:1\n",
+     ["F:2:3: admin.lisen: unknown setting \"lisen\" (did you mean \"listen\"?)"]),
+    ("admin:\n  listen: \"[::1:9901\"\n",
+     ["F:2:11: admin.listen: missing ']' in \"[::1:9901\""]),
+    ("admin:\n  listen: 127.0.0.1:99999\n",
+     ["F:2:11: admin.listen: port 99999 is out of range (0-65535)"]),
+    ("log:\n  level: loud\n",
+     ["F:2:10: log.level: unknown value \"loud\" (expected one of: trace, debug, info, warn, error, off)"]),
+    ("log:\n  format: xml\n",
+     ["F:2:11: log.format: unknown value \"xml\" (expected one of: text, json)"]),
+    ("runtime:\n  grace: 10 parsecs\n",
+     ["F:2:10: runtime.grace: unknown duration unit \"parsecs\" in \"10 parsecs\" (accepted: ns, us, ms, s, m, h, d)"]),
+    ("runtime:\n  workers: -1\n",
+     ["F:2:12: runtime.workers: -1 is out of range (0..256)"]),
+    ("runtime:\n  workers: many\n",
+     ["F:2:12: runtime.workers: not an integer: \"many\""]),
+    ("admin:\n  allow_remote: yes\n",
+     ["F:2:17: admin.allow_remote: expected true or false, found \"yes\""]),
+    ("admin: [1, 2]\n",
+     ["F:1:8: admin: expected a map of settings, found a list"]),
+    ("admin:\n  listen: 127.0.0.1:1\n  listen: 127.0.0.1:2\n",
+     ["F:3:3: admin.listen: duplicate key \"listen\""]),
+    ("admin:\n  listen: [127.0.0.1:1\n",
+     ["F:3:1: end of sequence flow not found"]),
+    ("adminn:\n  listen: 127.0.0.1:1\n",
+     ["F:1:1: adminn: unknown setting \"adminn\" (did you mean \"admin\"?)"]),
+    # Several errors in one file are all reported, in file order.
+    ("admin:\n  listen: nowhere\nlog:\n  level: loud\nruntime:\n  grace: -3s\n",
+     ["F:2:11: admin.listen: missing port in \"nowhere\" (write host:port)",
+      "F:4:10: log.level: unknown value \"loud\" (expected one of: trace, debug, info, warn, error, off)",
+      "F:6:10: runtime.grace: negative duration \"-3s\""]),
+]
+
+
+@pytest.mark.parametrize("text,expected", BROKEN, ids=[f"broken{i}" for i in range(len(BROKEN))])
+def test_check_reports_each_error_with_its_place(tmp_path, text, expected):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    r = run_vigie("check", "-c", str(path))
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.strip().split("\n")
+    want = [e.replace("F:", f"{path}:", 1) for e in expected]
+    assert lines[:-1] == want
+    n = len(expected)
+    assert lines[-1] == f"{n} error{'s' if n > 1 else ''}"
+
+
+def test_check_accepts_good_and_embedded_configs(tmp_path):
+    path = tmp_path / "good.yaml"
+    path.write_text(BASE)
+    r = run_vigie("check", "-c", str(path))
+    assert r.returncode == 0 and r.stdout == f"{path}: ok\n"
+    r = run_vigie("check")
+    assert r.returncode == 0 and r.stdout == "<embedded>: ok\n"
+    r = run_vigie("check", "--print-default")
+    assert "admin:" in r.stdout and "127.0.0.1:9901" in r.stdout
+
+
+def test_missing_file_is_an_error(tmp_path):
+    r = run_vigie("check", "-c", str(tmp_path / "nope.yaml"))
+    assert r.returncode == 1
+    assert f"{tmp_path}/nope.yaml: cannot open: No such file or directory" in r.stdout
+
+
+def test_every_subcommand_has_help():
+    r = run_vigie("--help")
+    assert r.returncode == 0
+    for cmd in ["serve", "check", "reload", "version"]:
+        assert cmd in r.stdout
+        h = run_vigie(cmd, "--help")
+        assert h.returncode == 0 and "Usage:" in h.stdout and len(h.stdout) > 80, cmd
+    assert run_vigie("frobnicate").returncode != 0
+    v = run_vigie("version")
+    assert v.returncode == 0 and v.stdout.startswith("vigie ")
+
+
+def test_admin_endpoint_serves_health_status_metrics(serve):
+    s = serve(BASE)
+    status, body, _ = s.http("GET", "/healthz")
+    assert (status, body) == (200, "ok\n")
+    status, body, headers = s.http("GET", "/status")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    st = json.loads(body)
+    assert st["version"] and st["uptime_seconds"] >= 0
+    assert st["config"]["path"] == str(s.config_path)
+    assert len(st["config"]["sha256"]) == 64
+    assert st["workers"] == 2 and st["state"] == "running"
+    assert st["components"] == {}
+    status, body, _ = s.http("GET", "/nope")
+    assert status == 404
+    status, body, _ = s.http("GET", "/reload")
+    assert status == 405
+
+
+def test_admin_binds_loopback_by_default(serve):
+    s = serve(BASE)
+    host, _ = s.admin
+    assert host == "127.0.0.1"
+
+
+def test_metrics_pass_promtool(serve):
+    s = serve(BASE)
+    s.http("GET", "/healthz")
+    status, body, headers = s.http("GET", "/metrics")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "vigie_admin_requests_total" in body
+    r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_oversized_headers_get_431(serve):
+    s = serve(BASE)
+    status, _, _ = s.http("GET", "/healthz", headers={"X-Big": "a" * 20000})
+    assert status == 431
+    # The endpoint still serves others.
+    assert s.http("GET", "/healthz")[0] == 200
+
+
+def test_garbage_request_does_not_hurt(serve):
+    s = serve(BASE)
+    c = connect(*s.admin)
+    c.sendall(b"\x00\x01\x02 garbage garbage\r\n\r\n")
+    data = c.recv(4096)
+    assert data.startswith(b"HTTP/1.1 400")
+    c.close()
+    assert s.http("GET", "/healthz")[0] == 200
+
+
+def _hash(s):
+    return json.loads(s.http("GET", "/status")[1])["config"]["sha256"]
+
+
+def test_failed_reload_keeps_the_running_config(serve):
+    s = serve(BASE)
+    host, port = s.admin
+    before = _hash(s)
+    s.config_path.write_text(BASE + "log:\n  level: loud\n")
+    r = run_vigie("reload", "--admin", f"{host}:{port}")
+    assert r.returncode == 1
+    # Both the duplicate key and nothing else: the whole file is validated.
+    assert f"{s.config_path}:8:1: log: duplicate key \"log\"" in r.stderr
+    assert s.http("GET", "/healthz")[0] == 200
+    assert _hash(s) == before
+    assert s.log_contains("reload refused, still running the previous config")
+    metrics = s.http("GET", "/metrics")[1]
+    assert "vigie_reload_failures_total 1" in metrics
+
+    # A valid change is applied.
+    s.config_path.write_text(BASE.replace("level: info", "level: debug"))
+    r = run_vigie("reload", "--admin", f"{host}:{port}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"reloaded {s.config_path}")
+    assert _hash(s) != before
+    assert "vigie_reloads_total 1" in s.http("GET", "/metrics")[1]
+
+
+def test_sighup_with_broken_config_keeps_serving(serve):
+    s = serve(BASE)
+    before = _hash(s)
+    s.config_path.write_text("admin: [\n")
+    s.signal(signal.SIGHUP)
+    wait_for(lambda: s.log_contains("reload refused"), what="reload refusal in the log")
+    assert s.proc.poll() is None
+    assert s.http("GET", "/healthz")[0] == 200
+    assert _hash(s) == before
+    # And a good file on the next SIGHUP is taken.
+    s.config_path.write_text(BASE + "# changed\n")
+    s.signal(signal.SIGHUP)
+    wait_for(lambda: _hash(s) != before, what="config hash to change after SIGHUP")
+
+
+def test_reload_finds_admin_from_config_file(serve, tmp_path):
+    s = serve(BASE)
+    host, port = s.admin
+    other = tmp_path / "other.yaml"
+    other.write_text(f"admin:\n  listen: {host}:{port}\n")
+    r = run_vigie("reload", "-c", str(other))
+    assert r.returncode == 0, r.stderr
+
+
+def test_reload_reports_unreachable_admin():
+    r = run_vigie("reload", "--admin", "127.0.0.1:1")
+    assert r.returncode == 2
+    assert "admin endpoint 127.0.0.1:1" in r.stderr
+
+
+def test_sigterm_lets_an_in_flight_request_finish(serve):
+    s = serve(BASE)
+    host, port = s.admin
+    c = connect(host, port)
+    # Half a request: the server has started receiving it.
+    c.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n")
+    # Let the bytes reach the server before the signal. This orders two
+    # events; it is not a readiness wait.
+    time.sleep(0.2)
+    s.signal(signal.SIGTERM)
+    wait_for(lambda: port_refuses(host, port), what="listener to close after SIGTERM")
+    assert s.proc.poll() is None, "vigie exited with a request in flight"
+    c.sendall(b"\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data or len(data) < 100:
+        chunk = c.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    assert data.startswith(b"HTTP/1.1 200"), data[:200]
+    assert b'"state": "stopping"' in data
+    c.close()
+    assert s.proc.wait(10) == 0
+    assert s.log_contains("drained")
+
+
+def test_sigterm_closes_idle_keepalive_connections_promptly(serve):
+    s = serve(BASE)
+    host, port = s.admin
+    c = connect(host, port)
+    c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert c.recv(4096).startswith(b"HTTP/1.1 200")
+    start = time.monotonic()
+    s.signal(signal.SIGTERM)
+    assert s.proc.wait(10) == 0
+    assert time.monotonic() - start < 4, "an idle keep-alive connection held up the drain"
+    c.close()
+
+
+def test_json_logs_on_request(serve):
+    s = serve(BASE.replace("level: info", "level: info\n  format: json"))
+    wait_for(lambda: s.log_contains("serving"), what="the start-up log line")
+    line = next(l for l in s.stderr_lines if "serving" in l)
+    rec = json.loads(line)
+    assert rec["level"] == "info" and rec["component"] == "serve" and "serving" in rec["msg"]
+
+
+def test_port_in_use_fails_start_with_clear_error(tmp_path):
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    port = blocker.getsockname()[1]
+    path = tmp_path / "v.yaml"
+    path.write_text(f"admin:\n  listen: 127.0.0.1:{port}\n")
+    r = run_vigie("serve", "-c", str(path), timeout=20)
+    blocker.close()
+    assert r.returncode == 1
+    assert f"bind 127.0.0.1:{port}: Address already in use" in r.stderr

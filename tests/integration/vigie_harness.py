@@ -1,0 +1,128 @@
+"""Starts the real vigie binary for integration tests and talks to it.
+
+Every server binds loopback port 0 and prints its listeners; the harness reads
+them from stdout, so tests never guess ports. Readiness is polled with a
+deadline, never slept for.
+"""
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+VIGIE = os.environ.get("VIGIE_BINARY", "vigie")
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
+    """Polls `predicate` until it returns a truthy value, or fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def run_vigie(*args, input_text=None, timeout=30, env=None):
+    """Runs a one-shot vigie subcommand; returns CompletedProcess."""
+    return subprocess.run([VIGIE, *args], input=input_text, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+class Served:
+    """A running `vigie serve` (or another long-running subcommand)."""
+
+    def __init__(self, args, cwd=None, env=None):
+        self.args = [VIGIE, *args]
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, cwd=cwd, env=env, start_new_session=True)
+        self.listeners = {}
+        self.stdout_lines = []
+        self.stderr_lines = []
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_stdout(self):
+        for line in self.proc.stdout:
+            line = line.rstrip("\n")
+            with self._lock:
+                self.stdout_lines.append(line)
+            m = re.match(r"listening: (\S+) (.*)$", line)
+            if m:
+                self.listeners[m.group(1)] = m.group(2)
+            if line.startswith("ready:"):
+                self._ready.set()
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            with self._lock:
+                self.stderr_lines.append(line.rstrip("\n"))
+
+    def wait_ready(self, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.05):
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"vigie exited with {self.proc.returncode} before ready:\n" + self.stderr())
+            if time.monotonic() > deadline:
+                raise AssertionError("vigie not ready in time:\n" + self.stderr())
+        return self
+
+    def stderr(self):
+        with self._lock:
+            return "\n".join(self.stderr_lines)
+
+    def log_contains(self, text):
+        with self._lock:
+            return any(text in line for line in self.stderr_lines)
+
+    @property
+    def admin(self):
+        """(host, port) of the admin endpoint."""
+        url = self.listeners["admin"]
+        m = re.match(r"http://(.+):(\d+)$", url)
+        return m.group(1), int(m.group(2))
+
+    def http(self, method, path, body=None, headers=None, timeout=10):
+        host, port = self.admin
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode("utf-8", "replace"), dict(resp.getheaders())
+        finally:
+            conn.close()
+
+    def signal(self, signo):
+        self.proc.send_signal(signo)
+
+    def stop(self, timeout=15.0):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def connect(host, port, timeout=5.0):
+    s = socket.create_connection((host, port), timeout=timeout)
+    return s
+
+
+def port_refuses(host, port):
+    try:
+        s = socket.create_connection((host, port), timeout=0.5)
+    except OSError:
+        return True
+    s.close()
+    return False
