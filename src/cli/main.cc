@@ -19,7 +19,8 @@ constexpr Register kSubcommands[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"vigie: load balancing, egress, lying DNS, events and more, in one binary.", "vigie"};
+  CLI::App app{"vigie: load balancing, egress, lying DNS, events and more, in one binary.",
+               "vigie"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   int exit_code = 0;

@@ -5,7 +5,9 @@
 
 namespace vigie::cli {
 
-const char* Version() { return VIGIE_VERSION; }
+const char* Version() {
+  return VIGIE_VERSION;
+}
 
 void RegisterVersion(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("version", "Print vigie's version and exit.");

@@ -150,7 +150,8 @@ class AdminServer::Impl : public std::enable_shared_from_this<AdminServer::Impl>
 
 namespace {
 
-http::response<http::string_body> ToBeast(const AdminResponse& r, unsigned version, bool keep_alive) {
+http::response<http::string_body> ToBeast(const AdminResponse& r, unsigned version,
+                                          bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "vigie");
   res.set(http::field::content_type, r.content_type);
@@ -271,23 +272,28 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<AdminServer::Impl> impl) {
 AdminServer::AdminServer(asio::io_context& control, metrics::Registry& registry)
     : impl_(std::make_shared<Impl>(control, registry)) {}
 
-AdminServer::~AdminServer() { Stop(); }
+AdminServer::~AdminServer() {
+  Stop();
+}
 
 void AdminServer::AddRoute(std::string path, AdminHandler handler) {
   impl_->routes_[std::move(path)] = std::move(handler);
 }
 
-void AdminServer::RemoveRoute(const std::string& path) { impl_->routes_.erase(path); }
+void AdminServer::RemoveRoute(const std::string& path) {
+  impl_->routes_.erase(path);
+}
 
 Result<Address> AdminServer::Listen(const AdminConfig& config) {
   VIGIE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, net::ToTcpEndpoint(config.listen));
   VIGIE_ASSIGN_OR_RETURN(impl_->acceptor_,
                          net::ListenTcp(impl_->control_, endpoint, {.reuse_port = false}));
-  asio::co_spawn(impl_->control_, AcceptLoop(impl_), [logger = impl_->logger_](const std::exception_ptr& e) {
-    if (e) {
-      logger->error("admin accept loop ended by an exception");
-    }
-  });
+  asio::co_spawn(impl_->control_, AcceptLoop(impl_),
+                 [logger = impl_->logger_](const std::exception_ptr& e) {
+                   if (e) {
+                     logger->error("admin accept loop ended by an exception");
+                   }
+                 });
   return net::FromEndpoint(impl_->acceptor_.local_endpoint());
 }
 
@@ -302,7 +308,9 @@ void AdminServer::Stop() {
   }
 }
 
-std::size_t AdminServer::active_sessions() const { return impl_->sessions_.size(); }
+std::size_t AdminServer::active_sessions() const {
+  return impl_->sessions_.size();
+}
 
 Result<AdminResponse> CallAdmin(const Address& admin, const std::string& method,
                                 const std::string& target, std::chrono::milliseconds timeout) {

@@ -6,9 +6,9 @@ namespace vigie::internal {
 [[noreturn]] void CheckFailed(const char* file, int line, const char* expr, const char* message);
 }  // namespace vigie::internal
 
-#define VIGIE_CHECK(cond, message)                                       \
-  do {                                                                   \
-    if (!(cond)) [[unlikely]] {                                          \
+#define VIGIE_CHECK(cond, message)                                        \
+  do {                                                                    \
+    if (!(cond)) [[unlikely]] {                                           \
       ::vigie::internal::CheckFailed(__FILE__, __LINE__, #cond, message); \
-    }                                                                    \
+    }                                                                     \
   } while (false)

@@ -27,7 +27,8 @@ void FakeClock::Advance(std::chrono::nanoseconds d) {
 }
 
 void FakeClock::SetWall(std::chrono::system_clock::time_point t) {
-  wall_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  wall_ns_.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
 }  // namespace vigie

@@ -170,7 +170,9 @@ const std::string* Field::Scalar(std::string_view expected) const {
     return &value_->scalar;
   }
   Fail("expected " + std::string(expected) + ", found " +
-       (value_->is_map() ? "a map" : value_->is_sequence() ? "a list" : "nothing"));
+       (value_->is_map()        ? "a map"
+        : value_->is_sequence() ? "a list"
+                                : "nothing"));
   return nullptr;
 }
 
@@ -226,7 +228,9 @@ MapReader::MapReader(MapReader&& other) noexcept
   other.finished_ = true;
 }
 
-MapReader::~MapReader() { Finish(); }
+MapReader::~MapReader() {
+  Finish();
+}
 
 std::optional<Field> MapReader::Get(std::string_view key) {
   if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
@@ -239,7 +243,8 @@ std::optional<Field> MapReader::Get(std::string_view key) {
   if (v == nullptr || v->is_null()) {
     return std::nullopt;
   }
-  std::string path = field_.path().empty() ? std::string(key) : field_.path() + "." + std::string(key);
+  std::string path =
+      field_.path().empty() ? std::string(key) : field_.path() + "." + std::string(key);
   return Field(*v, std::move(path), field_.diag());
 }
 
@@ -248,7 +253,8 @@ bool MapReader::Has(std::string_view key) const {
 }
 
 bool MapReader::MissingKey(std::string_view key) const {
-  std::string path = field_.path().empty() ? std::string(key) : field_.path() + "." + std::string(key);
+  std::string path =
+      field_.path().empty() ? std::string(key) : field_.path() + "." + std::string(key);
   field_.diag().Add(field_.mark(), path, "missing required setting");
   return false;
 }

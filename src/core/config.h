@@ -43,9 +43,9 @@ struct Value {
   enum class Kind { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
   Mark mark;
-  std::string scalar;  // for kScalar
-  bool quoted = false;  // the scalar was written in quotes
-  std::vector<Value> items;  // for kSequence
+  std::string scalar;                            // for kScalar
+  bool quoted = false;                           // the scalar was written in quotes
+  std::vector<Value> items;                      // for kSequence
   std::vector<std::pair<Value, Value>> entries;  // for kMap, in file order
 
   bool is_null() const { return kind == Kind::kNull; }
@@ -59,7 +59,7 @@ struct Value {
 struct Diagnostic {
   std::string file;
   Mark mark;
-  std::string path;    // "lb.listen[0].servers[2].address"; empty for file-level errors
+  std::string path;  // "lb.listen[0].servers[2].address"; empty for file-level errors
   std::string reason;
   // "file:line:col: path: reason"
   std::string ToString() const;
@@ -231,7 +231,8 @@ bool ParseValue(const Field& f, std::optional<T>& out, Args&&... args) {
 }
 
 template <class E>
-bool ParseEnum(const Field& f, E& out, std::initializer_list<std::pair<std::string_view, E>> words) {
+bool ParseEnum(const Field& f, E& out,
+               std::initializer_list<std::pair<std::string_view, E>> words) {
   const std::string* s = f.Scalar("one of the listed words");
   if (s == nullptr) {
     return false;
@@ -250,7 +251,7 @@ bool ParseEnum(const Field& f, E& out, std::initializer_list<std::pair<std::stri
 
 // A loaded file: its text (for hashing and /status), and the tree.
 struct Document {
-  std::string path;   // "<embedded>" for the built-in default
+  std::string path;  // "<embedded>" for the built-in default
   std::string text;
   Value root;
 };

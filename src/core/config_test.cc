@@ -107,20 +107,21 @@ TEST(ConfigTest, ReportsEveryErrorWithPlaceAndPath) {
     - adress: 10.0.0.2:53
 samples: 1
 )");
-  EXPECT_EQ(out,
-            "t.yaml:2:11: sample.listen: missing port in \"127.0.0.1\" (write host:port)\n"
-            "t.yaml:3:12: sample.timeout: unknown duration unit \"parsecs\" in \"10 parsecs\" "
-            "(accepted: ns, us, ms, s, m, h, d)\n"
-            "t.yaml:4:10: sample.cache: unknown size unit \"G\" in \"2G\"; accepted: a bare number of "
-            "bytes, or a number with B, kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB "
-            "(powers of 1024)\n"
-            "t.yaml:5:3: sample.verbos: unknown setting \"verbos\" (did you mean \"verbose\"?)\n"
-            "t.yaml:6:9: sample.mode: unknown value \"lie\" (expected one of: nxdomain, null)\n"
-            "t.yaml:9:15: sample.upstreams[0].weight: 900 is out of range (1..256)\n"
-            "t.yaml:10:7: sample.upstreams[1].address: missing required setting\n"
-            "t.yaml:10:7: sample.upstreams[1].adress: unknown setting \"adress\" (did you mean "
-            "\"address\"?)\n"
-            "t.yaml:11:1: samples: unknown setting \"samples\" (did you mean \"sample\"?)\n");
+  EXPECT_EQ(
+      out,
+      "t.yaml:2:11: sample.listen: missing port in \"127.0.0.1\" (write host:port)\n"
+      "t.yaml:3:12: sample.timeout: unknown duration unit \"parsecs\" in \"10 parsecs\" "
+      "(accepted: ns, us, ms, s, m, h, d)\n"
+      "t.yaml:4:10: sample.cache: unknown size unit \"G\" in \"2G\"; accepted: a bare number of "
+      "bytes, or a number with B, kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB "
+      "(powers of 1024)\n"
+      "t.yaml:5:3: sample.verbos: unknown setting \"verbos\" (did you mean \"verbose\"?)\n"
+      "t.yaml:6:9: sample.mode: unknown value \"lie\" (expected one of: nxdomain, null)\n"
+      "t.yaml:9:15: sample.upstreams[0].weight: 900 is out of range (1..256)\n"
+      "t.yaml:10:7: sample.upstreams[1].address: missing required setting\n"
+      "t.yaml:10:7: sample.upstreams[1].adress: unknown setting \"adress\" (did you mean "
+      "\"address\"?)\n"
+      "t.yaml:11:1: samples: unknown setting \"samples\" (did you mean \"sample\"?)\n");
 }
 
 TEST(ConfigTest, SyntaxErrorHasPlace) {

@@ -13,17 +13,28 @@ class CoreErrorCategory final : public std::error_category {
   const char* name() const noexcept override { return "vigie"; }
   std::string message(int ev) const override {
     switch (static_cast<Errc>(ev)) {
-      case Errc::kOk: return "ok";
-      case Errc::kInvalidArgument: return "invalid argument";
-      case Errc::kNotFound: return "not found";
-      case Errc::kAlreadyExists: return "already exists";
-      case Errc::kLimitExceeded: return "limit exceeded";
-      case Errc::kTimeout: return "timed out";
-      case Errc::kUnavailable: return "unavailable";
-      case Errc::kPermissionDenied: return "permission denied";
-      case Errc::kIo: return "i/o error";
-      case Errc::kUnsupported: return "unsupported";
-      case Errc::kCancelled: return "cancelled";
+      case Errc::kOk:
+        return "ok";
+      case Errc::kInvalidArgument:
+        return "invalid argument";
+      case Errc::kNotFound:
+        return "not found";
+      case Errc::kAlreadyExists:
+        return "already exists";
+      case Errc::kLimitExceeded:
+        return "limit exceeded";
+      case Errc::kTimeout:
+        return "timed out";
+      case Errc::kUnavailable:
+        return "unavailable";
+      case Errc::kPermissionDenied:
+        return "permission denied";
+      case Errc::kIo:
+        return "i/o error";
+      case Errc::kUnsupported:
+        return "unsupported";
+      case Errc::kCancelled:
+        return "cancelled";
     }
     return "unknown error " + std::to_string(ev);
   }
@@ -36,7 +47,9 @@ const std::error_category& CoreCategory() {
   return category;
 }
 
-std::error_code make_error_code(Errc e) { return {static_cast<int>(e), CoreCategory()}; }
+std::error_code make_error_code(Errc e) {
+  return {static_cast<int>(e), CoreCategory()};
+}
 
 std::string Error::ToString() const {
   if (context_.empty()) {

@@ -22,11 +22,11 @@ class Error {
   Error(std::error_code code) : code_(code) {}  // NOLINT(google-explicit-constructor)
   Error(std::error_code code, std::string context) : code_(code), context_(std::move(context)) {}
   template <class E>
-    requires std::is_error_code_enum_v<E>
-  Error(E e) : code_(make_error_code(e)) {}  // NOLINT(google-explicit-constructor)
+  requires std::is_error_code_enum_v<E> Error(E e)
+      : code_(make_error_code(e)) {}  // NOLINT(google-explicit-constructor)
   template <class E>
-    requires std::is_error_code_enum_v<E>
-  Error(E e, std::string context) : code_(make_error_code(e)), context_(std::move(context)) {}
+  requires std::is_error_code_enum_v<E> Error(E e, std::string context)
+      : code_(make_error_code(e)), context_(std::move(context)) {}
 
   const std::error_code& code() const { return code_; }
   const std::string& context() const { return context_; }
@@ -45,8 +45,9 @@ class Error {
 };
 
 // Used by boost::system::result::value() when it is called on an error.
-[[noreturn]] void throw_exception_from_error(const Error& e,  // NOLINT(readability-identifier-naming)
-                                             const boost::source_location& loc);
+[[noreturn]] void throw_exception_from_error(
+    const Error& e,  // NOLINT(readability-identifier-naming)
+    const boost::source_location& loc);
 
 template <class T = void>
 using Result = boost::system::result<T, Error>;
@@ -58,9 +59,9 @@ enum class Errc {
   kInvalidArgument = 1,  // malformed input
   kNotFound,
   kAlreadyExists,
-  kLimitExceeded,        // a bound on size, count or depth was hit
+  kLimitExceeded,  // a bound on size, count or depth was hit
   kTimeout,
-  kUnavailable,          // a peer or resource could not be reached
+  kUnavailable,  // a peer or resource could not be reached
   kPermissionDenied,
   kIo,
   kUnsupported,
@@ -79,12 +80,12 @@ struct std::is_error_code_enum<vigie::Errc> : std::true_type {};
 #define VIGIE_CONCAT_(a, b) VIGIE_CONCAT_INNER_(a, b)
 
 // Returns the error of `expr` (a Result) from the enclosing function.
-#define VIGIE_TRY(expr)                                    \
-  do {                                                     \
-    auto&& vigie_try_result_ = (expr);                     \
-    if (!vigie_try_result_) {                              \
-      return std::move(vigie_try_result_).error();         \
-    }                                                      \
+#define VIGIE_TRY(expr)                            \
+  do {                                             \
+    auto&& vigie_try_result_ = (expr);             \
+    if (!vigie_try_result_) {                      \
+      return std::move(vigie_try_result_).error(); \
+    }                                              \
   } while (false)
 
 #define VIGIE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr, ret) \
@@ -97,16 +98,16 @@ struct std::is_error_code_enum<vigie::Errc> : std::true_type {};
 // `VIGIE_ASSIGN_OR_RETURN(auto x, Parse(y));` declares x from the value of a
 // Result, or returns its error.
 #define VIGIE_ASSIGN_OR_RETURN(lhs, expr) \
-  VIGIE_ASSIGN_OR_RETURN_IMPL_(VIGIE_CONCAT_(vigie_aor_, __LINE__), lhs, expr, return)
+  VIGIE_ASSIGN_OR_RETURN_IMPL_(VIGIE_CONCAT_(vigie_aor_, __LINE__), lhs, expr, return )
 
 // Coroutine variants: a plain `return` is ill-formed in a coroutine.
-#define VIGIE_CO_TRY(expr)                                 \
-  do {                                                     \
-    auto&& vigie_try_result_ = (expr);                     \
-    if (!vigie_try_result_) {                              \
-      co_return std::move(vigie_try_result_).error();      \
-    }                                                      \
+#define VIGIE_CO_TRY(expr)                            \
+  do {                                                \
+    auto&& vigie_try_result_ = (expr);                \
+    if (!vigie_try_result_) {                         \
+      co_return std::move(vigie_try_result_).error(); \
+    }                                                 \
   } while (false)
 
 #define VIGIE_CO_ASSIGN_OR_RETURN(lhs, expr) \
-  VIGIE_ASSIGN_OR_RETURN_IMPL_(VIGIE_CONCAT_(vigie_aor_, __LINE__), lhs, expr, co_return)
+  VIGIE_ASSIGN_OR_RETURN_IMPL_(VIGIE_CONCAT_(vigie_aor_, __LINE__), lhs, expr, co_return )

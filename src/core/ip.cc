@@ -1,15 +1,17 @@
 // IP address, CIDR and address parsing.
 #include "core/ip.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include <arpa/inet.h>
 
 namespace vigie {
 namespace {
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string Quote(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 bool IsValidHostName(std::string_view name) {
   if (name.empty() || name.size() > 253) {
@@ -72,8 +74,7 @@ bool IpAddress::IsLoopback() const {
   if (!u.v6_) {
     return u.bytes_[0] == 127;
   }
-  static constexpr std::array<uint8_t, 16> kLoop = {0, 0, 0, 0, 0, 0, 0, 0,
-                                                    0, 0, 0, 0, 0, 0, 0, 1};
+  static constexpr std::array<uint8_t, 16> kLoop = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   return u.bytes_ == kLoop;
 }
 
@@ -117,7 +118,8 @@ Result<Cidr> Cidr::Parse(std::string_view text) {
   if (slash != std::string_view::npos) {
     std::string_view len_text = text.substr(slash + 1);
     if (len_text.empty() || len_text.size() > 3 ||
-        !std::all_of(len_text.begin(), len_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        !std::all_of(len_text.begin(), len_text.end(),
+                     [](char c) { return c >= '0' && c <= '9'; })) {
       return Error(Errc::kInvalidArgument, "bad prefix length in " + Quote(text));
     }
     len = std::stoi(std::string(len_text));
@@ -161,7 +163,9 @@ bool Cidr::Contains(const IpAddress& candidate) const {
   return (a[static_cast<std::size_t>(full)] & mask) == (b[static_cast<std::size_t>(full)] & mask);
 }
 
-std::string Cidr::ToString() const { return base_.ToString() + "/" + std::to_string(prefix_len_); }
+std::string Cidr::ToString() const {
+  return base_.ToString() + "/" + std::to_string(prefix_len_);
+}
 
 std::string Address::ToString() const {
   if (kind == Kind::kUnix) {
@@ -181,7 +185,8 @@ Result<Address> ParseAddress(std::string_view text, const AddressOptions& option
   }
   if (text.starts_with("unix:") || text.front() == '/') {
     if (!options.allow_unix) {
-      return Error(Errc::kInvalidArgument, "unix socket paths are not accepted here: " + Quote(text));
+      return Error(Errc::kInvalidArgument,
+                   "unix socket paths are not accepted here: " + Quote(text));
     }
     out.kind = Address::Kind::kUnix;
     out.path = std::string(text.starts_with("unix:") ? text.substr(5) : text);
@@ -189,7 +194,8 @@ Result<Address> ParseAddress(std::string_view text, const AddressOptions& option
       return Error(Errc::kInvalidArgument, "unix socket path must be absolute: " + Quote(text));
     }
     if (out.path.size() >= 108) {
-      return Error(Errc::kInvalidArgument, "unix socket path longer than 107 bytes: " + Quote(text));
+      return Error(Errc::kInvalidArgument,
+                   "unix socket path longer than 107 bytes: " + Quote(text));
     }
     return out;
   }
@@ -217,13 +223,13 @@ Result<Address> ParseAddress(std::string_view text, const AddressOptions& option
   } else {
     std::size_t colon = text.rfind(':');
     if (colon != std::string_view::npos && text.find(':') != colon) {
-      return Error(Errc::kInvalidArgument,
-                   "IPv6 addresses need brackets when a port follows: " + Quote(text) +
-                       " (write [addr]:port)");
+      return Error(Errc::kInvalidArgument, "IPv6 addresses need brackets when a port follows: " +
+                                               Quote(text) + " (write [addr]:port)");
     }
     if (colon == std::string_view::npos) {
       if (options.default_port < 0) {
-        return Error(Errc::kInvalidArgument, "missing port in " + Quote(text) + " (write host:port)");
+        return Error(Errc::kInvalidArgument,
+                     "missing port in " + Quote(text) + " (write host:port)");
       }
       host = text;
     } else {
@@ -240,7 +246,8 @@ Result<Address> ParseAddress(std::string_view text, const AddressOptions& option
       }
     } else if (!IpAddress::Parse(host)) {
       if (!options.allow_names) {
-        return Error(Errc::kInvalidArgument, "not an IP address: " + Quote(host) + " in " + Quote(text));
+        return Error(Errc::kInvalidArgument,
+                     "not an IP address: " + Quote(host) + " in " + Quote(text));
       }
       if (!IsValidHostName(host)) {
         return Error(Errc::kInvalidArgument, "not a host name or IP address: " + Quote(host));
@@ -256,12 +263,14 @@ Result<Address> ParseAddress(std::string_view text, const AddressOptions& option
     return out;
   }
   if (port_text.empty() || port_text.size() > 5 ||
-      !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      !std::all_of(port_text.begin(), port_text.end(),
+                   [](char c) { return c >= '0' && c <= '9'; })) {
     return Error(Errc::kInvalidArgument, "bad port " + Quote(port_text) + " in " + Quote(text));
   }
   int port = std::stoi(std::string(port_text));
   if (port > 65535) {
-    return Error(Errc::kInvalidArgument, "port " + std::string(port_text) + " is out of range (0-65535)");
+    return Error(Errc::kInvalidArgument,
+                 "port " + std::string(port_text) + " is out of range (0-65535)");
   }
   out.port = static_cast<uint16_t>(port);
   return out;

@@ -78,14 +78,15 @@ struct Address {
 };
 
 struct AddressOptions {
-  bool allow_unix = false;   // "/path" or "unix:/path"
-  bool allow_names = false;  // a DNS name as host (else the host must be an IP)
+  bool allow_unix = false;     // "/path" or "unix:/path"
+  bool allow_names = false;    // a DNS name as host (else the host must be an IP)
   bool allow_any_host = true;  // ":53" / "*:53" meaning all addresses
-  int default_port = -1;     // used when the port is omitted; -1: port required
+  int default_port = -1;       // used when the port is omitted; -1: port required
 };
 
 // Parses "host:port", "[v6]:port", ":port", "*:port", a bare host when a
 // default port is given, and unix paths when allowed.
-[[nodiscard]] Result<Address> ParseAddress(std::string_view text, const AddressOptions& options = {});
+[[nodiscard]] Result<Address> ParseAddress(std::string_view text,
+                                           const AddressOptions& options = {});
 
 }  // namespace vigie

@@ -19,8 +19,9 @@ class JsonFormatter final : public spdlog::formatter {
     std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    fmt::format_to(std::back_inserter(dest), "{{\"ts\":\"{:%Y-%m-%dT%H:%M:%S}.{:03d}Z\",\"level\":\"",
-                   tm, static_cast<int>(ms.count() % 1000));
+    fmt::format_to(std::back_inserter(dest),
+                   "{{\"ts\":\"{:%Y-%m-%dT%H:%M:%S}.{:03d}Z\",\"level\":\"", tm,
+                   static_cast<int>(ms.count() % 1000));
     auto level = spdlog::level::to_string_view(msg.level);
     dest.append(level.data(), level.data() + level.size());
     dest.append(std::string_view("\",\"component\":\""));
@@ -37,11 +38,21 @@ class JsonFormatter final : public spdlog::formatter {
   static void Escape(std::string_view s, spdlog::memory_buf_t& dest) {
     for (char c : s) {
       switch (c) {
-        case '"': dest.append(std::string_view("\\\"")); break;
-        case '\\': dest.append(std::string_view("\\\\")); break;
-        case '\n': dest.append(std::string_view("\\n")); break;
-        case '\r': dest.append(std::string_view("\\r")); break;
-        case '\t': dest.append(std::string_view("\\t")); break;
+        case '"':
+          dest.append(std::string_view("\\\""));
+          break;
+        case '\\':
+          dest.append(std::string_view("\\\\"));
+          break;
+        case '\n':
+          dest.append(std::string_view("\\n"));
+          break;
+        case '\r':
+          dest.append(std::string_view("\\r"));
+          break;
+        case '\t':
+          dest.append(std::string_view("\\t"));
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             fmt::format_to(std::back_inserter(dest), "\\u{:04x}", static_cast<int>(c));

@@ -84,9 +84,12 @@ void AppendNumber(std::string& out, double v) {
 
 std::string_view TypeName(Type t) {
   switch (t) {
-    case Type::kCounter: return "counter";
-    case Type::kGauge: return "gauge";
-    case Type::kHistogram: return "histogram";
+    case Type::kCounter:
+      return "counter";
+    case Type::kGauge:
+      return "gauge";
+    case Type::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }

@@ -76,9 +76,9 @@ class Histogram {
 };
 
 // Latency buckets in seconds, 100us .. 10s.
-inline const std::vector<double> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                    0.005,  0.01,    0.025,  0.05,  0.1,
-                                                    0.25,   0.5,     1,      2.5,   5,   10};
+inline const std::vector<double> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                    0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                    1,      2.5,     5,      10};
 
 enum class Type { kCounter, kGauge, kHistogram };
 
@@ -137,7 +137,8 @@ class Registry {
 }  // namespace vigie::metrics
 
 #define VIGIE_METRIC_COUNTER_(name, help) \
-  ::vigie::metrics::Counter& name = registry_.AddCounter(std::string(kPrefix) + #name, help, labels_);
+  ::vigie::metrics::Counter& name =       \
+      registry_.AddCounter(std::string(kPrefix) + #name, help, labels_);
 #define VIGIE_METRIC_GAUGE_(name, help) \
   ::vigie::metrics::Gauge& name = registry_.AddGauge(std::string(kPrefix) + #name, help, labels_);
 #define VIGIE_METRIC_HISTOGRAM_(name, help, bounds) \
@@ -147,12 +148,12 @@ class Registry {
 // Declares struct `Type` with one member per metric of LIST, registered in
 // the Registry given to its constructor under `prefix` + name, with the
 // given constant labels (e.g. {{"backend", "api"}}).
-#define VIGIE_DECLARE_METRICS(Type, prefix, LIST)                                     \
-  struct Type {                                                                       \
-    static constexpr std::string_view kPrefix = prefix;                               \
+#define VIGIE_DECLARE_METRICS(Type, prefix, LIST)                                             \
+  struct Type {                                                                               \
+    static constexpr std::string_view kPrefix = prefix;                                       \
     explicit Type(::vigie::metrics::Registry& registry, ::vigie::metrics::Labels labels = {}) \
-        : registry_(registry), labels_(std::move(labels)) {}                          \
-    ::vigie::metrics::Registry& registry_;                                            \
-    ::vigie::metrics::Labels labels_;                                                 \
-    LIST(VIGIE_METRIC_COUNTER_, VIGIE_METRIC_GAUGE_, VIGIE_METRIC_HISTOGRAM_)         \
+        : registry_(registry), labels_(std::move(labels)) {}                                  \
+    ::vigie::metrics::Registry& registry_;                                                    \
+    ::vigie::metrics::Labels labels_;                                                         \
+    LIST(VIGIE_METRIC_COUNTER_, VIGIE_METRIC_GAUGE_, VIGIE_METRIC_HISTOGRAM_)                 \
   }

@@ -7,9 +7,9 @@
 namespace vigie::metrics {
 namespace {
 
-#define VIGIE_TEST_METRICS(COUNTER, GAUGE, HISTOGRAM)         \
-  COUNTER(requests_total, "Requests served")                  \
-  GAUGE(connections, "Open connections")                      \
+#define VIGIE_TEST_METRICS(COUNTER, GAUGE, HISTOGRAM) \
+  COUNTER(requests_total, "Requests served")          \
+  GAUGE(connections, "Open connections")              \
   HISTOGRAM(latency_seconds, "Request latency", std::vector<double>({0.1, 1}))
 VIGIE_DECLARE_METRICS(TestMetrics, "vigie_test_", VIGIE_TEST_METRICS);
 

@@ -1,10 +1,9 @@
 // Listener helpers.
 #include "core/net.h"
 
-#include <sys/socket.h>
-
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <sys/socket.h>
 
 namespace vigie::net {
 namespace {
@@ -26,7 +25,9 @@ Result<asio::ip::address> ToAsioAddress(const Address& address) {
   return ip;
 }
 
-std::error_code ToStd(const boost::system::error_code& ec) { return ec; }
+std::error_code ToStd(const boost::system::error_code& ec) {
+  return ec;
+}
 
 template <class Socket, class Endpoint>
 Result<void> Prepare(Socket& s, const Endpoint& endpoint, const ListenOptions& options) {

@@ -12,6 +12,7 @@
 
 // Boost 1.74's awaitable.hpp needed <utility> first; keep it first anyway.
 #include <utility>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -25,7 +26,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <vector>
 
 #include "core/error.h"
 #include "core/ip.h"
@@ -44,7 +44,7 @@ inline constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 struct ListenOptions {
   bool reuse_port = true;  // lets one socket per worker share the port
   int backlog = 1024;
-  bool v6_only = true;     // "[::]:53" does not also take IPv4
+  bool v6_only = true;  // "[::]:53" does not also take IPv4
 };
 
 // An Address whose host is an IP (or empty: all IPv4 addresses) as an endpoint.

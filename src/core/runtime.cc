@@ -60,7 +60,9 @@ void Runtime::ReleaseWorkers() {
   }
 }
 
-bool Runtime::WorkersIdle() const { return running_->load() == 0; }
+bool Runtime::WorkersIdle() const {
+  return running_->load() == 0;
+}
 
 void Runtime::StopWorkers() {
   ReleaseWorkers();

@@ -1,11 +1,11 @@
 // `vigie serve`: start-up, reload and drain.
 #include "core/server.h"
 
-#include <openssl/evp.h>
+#include <cstdio>
 
 #include <boost/asio/signal_set.hpp>
-#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include "core/runtime.h"
 
@@ -284,11 +284,12 @@ int Server::Run() {
   s.reloads_ok = &s.registry.AddCounter("vigie_reloads_total", "Successful config reloads");
   s.reloads_failed =
       &s.registry.AddCounter("vigie_reload_failures_total", "Reloads refused or partly failed");
-  s.registry.AddGaugeFunction("vigie_uptime_seconds", "Seconds since start", {}, [start = s.started] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  });
-  s.registry.AddGauge("vigie_build_info", "Always 1; labels carry the version",
-                      {{"version", s.version}})
+  s.registry.AddGaugeFunction(
+      "vigie_uptime_seconds", "Seconds since start", {}, [start = s.started] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      });
+  s.registry
+      .AddGauge("vigie_build_info", "Always 1; labels carry the version", {{"version", s.version}})
       .Set(1);
   s.AddCoreRoutes();
 

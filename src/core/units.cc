@@ -38,10 +38,16 @@ constexpr std::array<Unit, 10> kByteUnits = {{
     {"TiB", 1024.0 * 1024 * 1024 * 1024},
 }};
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool IsAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string Quote(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 // Reads "123" or "1.5" at the front of `text`; returns the number of chars.
 std::size_t ReadNumber(std::string_view text, double& value, bool& fractional) {
@@ -190,7 +196,8 @@ Result<ByteSize> ParseByteSize(std::string_view text) {
     return Error(Errc::kInvalidArgument, "byte size " + Quote(text) + " is too large");
   }
   if (bytes != std::floor(bytes)) {
-    return Error(Errc::kInvalidArgument, "byte size " + Quote(text) + " is not a whole number of bytes");
+    return Error(Errc::kInvalidArgument,
+                 "byte size " + Quote(text) + " is not a whole number of bytes");
   }
   return ByteSize{static_cast<uint64_t>(bytes)};
 }
@@ -200,8 +207,8 @@ std::string FormatByteSize(ByteSize size) {
   if (b == 0) {
     return "0";
   }
-  static constexpr std::array<std::pair<uint64_t, std::string_view>, 4> kBinary = {{
-      {1ULL << 40, "TiB"}, {1ULL << 30, "GiB"}, {1ULL << 20, "MiB"}, {1ULL << 10, "KiB"}}};
+  static constexpr std::array<std::pair<uint64_t, std::string_view>, 4> kBinary = {
+      {{1ULL << 40, "TiB"}, {1ULL << 30, "GiB"}, {1ULL << 20, "MiB"}, {1ULL << 10, "KiB"}}};
   for (const auto& [f, name] : kBinary) {
     if (b % f == 0) {
       return std::to_string(b / f) + std::string(name);

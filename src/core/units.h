@@ -21,7 +21,8 @@ enum class BareUnit { kNone, kMilliseconds, kSeconds };
 // Parses "<number><unit>" with unit one of ns, us, ms, s, m, h, d, or a
 // sequence of them ("1m30s"). Decimals are allowed ("1.5s"). A bare number
 // takes `bare`. Negative values and overflow are errors.
-[[nodiscard]] Result<Duration> ParseDuration(std::string_view text, BareUnit bare = BareUnit::kNone);
+[[nodiscard]] Result<Duration> ParseDuration(std::string_view text,
+                                             BareUnit bare = BareUnit::kNone);
 
 // The shortest exact form: 1500ms -> "1500ms", 90s -> "90s", 2h -> "2h".
 std::string FormatDuration(Duration d);

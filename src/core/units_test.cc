@@ -29,8 +29,9 @@ TEST(DurationTest, BareNumberTakesTheFieldsUnit) {
 }
 
 TEST(DurationTest, RejectsBadInput) {
-  EXPECT_EQ(ParseDuration("10 parsecs").error().ToString(),
-            "unknown duration unit \"parsecs\" in \"10 parsecs\" (accepted: ns, us, ms, s, m, h, d)");
+  EXPECT_EQ(
+      ParseDuration("10 parsecs").error().ToString(),
+      "unknown duration unit \"parsecs\" in \"10 parsecs\" (accepted: ns, us, ms, s, m, h, d)");
   EXPECT_FALSE(ParseDuration("-1s"));
   EXPECT_FALSE(ParseDuration(""));
   EXPECT_FALSE(ParseDuration("s"));

@@ -1,0 +1,46 @@
+// Relay: moves bytes both ways between two connected TCP sockets until both
+// directions have closed, one side fails, or a timeout fires. The data path
+// of the TCP load balancer, CONNECT tunnels and the userspace egress
+// redirect.
+//
+// Thread rules: both sockets must belong to the io_context the relay
+// coroutine runs on; nothing else may use them while it runs.
+#pragma once
+
+#include <cstdint>
+
+#include "core/net.h"
+#include "core/units.h"
+
+namespace vigie::net {
+
+struct RelayOptions {
+  // Nothing moved either way for this long: close both (haproxy's `timeout
+  // tunnel`, or client/server for plain TCP).
+  Duration idle_timeout = std::chrono::minutes(1);
+  // One side has closed its sending half: wait at most this long for the
+  // other to finish (haproxy's `timeout client-fin` / `server-fin`).
+  Duration half_close_timeout = std::chrono::seconds(30);
+  std::size_t buffer_size = 16 * 1024;
+  // Zero-copy forwarding with splice(2) through a pipe per direction.
+  bool splice = false;
+};
+
+struct RelayResult {
+  enum class End {
+    kClosed,       // both sides closed cleanly
+    kIdleTimeout,  // idle or half-close timeout
+    kError,        // a reset or other socket error on either side
+  };
+  End end = End::kClosed;
+  uint64_t a_to_b = 0;  // bytes read from `a` and written to `b`
+  uint64_t b_to_a = 0;
+  boost::system::error_code error;  // for kError
+};
+
+// Runs until the relay ends. `initial_a_to_b` is sent to `b` first (bytes
+// already read from `a`, e.g. after a PROXY header or a request head).
+Awaitable<RelayResult> Relay(tcp::socket& a, tcp::socket& b, RelayOptions options,
+                             std::string initial_a_to_b = {});
+
+}  // namespace vigie::net

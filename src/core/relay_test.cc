@@ -1,0 +1,148 @@
+#include "core/relay.h"
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "core/net.h"
+
+namespace vigie::net {
+namespace {
+
+// A connected pair of loopback TCP sockets.
+std::pair<tcp::socket, tcp::socket> SocketPair(asio::io_context& ctx) {
+  auto acceptor = ListenTcp(ctx, tcp::endpoint(asio::ip::address_v4::loopback(), 0), {});
+  EXPECT_TRUE(acceptor);
+  tcp::socket client(ctx);
+  client.connect(acceptor->local_endpoint());
+  tcp::socket server = acceptor->accept();
+  return {std::move(client), std::move(server)};
+}
+
+// client <-> [a  relay  b] <-> server
+struct RelayFixture {
+  asio::io_context ctx;
+  tcp::socket client{ctx}, a{ctx}, b{ctx}, server{ctx};
+  std::optional<RelayResult> result;
+
+  RelayFixture() {
+    std::tie(client, a) = SocketPair(ctx);
+    std::tie(b, server) = SocketPair(ctx);
+  }
+
+  void Start(RelayOptions options, std::string initial = {}) {
+    asio::co_spawn(ctx, Relay(a, b, options, std::move(initial)),
+                   [this](std::exception_ptr e, RelayResult r) {
+                     ASSERT_FALSE(e);
+                     result = r;
+                   });
+  }
+
+  // Runs the loop until `done` or a 10 s safety deadline.
+  template <class F>
+  void RunUntil(F done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      ctx.run_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_TRUE(done());
+  }
+};
+
+std::string ReadExactly(asio::io_context& ctx, tcp::socket& s, std::size_t n) {
+  std::string out(n, '\0');
+  std::size_t got = 0;
+  s.non_blocking(true);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (got < n && std::chrono::steady_clock::now() < deadline) {
+    ctx.run_for(std::chrono::milliseconds(1));
+    boost::system::error_code ec;
+    got += s.read_some(asio::buffer(out.data() + got, n - got), ec);
+  }
+  out.resize(got);
+  return out;
+}
+
+void BothWaysAndCleanClose(bool splice) {
+  RelayFixture f;
+  f.Start({.splice = splice}, "hello ");
+  std::string big(300000, 'x');
+  for (std::size_t i = 0; i < big.size(); ++i) {
+    big[i] = static_cast<char>('a' + i % 26);
+  }
+  f.client.non_blocking(true);
+  std::size_t sent = 0;
+  std::string got;
+  f.server.non_blocking(true);
+  // Interleave writes and reads so that neither side's buffers fill up.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (got.size() < big.size() + 6 && std::chrono::steady_clock::now() < deadline) {
+    boost::system::error_code ec;
+    if (sent < big.size()) {
+      sent += f.client.write_some(asio::buffer(big.data() + sent, big.size() - sent), ec);
+    }
+    char buf[65536];
+    std::size_t n = f.server.read_some(asio::buffer(buf), ec);
+    got.append(buf, n);
+    f.ctx.run_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(got, "hello " + big);
+  f.server.non_blocking(false);
+  asio::write(f.server, asio::buffer(std::string("pong")));
+  EXPECT_EQ(ReadExactly(f.ctx, f.client, 4), "pong");
+  // Client closes its sending half: the server sees EOF; then the server closes.
+  f.client.shutdown(tcp::socket::shutdown_send);
+  f.RunUntil([&] {
+    char c;
+    boost::system::error_code ec;
+    f.server.non_blocking(true);
+    f.server.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof;
+  });
+  f.server.close();
+  f.RunUntil([&] { return f.result.has_value(); });
+  EXPECT_EQ(f.result->end, RelayResult::End::kClosed);
+  EXPECT_EQ(f.result->a_to_b, big.size() + 6);
+  EXPECT_EQ(f.result->b_to_a, 4u);
+}
+
+TEST(RelayTest, CopiesBothWaysAndPropagatesHalfClose) {
+  BothWaysAndCleanClose(false);
+}
+TEST(RelayTest, SpliceCopiesBothWaysAndPropagatesHalfClose) {
+  BothWaysAndCleanClose(true);
+}
+
+TEST(RelayTest, IdleTimeoutEndsTheRelay) {
+  RelayFixture f;
+  f.Start({.idle_timeout = std::chrono::milliseconds(100)});
+  auto start = std::chrono::steady_clock::now();
+  f.RunUntil([&] { return f.result.has_value(); });
+  EXPECT_EQ(f.result->end, RelayResult::End::kIdleTimeout);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+}
+
+TEST(RelayTest, HalfCloseTimeoutEndsAHalfOpenRelay) {
+  RelayFixture f;
+  f.Start({.idle_timeout = std::chrono::seconds(30),
+           .half_close_timeout = std::chrono::milliseconds(100)});
+  f.client.shutdown(tcp::socket::shutdown_send);
+  // The server never closes: the half-close timeout ends it, not the 30 s idle one.
+  f.RunUntil([&] { return f.result.has_value(); });
+  EXPECT_EQ(f.result->end, RelayResult::End::kIdleTimeout);
+}
+
+TEST(RelayTest, ResetOnOneSideEndsBothWithError) {
+  RelayFixture f;
+  f.Start({});
+  f.server.set_option(asio::socket_base::linger(true, 0));
+  f.server.close();  // RST
+  asio::write(f.client, asio::buffer(std::string("data after reset")));
+  f.RunUntil([&] { return f.result.has_value(); });
+  // Either the write to b or the read from b sees the reset, or b's EOF
+  // arrives first and the client's data then fails: never a clean close of both.
+  EXPECT_NE(f.result->end, RelayResult::End::kIdleTimeout);
+}
+
+}  // namespace
+}  // namespace vigie::net
