@@ -12,7 +12,7 @@ build=(
   libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libprotobuf-dev protobuf-compiler libldns-dev libnftables-dev
+  libprotobuf-dev protobuf-compiler libldns-dev libidn2-dev libre2-dev libnftables-dev
   clang clang-format clang-tidy libclang-rt-14-dev
 )
 # Real peers and clients the tests start on loopback or in test namespaces.
