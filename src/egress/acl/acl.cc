@@ -1,0 +1,138 @@
+// Destination ACL evaluation.
+#include "egress/acl/acl.h"
+
+#include <algorithm>
+
+namespace vigie::egress {
+namespace {
+
+bool NameMatches(const ProxyRule& rule, std::string_view host) {
+  if (host.empty())
+    return false;
+  if (rule.kind == ProxyRuleKind::kHost)
+    return host == rule.name;
+  // kDomain: the apex or any name below it.
+  if (host == rule.name)
+    return true;
+  return host.size() > rule.name.size() && host.ends_with(rule.name) &&
+         host[host.size() - rule.name.size() - 1] == '.';
+}
+
+}  // namespace
+
+std::string NormalizeAclHost(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::string out(host);
+  for (char& c : out)
+    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
+  if (!out.empty() && out.back() == '.')
+    out.pop_back();
+  return out;
+}
+
+std::string AclDecision::RuleDescription() const {
+  if (source == Source::kDefaultDeny)
+    return "default deny (no rule matched)";
+  return "line " + std::to_string(line) + ": " + text;
+}
+
+std::string AclDecision::Explain() const {
+  std::string out(AclActionName(action));
+  out += " (" + RuleDescription();
+  if (address)
+    out += ", address " + address->ToString();
+  return out + ")";
+}
+
+DestinationAcl::DestinationAcl(HttpProxySpec spec) : spec_(std::move(spec)) {
+  has_address_rules_ = std::any_of(spec_.rules.begin(), spec_.rules.end(), [](const ProxyRule& r) {
+    return r.kind == ProxyRuleKind::kAddress;
+  });
+}
+
+size_t DestinationAcl::FirstMatch(std::string_view name, const IpAddress* address) const {
+  for (size_t i = 0; i < spec_.rules.size(); ++i) {
+    const ProxyRule& rule = spec_.rules[i];
+    if (rule.kind == ProxyRuleKind::kAddress) {
+      if (address != nullptr && rule.prefix.Contains(*address))
+        return i;
+    } else if (NameMatches(rule, name)) {
+      return i;
+    }
+  }
+  return spec_.rules.size();
+}
+
+AclDecision DestinationAcl::DecisionFor(size_t index, const IpAddress* address) const {
+  AclDecision decision;
+  if (index < spec_.rules.size()) {
+    const ProxyRule& rule = spec_.rules[index];
+    decision.action = rule.action;
+    decision.source = AclDecision::Source::kRule;
+    decision.line = rule.line;
+    decision.number = rule.number;
+    decision.text = rule.text;
+    if (address != nullptr && rule.kind == ProxyRuleKind::kAddress)
+      decision.address = *address;
+    return decision;
+  }
+  if (spec_.wildcard) {
+    decision.action = AclAction::kAllow;
+    decision.source = AclDecision::Source::kWildcard;
+    decision.line = spec_.wildcard->line;
+    decision.number = spec_.wildcard->number;
+    decision.text = spec_.wildcard->text;
+  }
+  return decision;
+}
+
+AclDecision DestinationAcl::Decide(std::string_view host,
+                                   std::span<const IpAddress> addresses) const {
+  std::string name = NormalizeAclHost(host);
+  std::optional<IpAddress> literal = IpAddress::Parse(name);
+  if (literal) {
+    IpAddress unmapped = literal->Unmapped();
+    return DecisionFor(FirstMatch(name, &unmapped), &unmapped);
+  }
+  if (addresses.empty()) {
+    return DecisionFor(FirstMatch(name, nullptr), nullptr);
+  }
+  // Per address; a deny anywhere wins, reported by its earliest rule.
+  std::optional<std::pair<size_t, IpAddress>> deny;
+  std::optional<std::pair<size_t, IpAddress>> allow;
+  for (const IpAddress& candidate : addresses) {
+    IpAddress address = candidate.Unmapped();
+    size_t index = FirstMatch(name, &address);
+    bool allowed = index < spec_.rules.size() ? spec_.rules[index].action == AclAction::kAllow
+                                              : spec_.wildcard.has_value();
+    auto& slot = allowed ? allow : deny;
+    if (!slot || index < slot->first)
+      slot.emplace(index, address);
+  }
+  const auto& chosen = deny ? *deny : *allow;
+  AclDecision decision = DecisionFor(chosen.first, &chosen.second);
+  // Addresses disagreed: name the denied one even when no address rule
+  // matched it (it fell through to the default).
+  if (deny && allow)
+    decision.address = chosen.second;
+  return decision;
+}
+
+std::optional<AclDecision> DestinationAcl::DecideByName(std::string_view host) const {
+  std::string name = NormalizeAclHost(host);
+  if (IpAddress::Parse(name)) {
+    return Decide(name, {});
+  }
+  for (size_t i = 0; i < spec_.rules.size(); ++i) {
+    const ProxyRule& rule = spec_.rules[i];
+    if (rule.kind == ProxyRuleKind::kAddress)
+      return std::nullopt;
+    if (NameMatches(rule, name))
+      return DecisionFor(i, nullptr);
+  }
+  return DecisionFor(spec_.rules.size(), nullptr);
+}
+
+}  // namespace vigie::egress

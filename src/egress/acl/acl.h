@@ -1,0 +1,98 @@
+// The HTTP proxy destination ACL (EGRESS_HTTP_PROXY_DESTINATION) as a rule
+// engine that behaves like the squid.conf upstream generates from it, with
+// the address side made safe against DNS tricks. docs/egress.md
+// ("Destination ACL semantics") is the operator-facing statement.
+//
+// Semantics, for a request to `host` that the proxy will connect to at one
+// of `addresses`:
+//   - Rules are tried in file order; the first rule that matches decides.
+//     With a final "*", an unmatched request is allowed; without, denied.
+//   - A name rule ("name", "*.d") matches on the requested host alone:
+//     case-insensitive, one trailing dot ignored; "*.d" matches d itself and
+//     every name below it. It never matches through a reverse lookup of an
+//     IP-literal target (Squid would; PTR records belong to the attacker).
+//   - An address rule (IP or CIDR) matches an address the proxy would
+//     connect to. ::ffff:a.b.c.d is treated as a.b.c.d.
+//   - The rules are evaluated once per candidate address. The request is
+//     allowed only if EVERY address is allowed, so a name that resolves into
+//     a denied range is denied, whatever else it resolves to. Squid matches a
+//     `dst` rule when ANY address is inside and may then connect to another;
+//     vigie allows only what Squid allows, and denies whenever any address
+//     Squid might connect to is denied.
+//   - An IP-literal host is its own single address; the list passed in is
+//     then ignored.
+//   - With no addresses (name not resolved, or not resolvable), address
+//     rules do not match, exactly as in Squid; name rules still do. A server
+//     must not connect anywhere that was not in the list it decided on.
+//
+// Thread rules: immutable after construction; share it as
+// std::shared_ptr<const DestinationAcl> across workers.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "egress/spec/address.h"
+#include "egress/spec/spec.h"
+
+namespace vigie::egress {
+
+struct AclDecision {
+  enum class Source {
+    kRule,         // a numbered rule decided
+    kWildcard,     // the final "*"
+    kDefaultDeny,  // no rule matched and there is no "*"
+  };
+  AclAction action = AclAction::kDeny;
+  Source source = Source::kDefaultDeny;
+  int line = 0;      // rule or wildcard line; 0 for the default deny
+  int number = 0;    // upstream destN
+  std::string text;  // rule or wildcard text as written; empty for the default deny
+  // The address the decision is about: set when an address rule decided, or
+  // when the addresses disagreed and this one was denied.
+  std::optional<IpAddress> address;
+
+  bool allowed() const { return action == AclAction::kAllow; }
+  // "line 3: !10.42.253.0/24", "line 4: *", "default deny (no rule matched)".
+  std::string RuleDescription() const;
+  // "allow (line 4: *)", "deny (line 3: !10.42.253.0/24, address 10.42.253.7)".
+  std::string Explain() const;
+};
+
+class DestinationAcl {
+ public:
+  explicit DestinationAcl(HttpProxySpec spec);
+
+  // The decision for `host` (URL host or CONNECT host, as ParseProxyTarget
+  // returns it; brackets around IPv6 are tolerated) when the proxy will
+  // connect to one of `addresses`. See the file comment for the rules. When
+  // denied because of one address, `address` names it; several denied
+  // addresses report the earliest deciding rule.
+  AclDecision Decide(std::string_view host, std::span<const IpAddress> addresses) const;
+
+  // The decision when it does not depend on addresses (the first rule
+  // matching by name comes before every address rule, or there are no
+  // address rules), so a server can refuse before resolving anything and
+  // skip DNS entirely for names the policy already decided; nullopt when
+  // the addresses are needed.
+  std::optional<AclDecision> DecideByName(std::string_view host) const;
+
+  bool has_address_rules() const { return has_address_rules_; }
+  const HttpProxySpec& spec() const { return spec_; }
+
+ private:
+  // Index of the first rule matching (name, address) or rules.size().
+  size_t FirstMatch(std::string_view name, const IpAddress* address) const;
+  AclDecision DecisionFor(size_t index, const IpAddress* address) const;
+
+  HttpProxySpec spec_;
+  bool has_address_rules_ = false;
+};
+
+// The ACL's host normalization: lower case, brackets and one trailing dot
+// removed.
+std::string NormalizeAclHost(std::string_view host);
+
+}  // namespace vigie::egress

@@ -1,0 +1,204 @@
+// Body framing, hop-by-hop removal and the origin request rewrite.
+#include "egress/http/forward.h"
+
+#include <algorithm>
+#include <array>
+
+#include "egress/http/http_error.h"
+
+namespace vigie::egress::http {
+namespace {
+
+std::string Lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
+  return out;
+}
+
+// Splits a comma-separated list, trimming blanks and dropping empty items.
+std::vector<std::string_view> SplitList(std::string_view value) {
+  std::vector<std::string_view> items;
+  size_t pos = 0;
+  while (pos <= value.size()) {
+    size_t comma = value.find(',', pos);
+    std::string_view item =
+        value.substr(pos, comma == std::string_view::npos ? value.npos : comma - pos);
+    size_t begin = item.find_first_not_of(" \t");
+    if (begin != std::string_view::npos) {
+      size_t end = item.find_last_not_of(" \t");
+      items.push_back(item.substr(begin, end - begin + 1));
+    }
+    if (comma == std::string_view::npos)
+      break;
+    pos = comma + 1;
+  }
+  return items;
+}
+
+constexpr size_t kMaxContentLengthDigits = 18;  // fits uint64_t
+
+}  // namespace
+
+Result<BodyFraming> DetermineRequestBodyFraming(const RequestHead& head) {
+  bool has_te = head.Count("Transfer-Encoding") > 0;
+  bool has_cl = head.Count("Content-Length") > 0;
+  if (has_te && has_cl) {
+    return Error(HttpErrc::kBadRequest, "both Transfer-Encoding and Content-Length: refused");
+  }
+  if (has_te) {
+    if (head.version_minor == 0) {
+      return Error(HttpErrc::kBadRequest, "Transfer-Encoding in an HTTP/1.0 request: refused");
+    }
+    std::string transfer_encoding = head.Combined("Transfer-Encoding");
+    std::vector<std::string_view> codings = SplitList(transfer_encoding);
+    if (codings.size() != 1 || !EqualsIgnoreCase(codings[0], "chunked")) {
+      return Error(HttpErrc::kNotImplemented, "Transfer-Encoding \"" +
+                                                  transfer_encoding.substr(0, 64) +
+                                                  "\": only \"chunked\" is supported");
+    }
+    return BodyFraming{BodyFraming::Kind::kChunked, 0};
+  }
+  if (!has_cl) {
+    return BodyFraming{};
+  }
+  std::optional<uint64_t> length;
+  std::string content_length = head.Combined("Content-Length");
+  for (std::string_view item : SplitList(content_length)) {
+    if (item.empty() || item.size() > kMaxContentLengthDigits ||
+        !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return Error(HttpErrc::kBadRequest,
+                   "bad Content-Length \"" + std::string(item.substr(0, 32)) + "\"");
+    }
+    uint64_t value = 0;
+    for (char c : item)
+      value = value * 10 + static_cast<uint64_t>(c - '0');
+    if (length && *length != value) {
+      return Error(HttpErrc::kBadRequest, "conflicting Content-Length values: refused");
+    }
+    length = value;
+  }
+  if (!length) {
+    return Error(HttpErrc::kBadRequest, "empty Content-Length");
+  }
+  if (*length == 0) {
+    return BodyFraming{};
+  }
+  return BodyFraming{BodyFraming::Kind::kContentLength, *length};
+}
+
+bool IsHopByHopField(std::string_view name) {
+  static constexpr std::array<std::string_view, 9> kHopByHop = {"Connection",
+                                                                "Keep-Alive",
+                                                                "Proxy-Connection",
+                                                                "Proxy-Authorization",
+                                                                "Proxy-Authenticate",
+                                                                "TE",
+                                                                "Trailer",
+                                                                "Transfer-Encoding",
+                                                                "Upgrade"};
+  return std::any_of(kHopByHop.begin(), kHopByHop.end(),
+                     [&](std::string_view h) { return EqualsIgnoreCase(h, name); });
+}
+
+std::vector<std::string> ConnectionOptions(const RequestHead& head) {
+  std::vector<std::string> options;
+  for (const HeaderField& field : head.fields) {
+    if (EqualsIgnoreCase(field.name, "Connection") ||
+        EqualsIgnoreCase(field.name, "Proxy-Connection")) {
+      for (std::string_view item : SplitList(field.value)) {
+        options.push_back(Lowercase(item));
+      }
+    }
+  }
+  return options;
+}
+
+bool ClientKeepsAlive(const RequestHead& head) {
+  std::vector<std::string> options = ConnectionOptions(head);
+  auto listed = [&](std::string_view token) {
+    return std::find(options.begin(), options.end(), token) != options.end();
+  };
+  if (listed("close"))
+    return false;
+  if (head.version_minor == 0)
+    return listed("keep-alive");
+  return true;
+}
+
+Result<std::string> BuildOriginRequest(const RequestHead& head, const ProxyTarget& target,
+                                       const BodyFraming& framing, const ForwardOptions& options,
+                                       std::string_view client_address) {
+  if (target.kind == ProxyTarget::Kind::kConnect) {
+    return Error(HttpErrc::kBadRequest, "CONNECT has no origin request");
+  }
+  std::vector<std::string> connection_options = ConnectionOptions(head);
+  auto named_by_connection = [&](std::string_view name) {
+    std::string lower = Lowercase(name);
+    return std::find(connection_options.begin(), connection_options.end(), lower) !=
+           connection_options.end();
+  };
+
+  std::string out;
+  out.reserve(512);
+  out += head.method + " " + target.origin_form + " HTTP/1.1\r\n";
+  out += "Host: " + target.HostHeader() + "\r\n";
+  for (const HeaderField& field : head.fields) {
+    std::string_view name = field.name;
+    if (IsHopByHopField(name) || named_by_connection(name) || EqualsIgnoreCase(name, "Host") ||
+        EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Via") ||
+        EqualsIgnoreCase(name, "X-Forwarded-For")) {
+      continue;
+    }
+    out += field.name + ": " + field.value + "\r\n";
+  }
+  // Via and X-Forwarded-For are combined into one line each (list rule).
+  std::string via = head.Combined("Via");
+  if (options.via) {
+    if (!via.empty())
+      via += ", ";
+    via += "1." + std::to_string(head.version_minor) + " " + options.via_name;
+  }
+  if (!via.empty())
+    out += "Via: " + via + "\r\n";
+
+  std::string xff = head.Combined("X-Forwarded-For");
+  switch (options.forwarded_for) {
+    case ForwardedFor::kOn:
+      xff += (xff.empty() ? "" : ", ") + std::string(client_address);
+      break;
+    case ForwardedFor::kOff:
+      xff += (xff.empty() ? "" : ", ") + std::string("unknown");
+      break;
+    case ForwardedFor::kTransparent:
+      break;
+    case ForwardedFor::kTruncate:
+      xff = std::string(client_address);
+      break;
+    case ForwardedFor::kDelete:
+      xff.clear();
+      break;
+  }
+  if (!xff.empty())
+    out += "X-Forwarded-For: " + xff + "\r\n";
+
+  switch (framing.kind) {
+    case BodyFraming::Kind::kNone:
+      // A bodyless POST/PUT still tells the origin its length is zero.
+      if (head.Count("Content-Length") > 0)
+        out += "Content-Length: 0\r\n";
+      break;
+    case BodyFraming::Kind::kContentLength:
+      out += "Content-Length: " + std::to_string(framing.length) + "\r\n";
+      break;
+    case BodyFraming::Kind::kChunked:
+      out += "Transfer-Encoding: chunked\r\n";
+      break;
+  }
+  if (options.close_origin_connection)
+    out += "Connection: close\r\n";
+  out += "\r\n";
+  return out;
+}
+
+}  // namespace vigie::egress::http
