@@ -26,4 +26,15 @@ void RegisterCheck(CLI::App& app, int& exit_code);
 void RegisterReload(CLI::App& app, int& exit_code);
 void RegisterVersion(CLI::App& app, int& exit_code);
 
+// Components: each <component>_main.cc registers its subcommand
+// (`vigie lb`, `vigie dns`...) and adds its ComponentSpec for `vigie serve`.
+void RegisterLb(CLI::App& app, int& exit_code);
+void RegisterEgress(CLI::App& app, int& exit_code);
+void RegisterDns(CLI::App& app, int& exit_code);
+void RegisterEvents(CLI::App& app, int& exit_code);
+void AddLbSpec(std::vector<ComponentSpec>& specs);
+void AddEgressSpec(std::vector<ComponentSpec>& specs);
+void AddDnsSpec(std::vector<ComponentSpec>& specs);
+void AddEventsSpec(std::vector<ComponentSpec>& specs);
+
 }  // namespace vigie::cli

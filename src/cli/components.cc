@@ -6,6 +6,10 @@ namespace vigie::cli {
 
 std::vector<ComponentSpec> AllComponents() {
   std::vector<ComponentSpec> specs;
+  AddLbSpec(specs);
+  AddEgressSpec(specs);
+  AddDnsSpec(specs);
+  AddEventsSpec(specs);
   return specs;
 }
 

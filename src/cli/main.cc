@@ -10,10 +10,9 @@ using Register = void (*)(CLI::App&, int&);
 
 // The subcommand table. Components add their entries here.
 constexpr Register kSubcommands[] = {
-    vigie::cli::RegisterServe,
-    vigie::cli::RegisterCheck,
-    vigie::cli::RegisterReload,
-    vigie::cli::RegisterVersion,
+    vigie::cli::RegisterServe,   vigie::cli::RegisterCheck,  vigie::cli::RegisterReload,
+    vigie::cli::RegisterVersion, vigie::cli::RegisterLb,     vigie::cli::RegisterEgress,
+    vigie::cli::RegisterDns,     vigie::cli::RegisterEvents,
 };
 
 }  // namespace
