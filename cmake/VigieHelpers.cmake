@@ -11,7 +11,7 @@ set(VIGIE_WARNINGS
   -Wimplicit-fallthrough -Wmissing-declarations -Wundef -Wvla
   # g++ 12 reports false -Wrestrict positives inside libstdc++ for plain
   # std::string concatenation at -O2 (GCC PR 105651).
-  -Wno-restrict)
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
 if(VIGIE_WERROR)
   list(APPEND VIGIE_WARNINGS -Werror)
 endif()

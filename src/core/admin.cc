@@ -18,8 +18,8 @@ namespace http = beast::http;
 namespace asio = net::asio;
 using net::tcp;
 
-constexpr std::size_t kHeaderLimit = 16 * 1024;
-constexpr std::size_t kBodyLimit = 1024 * 1024;
+constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
+constexpr std::size_t kBodyLimit = std::size_t{1024} * 1024;
 constexpr std::size_t kMaxSessions = 256;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr auto kRequestTimeout = std::chrono::seconds(10);

@@ -18,7 +18,7 @@ namespace {
 
 // Config files are small; anything larger is a mistake (or an attack on a
 // reload endpoint) and is refused before parsing.
-constexpr std::size_t kMaxConfigBytes = 16 * 1024 * 1024;
+constexpr std::size_t kMaxConfigBytes = std::size_t{16} * 1024 * 1024;
 constexpr int kMaxDepth = 64;
 
 Mark ToMark(const YAML::Mark& m) {
@@ -70,7 +70,7 @@ Value Convert(const YAML::Node& node, Diagnostics& diag, const std::string& path
           continue;
         }
         Value val = Convert(kv.second, diag, child, depth + 1);
-        v.entries.emplace_back(std::move(key), std::move(val));
+        v.entries.push_back(MapEntry{std::move(key), std::move(val)});
       }
       break;
     }

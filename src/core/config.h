@@ -39,6 +39,8 @@ struct Mark {
   int column = 0;
 };
 
+struct MapEntry;
+
 struct Value {
   enum class Kind { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
@@ -46,7 +48,7 @@ struct Value {
   std::string scalar;                            // for kScalar
   bool quoted = false;                           // the scalar was written in quotes
   std::vector<Value> items;                      // for kSequence
-  std::vector<std::pair<Value, Value>> entries;  // for kMap, in file order
+  std::vector<MapEntry> entries;  // for kMap, in file order
 
   bool is_null() const { return kind == Kind::kNull; }
   bool is_scalar() const { return kind == Kind::kScalar; }
@@ -54,6 +56,11 @@ struct Value {
   bool is_map() const { return kind == Kind::kMap; }
   // The value of key `key` in a map, or nullptr.
   const Value* Find(std::string_view key) const;
+};
+
+struct MapEntry {
+  Value key;
+  Value value;
 };
 
 struct Diagnostic {

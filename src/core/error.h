@@ -21,9 +21,10 @@ class Error {
   // Implicit on purpose: `return std::make_error_code(...)` reads naturally.
   Error(std::error_code code) : code_(code) {}  // NOLINT(google-explicit-constructor)
   Error(std::error_code code, std::string context) : code_(code), context_(std::move(context)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit like the one above.
   template <class E>
-  requires std::is_error_code_enum_v<E> Error(E e)
-      : code_(make_error_code(e)) {}  // NOLINT(google-explicit-constructor)
+  requires std::is_error_code_enum_v<E> Error(E e)  // NOLINT(google-explicit-constructor)
+      : code_(make_error_code(e)) {}
   template <class E>
   requires std::is_error_code_enum_v<E> Error(E e, std::string context)
       : code_(make_error_code(e)), context_(std::move(context)) {}
@@ -88,12 +89,15 @@ struct std::is_error_code_enum<vigie::Errc> : std::true_type {};
     }                                              \
   } while (false)
 
+// `lhs` is a declaration and `ret` a keyword: neither can be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define VIGIE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr, ret) \
   auto tmp = (expr);                                      \
   if (!tmp) {                                             \
     ret std::move(tmp).error();                           \
   }                                                       \
   lhs = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)
 
 // `VIGIE_ASSIGN_OR_RETURN(auto x, Parse(y));` declares x from the value of a
 // Result, or returns its error.
