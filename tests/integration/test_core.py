@@ -168,7 +168,8 @@ def test_failed_reload_keeps_the_running_config(serve):
     assert f"{s.config_path}:8:1: log: duplicate key \"log\"" in r.stderr
     assert s.http("GET", "/healthz")[0] == 200
     assert _hash(s) == before
-    assert s.log_contains("reload refused, still running the previous config")
+    wait_for(lambda: s.log_contains("reload refused, still running the previous config"),
+             what="the refusal in the log")
     metrics = s.http("GET", "/metrics")[1]
     assert "vigie_reload_failures_total 1" in metrics
 
