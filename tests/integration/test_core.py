@@ -234,7 +234,7 @@ def test_sigterm_lets_an_in_flight_request_finish(serve):
     assert data.startswith(b"HTTP/1.1 200"), data[:200]
     assert b'"state": "stopping"' in data
     c.close()
-    assert s.proc.wait(10) == 0
+    assert s.wait_exit(10) == 0
     assert s.log_contains("drained")
 
 
@@ -246,7 +246,7 @@ def test_sigterm_closes_idle_keepalive_connections_promptly(serve):
     assert c.recv(4096).startswith(b"HTTP/1.1 200")
     start = time.monotonic()
     s.signal(signal.SIGTERM)
-    assert s.proc.wait(10) == 0
+    assert s.wait_exit(10) == 0
     assert time.monotonic() - start < 4, "an idle keep-alive connection held up the drain"
     c.close()
 

@@ -46,8 +46,10 @@ class Served:
         self.stderr_lines = []
         self._ready = threading.Event()
         self._lock = threading.Lock()
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for t in self._readers:
+            t.start()
 
     def _read_stdout(self):
         for line in self.proc.stdout:
@@ -100,6 +102,13 @@ class Served:
         finally:
             conn.close()
 
+    def wait_exit(self, timeout=15.0):
+        """Waits for the process to exit and for its output to be fully read."""
+        code = self.proc.wait(timeout)
+        for t in self._readers:
+            t.join(timeout)
+        return code
+
     def signal(self, signo):
         self.proc.send_signal(signo)
 
@@ -111,7 +120,7 @@ class Served:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        return self.proc.returncode
+        return self.wait_exit(timeout)
 
 
 def connect(host, port, timeout=5.0):
