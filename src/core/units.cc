@@ -131,7 +131,6 @@ Result<Duration> ParseDuration(std::string_view text, BareUnit bare) {
           total += value * 1e9;
           break;
       }
-      any = true;
       break;
     }
     auto it = std::find_if(kDurationUnits.begin(), kDurationUnits.end(),
@@ -155,10 +154,10 @@ std::string FormatDuration(Duration d) {
     return "0s";
   }
   // Largest unit that divides exactly.
-  for (auto it = kDurationUnits.rbegin(); it != kDurationUnits.rend(); ++it) {
-    auto f = static_cast<int64_t>(it->factor);
+  for (std::size_t i = kDurationUnits.size(); i-- > 0;) {
+    auto f = static_cast<int64_t>(kDurationUnits[i].factor);
     if (ns % f == 0) {
-      return std::to_string(ns / f) + std::string(it->name);
+      return std::to_string(ns / f) + std::string(kDurationUnits[i].name);
     }
   }
   return std::to_string(ns) + "ns";
