@@ -1,0 +1,419 @@
+// Reading the `dns:` section and turning `vigie dns` flags into one.
+#include "dns/server/dns_config.h"
+
+#include <algorithm>
+
+#include "dns/wire/name.h"
+
+namespace vigie::dns {
+namespace {
+
+bool ParseFormat(const config::Field& f, ListFormat& out) {
+  return config::ParseEnum(f, out,
+                           {{"auto", ListFormat::kAuto},
+                            {"hosts", ListFormat::kHosts},
+                            {"domains", ListFormat::kDomains},
+                            {"adblock", ListFormat::kAdblock},
+                            {"unbound", ListFormat::kUnbound},
+                            {"dnsmasq", ListFormat::kDnsmasq}});
+}
+
+std::string DefaultId(std::string_view source) {
+  std::string_view s = source;
+  if (auto q = s.find_first_of("?#"); q != std::string_view::npos) {
+    s = s.substr(0, q);
+  }
+  while (!s.empty() && s.back() == '/') {
+    s.remove_suffix(1);
+  }
+  if (auto slash = s.rfind('/'); slash != std::string_view::npos) {
+    s = s.substr(slash + 1);
+  }
+  return s.empty() ? std::string(source) : std::string(s);
+}
+
+// YAML double-quoted scalar.
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+bool ListSourceConfig::IsUrl() const {
+  return source.starts_with("http://") || source.starts_with("https://");
+}
+
+bool ParseValue(const config::Field& f, ListSourceConfig& out) {
+  if (f.value().is_scalar()) {
+    const std::string* s = f.Scalar();
+    if (s == nullptr || s->empty()) {
+      return f.Fail("expected a file path or an http:// URL");
+    }
+    out.source = *s;
+  } else {
+    auto m = f.AsMap();
+    m.Optional("name", out.id);
+    if (m.Has("url") && m.Has("path")) {
+      return f.Fail("give either url or path, not both");
+    }
+    if (m.Has("url")) {
+      m.Required("url", out.source);
+    } else {
+      m.Required("path", out.source);
+    }
+    if (auto fmt = m.Get("format")) {
+      if (!ParseFormat(*fmt, out.format)) {
+        m.Finish();
+        return false;
+      }
+    }
+    m.Finish();
+    if (!m.ok()) {
+      return false;
+    }
+  }
+  if (out.source.starts_with("https://")) {
+    return f.Fail("https:// list URLs are not supported yet; use http:// or a file");
+  }
+  if (out.id.empty()) {
+    out.id = DefaultId(out.source);
+  }
+  return true;
+}
+
+bool ParseValue(const config::Field& f, LocalRecordConfig& out) {
+  std::string type;
+  if (f.value().is_scalar()) {
+    // "name TYPE value", as unbound's local-data without the class.
+    const std::string* s = f.Scalar();
+    if (s == nullptr) {
+      return false;
+    }
+    std::vector<std::string> words;
+    size_t i = 0;
+    while (i < s->size()) {
+      while (i < s->size() && (*s)[i] == ' ') {
+        ++i;
+      }
+      size_t j = i;
+      while (j < s->size() && (*s)[j] != ' ') {
+        ++j;
+      }
+      if (j > i) {
+        words.emplace_back(s->substr(i, j - i));
+      }
+      i = j;
+    }
+    // Also unbound's local-data form: "NAME [TTL] [IN] TYPE VALUE".
+    if (words.size() > 3 && words.size() <= 5) {
+      std::vector<std::string> kept = {words[0]};
+      for (size_t k = 1; k + 2 < words.size(); ++k) {
+        const std::string& w = words[k];
+        if (w == "IN" || w == "in") {
+          continue;
+        }
+        if (!w.empty() && std::all_of(w.begin(), w.end(), ::isdigit) && w.size() < 10) {
+          out.ttl = static_cast<uint32_t>(std::stoul(w));
+          continue;
+        }
+        kept.push_back(w);
+      }
+      kept.push_back(words[words.size() - 2]);
+      kept.push_back(words[words.size() - 1]);
+      words = std::move(kept);
+    }
+    if (words.size() != 3) {
+      return f.Fail("expected \"NAME TYPE VALUE\", e.g. \"nas.home.arpa A 192.168.1.10\"");
+    }
+    out.name = words[0];
+    type = words[1];
+    out.value = words[2];
+  } else {
+    auto m = f.AsMap();
+    m.Required("name", out.name);
+    m.Required("type", type);
+    m.Required("value", out.value);
+    m.Optional("ttl", out.ttl);
+    m.Finish();
+    if (!m.ok()) {
+      return false;
+    }
+  }
+  std::transform(type.begin(), type.end(), type.begin(), ::toupper);
+  if (type == "A") {
+    out.type = rr_type::kA;
+  } else if (type == "AAAA") {
+    out.type = rr_type::kAaaa;
+  } else if (type == "CNAME") {
+    out.type = rr_type::kCname;
+  } else if (type == "PTR") {
+    out.type = rr_type::kPtr;
+  } else {
+    return f.Fail("record type \"" + type + "\" not supported (A, AAAA, CNAME, PTR)");
+  }
+  if (!Name::FromText(out.name)) {
+    return f.Fail("not a domain name: \"" + out.name + "\"");
+  }
+  auto ip = IpAddress::Parse(out.value);
+  if (out.type == rr_type::kA && (!ip || !ip->is_v4())) {
+    return f.Fail("A record needs an IPv4 address, got \"" + out.value + "\"");
+  }
+  if (out.type == rr_type::kAaaa && (!ip || !ip->is_v6())) {
+    return f.Fail("AAAA record needs an IPv6 address, got \"" + out.value + "\"");
+  }
+  if ((out.type == rr_type::kCname || out.type == rr_type::kPtr) && !Name::FromText(out.value)) {
+    return f.Fail("not a domain name: \"" + out.value + "\"");
+  }
+  return true;
+}
+
+Result<void> ParseBlockMode(std::string_view text, DnsConfig& out) {
+  out.block_v4.clear();
+  out.block_v6.clear();
+  if (text == "nxdomain") {
+    out.block_mode = BlockMode::kNxdomain;
+  } else if (text == "null") {
+    out.block_mode = BlockMode::kNull;
+    out.block_v4 = {{0, 0, 0, 0}};
+    out.block_v6 = {{}};
+  } else if (text == "refused") {
+    out.block_mode = BlockMode::kRefused;
+  } else if (text == "nodata") {
+    out.block_mode = BlockMode::kNodata;
+  } else {
+    out.block_mode = BlockMode::kAddress;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t comma = text.find(',', start);
+      std::string_view one = text.substr(
+          start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      auto ip = IpAddress::Parse(one);
+      if (!ip) {
+        return Error(Errc::kBadName,
+                     "block_mode: expected nxdomain, null, refused, nodata or "
+                     "IP addresses, got \"" +
+                         std::string(text) + "\"");
+      }
+      if (ip->is_v4()) {
+        std::array<uint8_t, 4> a{};
+        std::copy_n(ip->bytes().begin(), 4, a.begin());
+        out.block_v4.push_back(a);
+      } else {
+        out.block_v6.push_back(ip->bytes());
+      }
+      if (comma == std::string_view::npos) {
+        break;
+      }
+      start = comma + 1;
+    }
+  }
+  return {};
+}
+
+std::string BlockModeText(const DnsConfig& c) {
+  switch (c.block_mode) {
+    case BlockMode::kNxdomain:
+      return "nxdomain";
+    case BlockMode::kNull:
+      return "null";
+    case BlockMode::kRefused:
+      return "refused";
+    case BlockMode::kNodata:
+      return "nodata";
+    case BlockMode::kAddress:
+      break;
+  }
+  std::string out;
+  for (const auto& a : c.block_v4) {
+    out += (out.empty() ? "" : ",") + IpAddress::V4(a).ToString();
+  }
+  for (const auto& a : c.block_v6) {
+    out += (out.empty() ? "" : ",") + IpAddress::V6(a).ToString();
+  }
+  return out;
+}
+
+namespace {
+
+bool ParseCache(const config::Field& f, DnsConfig& out) {
+  auto m = f.AsMap();
+  m.Optional("enabled", out.cache_enabled);
+  ByteSize size{out.cache.max_bytes};
+  m.Optional("size", size);
+  out.cache.max_bytes = size.bytes;
+  Duration min_ttl = std::chrono::seconds(out.cache.min_ttl);
+  Duration max_ttl = std::chrono::seconds(out.cache.max_ttl);
+  Duration neg = std::chrono::seconds(out.cache.max_negative_ttl);
+  Duration stale = std::chrono::seconds(out.cache.stale_window);
+  m.Optional("min_ttl", min_ttl, BareUnit::kSeconds);
+  m.Optional("max_ttl", max_ttl, BareUnit::kSeconds);
+  m.Optional("max_negative_ttl", neg, BareUnit::kSeconds);
+  m.Optional("serve_stale", stale, BareUnit::kSeconds);
+  m.Optional("prefetch_percent", out.cache.prefetch_percent);
+  auto secs = [](Duration d) {
+    return static_cast<uint32_t>(
+        std::min<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count(), 1 << 30));
+  };
+  out.cache.min_ttl = secs(min_ttl);
+  out.cache.max_ttl = secs(max_ttl);
+  out.cache.max_negative_ttl = secs(neg);
+  out.cache.stale_window = secs(stale);
+  if (m.ok() && out.cache.min_ttl > out.cache.max_ttl) {
+    f.Fail("cache.min_ttl is above cache.max_ttl");
+  }
+  m.Finish();
+  return m.ok() && out.cache.min_ttl <= out.cache.max_ttl;
+}
+
+}  // namespace
+
+bool ParseValue(const config::Field& f, DnsConfig& out) {
+  out.clients = {*Cidr::Parse("127.0.0.0/8"), *Cidr::Parse("::1/128")};
+  if (f.value().is_null()) {
+    return f.Fail("dns needs at least `upstreams:`");
+  }
+  auto m = f.AsMap();
+  bool ok = true;
+  if (auto l = m.Get("listen")) {
+    std::vector<Address> listen;
+    for (const auto& item : l->Items(true)) {
+      Address a;
+      if (config::ParseValue(item, a,
+                             AddressOptions{.allow_any_host = true, .default_port = 5353})) {
+        listen.push_back(a);
+      } else {
+        m.Finish();
+        return false;
+      }
+    }
+    out.listen = std::move(listen);
+  }
+  if (auto u = m.Get("upstreams")) {
+    for (const auto& item : u->Items(true)) {
+      Address a;
+      if (!config::ParseValue(item, a,
+                              AddressOptions{.allow_any_host = false, .default_port = 53})) {
+        m.Finish();
+        return false;
+      }
+      out.upstreams.push_back(a);
+    }
+  } else {
+    f.Fail("dns.upstreams: at least one upstream server is needed (e.g. 127.0.0.1:53)");
+    m.Finish();
+    return false;
+  }
+  if (out.upstreams.empty()) {
+    ok = f.Fail("dns.upstreams: at least one upstream server is needed");
+  }
+  if (auto b = m.Get("block")) {
+    for (const auto& item : b->Items(true)) {
+      ListSourceConfig s;
+      if (ParseValue(item, s)) {
+        out.block.push_back(std::move(s));
+      } else {
+        ok = false;
+      }
+    }
+  }
+  if (auto a = m.Get("allow")) {
+    for (const auto& item : a->Items(true)) {
+      ListSourceConfig s;
+      if (ParseValue(item, s)) {
+        out.allow.push_back(std::move(s));
+      } else {
+        ok = false;
+      }
+    }
+  }
+  m.Optional("refresh", out.refresh, BareUnit::kSeconds);
+  m.Optional("download_timeout", out.download_timeout, BareUnit::kSeconds);
+  ByteSize max_list{out.max_list_bytes};
+  m.Optional("max_list_size", max_list);
+  out.max_list_bytes = max_list.bytes;
+  m.Optional("state_dir", out.state_dir);
+  if (auto bm = m.Get("block_mode")) {
+    if (const std::string* s = bm->Scalar("a block mode"); s != nullptr) {
+      if (auto r = ParseBlockMode(*s, out); !r) {
+        ok = bm->Fail(r.error().context());
+      }
+    }
+  } else if (m.Has("block_mode")) {
+    // `block_mode: null` unquoted is YAML's null; the operator meant "null".
+    (void)ParseBlockMode("null", out);
+  } else {
+    (void)ParseBlockMode("nxdomain", out);
+  }
+  Duration block_ttl = std::chrono::seconds(out.block_ttl);
+  m.Optional("block_ttl", block_ttl, BareUnit::kSeconds);
+  out.block_ttl =
+      static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(block_ttl).count());
+  m.Optional("local", out.local);
+  if (auto c = m.Get("cache")) {
+    ok = ParseCache(*c, out) && ok;
+  }
+  m.Optional("clients", out.clients);
+  m.Optional("upstream_timeout", out.upstream_timeout, BareUnit::kMilliseconds);
+  m.Optional("tcp_idle_timeout", out.tcp_idle_timeout, BareUnit::kSeconds);
+  m.Optional("max_tcp_connections", out.max_tcp_connections);
+  m.Optional("max_inflight", out.max_inflight);
+  m.Optional("cname_inspect", out.cname_inspect);
+  if (out.refresh < std::chrono::seconds(1)) {
+    ok = f.Fail("dns.refresh: at least 1s");
+  }
+  std::vector<std::string> ids;
+  for (const auto* lists : {&out.block, &out.allow}) {
+    for (const auto& l : *lists) {
+      if (std::find(ids.begin(), ids.end(), l.id) != ids.end()) {
+        ok = f.Fail("two lists are named \"" + l.id + "\"; give them distinct `name:`s");
+      }
+      ids.push_back(l.id);
+    }
+  }
+  m.Finish();
+  return m.ok() && ok;
+}
+
+std::string FlagsToYaml(const DnsFlags& flags) {
+  std::string y;
+  y += "admin:\n  listen: " + Quote(flags.admin.empty() ? "127.0.0.1:9901" : flags.admin) + "\n";
+  y += "dns:\n";
+  if (!flags.listen.empty()) {
+    y += "  listen:\n";
+    for (const auto& l : flags.listen) {
+      y += "    - " + Quote(l) + "\n";
+    }
+  }
+  y += "  upstreams:\n";
+  for (const auto& u : flags.upstreams) {
+    y += "    - " + Quote(u) + "\n";
+  }
+  for (const auto& [key, list] : {std::pair{"block", &flags.block}, {"allow", &flags.allow}}) {
+    if (list->empty()) {
+      continue;
+    }
+    y += std::string("  ") + key + ":\n";
+    for (const auto& s : *list) {
+      y += "    - " + Quote(s) + "\n";
+    }
+  }
+  if (!flags.block_mode.empty()) {
+    y += "  block_mode: " + Quote(flags.block_mode) + "\n";
+  }
+  if (!flags.refresh.empty()) {
+    y += "  refresh: " + Quote(flags.refresh) + "\n";
+  }
+  if (!flags.state_dir.empty()) {
+    y += "  state_dir: " + Quote(flags.state_dir) + "\n";
+  }
+  return y;
+}
+
+}  // namespace vigie::dns

@@ -1,0 +1,90 @@
+// The `dns:` section of vigie.yaml: listeners, upstreams, block/allow list
+// sources, the block answer, local records, cache and access settings, and
+// the same config built from `vigie dns` flags. Reference: docs/dns.md.
+//
+// Thread rules: a parsed DnsConfig is immutable and shared between threads
+// as std::shared_ptr<const DnsConfig>.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/component.h"
+#include "core/config.h"
+#include "core/ip.h"
+#include "core/units.h"
+#include "dns/blocklist/list_parser.h"
+#include "dns/cache/cache.h"
+
+namespace vigie::dns {
+
+// A block or allow list: a file path or an http:// URL.
+struct ListSourceConfig {
+  std::string id;      // the operator's name; defaults to the file name
+  std::string source;  // "/etc/vigie/my-block.txt" or "http://host/hosts"
+  ListFormat format = ListFormat::kAuto;
+  bool IsUrl() const;
+};
+
+// How a blocked name is answered when its rule does not say.
+enum class BlockMode : uint8_t { kNxdomain, kNull, kRefused, kNodata, kAddress };
+
+struct LocalRecordConfig {
+  std::string name;
+  uint16_t type = 0;  // A, AAAA, CNAME or PTR
+  std::string value;  // address or target name
+  uint32_t ttl = 300;
+};
+
+struct DnsConfig : ComponentConfig {
+  // UDP and TCP on each. Port 53 needs CAP_NET_BIND_SERVICE and usually
+  // collides with the system resolver, hence 5353.
+  std::vector<Address> listen = {Address{Address::Kind::kInet, "127.0.0.1", 5353, {}}};
+  std::vector<Address> upstreams;  // IP:port, tried in order (failover)
+  std::vector<ListSourceConfig> block;
+  std::vector<ListSourceConfig> allow;
+  Duration refresh = std::chrono::hours(24);
+  Duration download_timeout = std::chrono::seconds(10);
+  uint64_t max_list_bytes = uint64_t{256} << 20;
+  std::string state_dir;  // where the last good copy of each URL list is kept
+  BlockMode block_mode = BlockMode::kNxdomain;
+  std::vector<std::array<uint8_t, 4>> block_v4;  // kAddress / kNull
+  std::vector<std::array<uint8_t, 16>> block_v6;
+  uint32_t block_ttl = 60;
+  std::vector<LocalRecordConfig> local;
+  CacheConfig cache;
+  bool cache_enabled = true;
+  std::vector<Cidr> clients;  // who may query; default loopback only
+  Duration upstream_timeout = std::chrono::milliseconds(1500);
+  Duration tcp_idle_timeout = std::chrono::seconds(10);
+  uint32_t max_tcp_connections = 256;  // per worker
+  uint32_t max_inflight = 1024;        // upstream queries per worker
+  bool cname_inspect = true;
+  uint16_t edns_udp_size = kDefaultEdnsUdpSize;
+};
+
+bool ParseValue(const config::Field& f, DnsConfig& out);
+bool ParseValue(const config::Field& f, ListSourceConfig& out);
+bool ParseValue(const config::Field& f, LocalRecordConfig& out);
+
+// Parses a `block_mode` word: nxdomain, null, refused, nodata, or an IPv4 /
+// IPv6 address (several separated by commas) to answer with.
+Result<void> ParseBlockMode(std::string_view text, DnsConfig& out);
+std::string BlockModeText(const DnsConfig& c);
+
+// The `dns:` section (as YAML text) equivalent to `vigie dns` flags.
+struct DnsFlags {
+  std::vector<std::string> listen;
+  std::vector<std::string> upstreams;
+  std::vector<std::string> block;
+  std::vector<std::string> allow;
+  std::string block_mode;
+  std::string refresh;
+  std::string state_dir;
+  std::string admin;
+};
+std::string FlagsToYaml(const DnsFlags& flags);
+
+}  // namespace vigie::dns
