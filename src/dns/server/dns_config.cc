@@ -281,6 +281,9 @@ bool ParseValue(const config::Field& f, DnsConfig& out) {
   }
   auto m = f.AsMap();
   bool ok = true;
+  // Every error of the section is reported: a bad entry marks the section
+  // invalid but reading goes on, so later keys are still checked (and not
+  // mistaken for unknown ones).
   if (auto l = m.Get("listen")) {
     std::vector<Address> listen;
     for (const auto& item : l->Items(true)) {
@@ -289,8 +292,7 @@ bool ParseValue(const config::Field& f, DnsConfig& out) {
                              AddressOptions{.allow_any_host = true, .default_port = 5353})) {
         listen.push_back(a);
       } else {
-        m.Finish();
-        return false;
+        ok = false;
       }
     }
     out.listen = std::move(listen);
@@ -298,20 +300,20 @@ bool ParseValue(const config::Field& f, DnsConfig& out) {
   if (auto u = m.Get("upstreams")) {
     for (const auto& item : u->Items(true)) {
       Address a;
-      if (!config::ParseValue(item, a,
-                              AddressOptions{.allow_any_host = false, .default_port = 53})) {
-        m.Finish();
-        return false;
+      if (config::ParseValue(item, a,
+                             AddressOptions{.allow_any_host = false, .default_port = 53})) {
+        out.upstreams.push_back(a);
+      } else {
+        ok = false;
       }
-      out.upstreams.push_back(a);
+    }
+    if (ok && out.upstreams.empty()) {
+      ok = u->Fail("at least one upstream server is needed (e.g. 127.0.0.1:53)");
     }
   } else {
-    f.Fail("dns.upstreams: at least one upstream server is needed (e.g. 127.0.0.1:53)");
-    m.Finish();
-    return false;
-  }
-  if (out.upstreams.empty()) {
-    ok = f.Fail("dns.upstreams: at least one upstream server is needed");
+    f.diag().Add(f.mark(), f.path() + ".upstreams",
+                 "missing required setting: at least one upstream server (e.g. 127.0.0.1:53)");
+    ok = false;
   }
   if (auto b = m.Get("block")) {
     for (const auto& item : b->Items(true)) {

@@ -96,6 +96,21 @@ TEST(DnsConfigTest, ErrorsNameTheField) {
   EXPECT_NE(dup.errors.find("distinct"), std::string::npos);
 }
 
+// Regression: a missing or bad upstream used to end the section early, so
+// later valid keys were reported as unknown and later errors were lost.
+TEST(DnsConfigTest, EveryErrorOfTheSectionIsReported) {
+  Parsed p = Parse("dns:\n  listen: [127.0.0.1:0]\n  block: [/x/hosts]\n  block_mode: blackhole\n");
+  EXPECT_FALSE(p.ok);
+  EXPECT_EQ(p.errors.find("unknown setting"), std::string::npos) << p.errors;
+  EXPECT_NE(p.errors.find("dns.upstreams: missing required setting"), std::string::npos)
+      << p.errors;
+  EXPECT_NE(p.errors.find("t.yaml:4:15: dns.block_mode"), std::string::npos) << p.errors;
+  Parsed bad = Parse("dns:\n  upstreams: [nowhere:99999]\n  blok: 1\n");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.errors.find("dns.upstreams[0]"), std::string::npos) << bad.errors;
+  EXPECT_NE(bad.errors.find("dns.blok: unknown setting"), std::string::npos) << bad.errors;
+}
+
 TEST(DnsConfigTest, FlagsBecomeAnEquivalentSection) {
   DnsFlags f;
   f.listen = {"127.0.0.1:0"};
