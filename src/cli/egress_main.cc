@@ -1,0 +1,287 @@
+// `vigie egress`: the OpenShift egress images as one subcommand (the HTTP
+// proxy from EGRESS_HTTP_PROXY_DESTINATION, the router from
+// EGRESS_DESTINATION), `vigie egress check TARGET`, and the `egress:`
+// section of `vigie serve`.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "core/server.h"
+#include "egress/acl/acl.h"
+#include "egress/acl/check_target.h"
+#include "egress/egress.h"
+#include "egress/nft/ruleset.h"
+#include "egress/proxy/config.h"
+#include "egress/proxy/http_proxy.h"
+#include "egress/router/router.h"
+
+namespace vigie::cli {
+namespace {
+
+struct EgressOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string admin = "127.0.0.1:9901";
+  std::string destination_file;
+  std::string hosts_file;
+  std::vector<std::string> nameservers;
+  std::string access_log;
+  int workers = 0;
+  std::string config;
+  std::string target;
+  bool no_resolve = false;
+  egress::router::RouterOptions router;
+  bool no_network_setup = false;
+};
+
+// A YAML double-quoted scalar holding `text` exactly.
+std::string YamlQuote(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// Prints the upstream message for an environment error and returns exit 1.
+int EnvError(const Error& error) {
+  std::fprintf(stderr, "%s\n", error.ToString().c_str());
+  return egress::kExitConfigError;
+}
+
+// The HTTP proxy image: validate EGRESS_HTTP_PROXY_DESTINATION (or the file)
+// exactly as upstream, then serve it through the regular server, so the
+// admin endpoint, /metrics, SIGHUP and SIGTERM drain behave as in `serve`.
+int RunHttpProxy(const EgressOptions& o, const egress::Environment& env) {
+  std::string destination_line;
+  if (o.destination_file.empty()) {
+    auto spec = egress::ParseHttpProxyEnvironment(env);
+    if (!spec)
+      return EnvError(spec.error());
+    auto it = env.find("EGRESS_HTTP_PROXY_DESTINATION");
+    destination_line = "    destination: " + YamlQuote(it->second) + "\n";
+  } else {
+    destination_line = "    destination_file: " + YamlQuote(o.destination_file) + "\n";
+  }
+  std::string yaml = "admin:\n  listen: " + YamlQuote(o.admin) + "\n";
+  if (o.workers > 0)
+    yaml += "runtime:\n  workers: " + std::to_string(o.workers) + "\n";
+  yaml += "egress:\n  http_proxy:\n    listen: " + YamlQuote(o.listen) + "\n" + destination_line;
+  if (!o.hosts_file.empty())
+    yaml += "    hosts_file: " + YamlQuote(o.hosts_file) + "\n";
+  if (!o.nameservers.empty()) {
+    yaml += "    nameservers:\n";
+    for (const auto& n : o.nameservers)
+      yaml += "      - " + YamlQuote(n) + "\n";
+  }
+  if (!o.access_log.empty())
+    yaml += "    access_log: " + YamlQuote(o.access_log) + "\n";
+  std::vector<ComponentSpec> specs;
+  AddEgressSpec(specs);
+  Server server(ConfigSource{"", yaml}, std::move(specs), Version());
+  return server.Run();
+}
+
+// The router image (init, legacy, unit-test): validate as upstream.
+int RunRouter(const EgressOptions& o, const egress::Environment& env) {
+  egress::ErrorLocation where;
+  auto spec = egress::ParseRouterEnvironment(env, &where);
+  if (!spec)
+    return EnvError(spec.error());
+  switch (spec->mode) {
+    case egress::RouterMode::kUnitTest: {
+      auto script = egress::BuildNftInstallScript(*spec->redirect, spec->source, o.router.nft);
+      if (!script)
+        return EnvError(script.error());
+      std::fputs(script->c_str(), stdout);
+      return egress::kExitOk;
+    }
+    case egress::RouterMode::kDnsProxy:
+      std::fprintf(stderr, "EGRESS_ROUTER_MODE dns-proxy is not implemented by vigie yet\n");
+      return egress::kExitConfigError;
+    case egress::RouterMode::kHttpProxy:
+      break;
+    case egress::RouterMode::kInit:
+    case egress::RouterMode::kLegacy: {
+      egress::router::RouterOptions options = o.router;
+      options.setup_network = !o.no_network_setup;
+      return egress::router::RunRouterMode(*spec, options);
+    }
+  }
+  return egress::kExitConfigError;
+}
+
+int RunEgress(const EgressOptions& o) {
+  egress::Environment env = egress::ProcessEnvironment();
+  auto mode = env.find("EGRESS_ROUTER_MODE");
+  bool proxy_env = env.count("EGRESS_HTTP_PROXY_DESTINATION") > 0 || !o.destination_file.empty();
+  if ((mode != env.end() && mode->second == "http-proxy") ||
+      (mode == env.end() && proxy_env && env.count("EGRESS_DESTINATION") == 0)) {
+    return RunHttpProxy(o, env);
+  }
+  return RunRouter(o, env);
+}
+
+int RunCheck(const EgressOptions& o) {
+  egress::proxy::HttpProxyConfig cfg;
+  if (!o.config.empty()) {
+    config::Diagnostics diag(o.config);
+    std::vector<ComponentSpec> specs = AllComponents();
+    auto loaded = LoadServeConfig(ConfigSource{o.config, ""}, specs, diag);
+    if (!loaded) {
+      std::fputs(diag.ToString().c_str(), stderr);
+      return egress::kCheckExitError;
+    }
+    auto it = loaded->components.find("egress");
+    auto* section = it == loaded->components.end()
+                        ? nullptr
+                        : dynamic_cast<const egress::EgressConfig*>(it->second.get());
+    if (section == nullptr || !section->http_proxy) {
+      std::fprintf(stderr, "%s: no egress.http_proxy section\n", o.config.c_str());
+      return egress::kCheckExitError;
+    }
+    cfg = *section->http_proxy;
+  } else {
+    auto env = egress::ProcessEnvironment();
+    if (!o.destination_file.empty()) {
+      cfg.destination_file = o.destination_file;
+      if (auto r = egress::proxy::LoadDestination(cfg); !r) {
+        std::fprintf(stderr, "%s\n", r.error().ToString().c_str());
+        return egress::kCheckExitError;
+      }
+    } else {
+      auto spec = egress::ParseHttpProxyEnvironment(env);
+      if (!spec) {
+        std::fprintf(stderr, "%s\n", spec.error().ToString().c_str());
+        return egress::kCheckExitError;
+      }
+      cfg.spec = std::move(*spec);
+    }
+    cfg.hosts_file = o.hosts_file;
+    for (const auto& n : o.nameservers) {
+      auto a = ParseAddress(n, AddressOptions{.allow_any_host = false, .default_port = 53});
+      if (!a) {
+        std::fprintf(stderr, "--nameserver %s: %s\n", n.c_str(), a.error().ToString().c_str());
+        return egress::kCheckExitError;
+      }
+      cfg.nameservers.push_back(*a);
+    }
+    if (auto r = egress::proxy::LoadHosts(cfg); !r) {
+      std::fprintf(stderr, "%s\n", r.error().ToString().c_str());
+      return egress::kCheckExitError;
+    }
+  }
+  auto target = egress::ParseCheckTarget(o.target);
+  if (!target) {
+    std::fprintf(stderr, "%s: %s\n", o.target.c_str(), target.error().ToString().c_str());
+    return egress::kCheckExitError;
+  }
+  egress::DestinationAcl acl(cfg.spec);
+  std::vector<egress::IpAddress> addresses;
+  std::optional<egress::AclDecision> decision;
+  if (target->address) {
+    addresses.push_back(*target->address);
+  } else {
+    decision = acl.DecideByName(target->host);
+    if (!decision && !o.no_resolve)
+      addresses = egress::proxy::ResolveBlocking(
+          target->host, std::make_shared<const egress::proxy::HttpProxyConfig>(cfg));
+  }
+  if (!decision)
+    decision = acl.Decide(target->host, addresses);
+  std::printf("%s\n", egress::FormatCheckResult(*target, *decision).c_str());
+  return egress::CheckExitCode(*decision);
+}
+
+}  // namespace
+
+void RegisterEgress(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<EgressOptions>();
+  auto* cmd = app.add_subcommand(
+      "egress",
+      "OpenShift's egress router images as one command. Without a subcommand it reads the\n"
+      "images' environment: EGRESS_ROUTER_MODE=http-proxy (or EGRESS_HTTP_PROXY_DESTINATION\n"
+      "alone) runs the HTTP proxy with that ACL; init and legacy (the default) set up\n"
+      "EGRESS_SOURCE/EGRESS_GATEWAY and install the EGRESS_DESTINATION NAT in nft table\n"
+      "ip vigie_egress (legacy then waits for SIGTERM and removes it); unit-test prints it.\n"
+      "Errors use upstream's messages and exit 1. For a vigie.yaml, use `vigie serve`\n"
+      "with an `egress:` section. Reference: docs/egress.md.");
+  cmd->add_option("--listen", o->listen,
+                  "HTTP proxy address (upstream: port 8080 on all addresses; vigie binds\n"
+                  "loopback unless told, e.g. --listen 0.0.0.0:8080 in a pod)")
+      ->capture_default_str();
+  cmd->add_option("--admin", o->admin, "Admin endpoint (/metrics, /healthz, POST /reload)")
+      ->capture_default_str();
+  cmd->add_option("--destination-file", o->destination_file,
+                  "Read the ACL from this file instead of EGRESS_HTTP_PROXY_DESTINATION;\n"
+                  "SIGHUP re-reads it (a mounted ConfigMap), keeping the old list on error");
+  cmd->add_option("--hosts-file", o->hosts_file,
+                  "Resolve names from this hosts-format file first (never /etc/hosts)");
+  cmd->add_option("--nameserver", o->nameservers,
+                  "Ask this DNS server (host[:port], repeatable) for names the hosts file does\n"
+                  "not hold; with --hosts-file or --nameserver the system resolver is not used");
+  cmd->add_option("--access-log", o->access_log,
+                  "Write a Squid-format access log to this file ('-' for stdout)");
+  cmd->add_option("--workers", o->workers, "Worker threads (default: one per core)");
+  cmd->add_option("--nft-table", o->router.nft.table,
+                  "Redirect mode: the nft table vigie owns (`table ip NAME`)")
+      ->capture_default_str();
+  cmd->add_option("--ingress-interface", o->router.nft.ingress_interface,
+                  "Redirect mode: where redirected traffic arrives (upstream: eth0)")
+      ->capture_default_str();
+  cmd->add_option("--egress-interface", o->router.nft.egress_interface,
+                  "Redirect mode: where EGRESS_SOURCE lives and SNAT applies (upstream: macvlan0)")
+      ->capture_default_str();
+  cmd->add_flag("--no-network-setup", o->no_network_setup,
+                "Redirect mode: only install the nft rules; leave addresses and routes alone");
+  cmd->callback([cmd, o, &exit_code] {
+    if (cmd->get_subcommands().empty())
+      exit_code = RunEgress(*o);
+  });
+
+  auto* check = cmd->add_subcommand(
+      "check",
+      "Print whether the HTTP proxy ACL allows TARGET, and the rule that decided:\n"
+      "  vigie egress check http://perdu.com/  ->  deny http://perdu.com/ (line 1: !perdu.com)\n"
+      "Reads EGRESS_HTTP_PROXY_DESTINATION (or --destination-file), or -c vigie.yaml.\n"
+      "Names are resolved as the proxy would (--hosts-file, --nameserver, or the system\n"
+      "resolver) when an address rule needs them. Exit status: 0 allow, 1 deny, 2 error.");
+  check->add_option("TARGET", o->target, "URL or host[:port], [v6]:port, address")->required();
+  check->add_option("-c,--config", o->config, "vigie.yaml with an egress.http_proxy section");
+  check->add_option("--destination-file", o->destination_file, "ACL file (instead of the env)");
+  check->add_option("--hosts-file", o->hosts_file, "Resolve names from this hosts file only");
+  check->add_option("--nameserver", o->nameservers, "Ask this DNS server (repeatable)");
+  check->add_flag("--no-resolve", o->no_resolve,
+                  "Do not resolve names: address rules then match nothing (as in Squid)");
+  check->callback([o, &exit_code] { exit_code = RunCheck(*o); });
+}
+
+void AddEgressSpec(std::vector<ComponentSpec>& specs) {
+  specs.push_back(egress::EgressComponentSpec());
+}
+
+}  // namespace vigie::cli

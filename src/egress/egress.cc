@@ -1,0 +1,105 @@
+// The egress Component: owns the HTTP proxy and hands it new settings.
+#include "egress/egress.h"
+
+#include <unistd.h>
+
+#include "egress/proxy/http_proxy.h"
+
+extern char** environ;  // NOLINT(readability-identifier-naming): POSIX
+
+namespace vigie::egress {
+namespace {
+
+class EgressComponent : public Component {
+ public:
+  explicit EgressComponent(ServeContext& ctx) : ctx_(ctx) {}
+
+  Result<void> Start(std::shared_ptr<const ComponentConfig> config) override {
+    auto cfg = std::dynamic_pointer_cast<const EgressConfig>(config);
+    if (!cfg)
+      return Error(Errc::kInvalidArgument, "egress: unexpected config type");
+    if (cfg->http_proxy) {
+      proxy_ = std::make_unique<proxy::HttpProxy>(ctx_.runtime, ctx_.metrics);
+      VIGIE_TRY(
+          proxy_->Start(std::shared_ptr<const proxy::HttpProxyConfig>(cfg, &*cfg->http_proxy)));
+    }
+    config_ = cfg;
+    return {};
+  }
+
+  Result<void> Reload(std::shared_ptr<const ComponentConfig> config) override {
+    auto cfg = std::dynamic_pointer_cast<const EgressConfig>(config);
+    if (!cfg)
+      return Error(Errc::kInvalidArgument, "egress: unexpected config type");
+    if (cfg->http_proxy.has_value() != (proxy_ != nullptr))
+      return Error(Errc::kUnsupported, "egress.http_proxy added or removed: restart to apply");
+    if (proxy_)
+      VIGIE_TRY(
+          proxy_->Reload(std::shared_ptr<const proxy::HttpProxyConfig>(cfg, &*cfg->http_proxy)));
+    config_ = cfg;
+    return {};
+  }
+
+  void Stop() override {
+    if (proxy_)
+      proxy_->Stop();
+  }
+
+  std::vector<std::string> Listeners() const override {
+    std::vector<std::string> out;
+    if (proxy_)
+      out.push_back("egress-http " + proxy_->bound().ToString());
+    return out;
+  }
+
+ private:
+  ServeContext& ctx_;
+  std::shared_ptr<const EgressConfig> config_;
+  std::unique_ptr<proxy::HttpProxy> proxy_;
+};
+
+}  // namespace
+
+bool ParseValue(const config::Field& f, EgressConfig& out) {
+  auto m = f.AsMap();
+  m.Optional("http_proxy", out.http_proxy);
+  m.Finish();
+  return m.ok();
+}
+
+ComponentSpec EgressComponentSpec() {
+  ComponentSpec spec;
+  spec.name = "egress";
+  spec.parse = [](const config::Field& f) -> std::shared_ptr<const ComponentConfig> {
+    auto cfg = std::make_shared<EgressConfig>();
+    if (!ParseValue(f, *cfg))
+      return nullptr;
+    return cfg;
+  };
+  spec.create = [](ServeContext& ctx) -> std::unique_ptr<Component> {
+    return std::make_unique<EgressComponent>(ctx);
+  };
+  return spec;
+}
+
+Result<proxy::HttpProxyConfig> HttpProxyConfigFromEnvironment(const Environment& env) {
+  proxy::HttpProxyConfig cfg;
+  VIGIE_ASSIGN_OR_RETURN(cfg.spec, ParseHttpProxyEnvironment(env));
+  if (auto it = env.find("EGRESS_HTTP_PROXY_DESTINATION"); it != env.end())
+    cfg.destination = it->second;
+  return cfg;
+}
+
+Environment ProcessEnvironment() {
+  Environment env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    size_t eq = entry.find('=');
+    if (eq == std::string_view::npos)
+      continue;
+    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+}  // namespace vigie::egress

@@ -1,0 +1,53 @@
+// Fuzz target: what an origin or a DNS server sends the proxy. The input goes
+// through the response-head path (FindHeadEnd, ParseResponseHead, framing,
+// the client head rewrite), the chunked scanner in one piece and split at a
+// point taken from the first byte (both must agree), the DNS answer decoder
+// and the hosts-file parser. Under g++ the corpus is replayed by ctest.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "core/check.h"
+#include "egress/proxy/dns_stub.h"
+#include "egress/proxy/hosts.h"
+#include "egress/proxy/message.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace vigie::egress::proxy;  // NOLINT(google-build-using-namespace)
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (auto end = FindHeadEnd(text)) {
+    VIGIE_CHECK(*end <= text.size(), "*end <= text.size()");
+    if (auto head = ParseResponseHead(text.substr(0, *end))) {
+      for (std::string_view method : {"GET", "HEAD"}) {
+        if (auto framing = DetermineResponseFraming(*head, method)) {
+          (void)OriginKeepsAlive(*head, *framing);
+          (void)BuildClientResponseHead(*head, *framing, {});
+        }
+      }
+    }
+  }
+  ChunkedScanner whole;
+  auto all = whole.Feed(text);
+  size_t split = size == 0 ? 0 : data[0] % (size + 1);
+  ChunkedScanner parts;
+  auto first = parts.Feed(text.substr(0, split));
+  if (all && first) {
+    VIGIE_CHECK(*first <= split, "*first <= split");
+    if (*first == split && !parts.done()) {
+      auto second = parts.Feed(text.substr(split));
+      VIGIE_CHECK(second.has_value(), "second.has_value()");
+      VIGIE_CHECK(split + *second == *all, "split + *second == *all");
+      VIGIE_CHECK(parts.done() == whole.done(), "parts.done() == whole.done()");
+    } else {
+      VIGIE_CHECK(*first == *all, "*first == *all");
+    }
+  }
+  if (auto answer = ParseDnsResponse(std::span<const uint8_t>(data, size)))
+    VIGIE_CHECK(answer->addresses.size() <= kMaxDnsAnswers,
+                "answer->addresses.size() <= kMaxDnsAnswers");
+  (void)HostsTable::Parse(text);
+  return 0;
+}
