@@ -45,9 +45,9 @@ struct Value {
   enum class Kind { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
   Mark mark;
-  std::string scalar;                            // for kScalar
-  bool quoted = false;                           // the scalar was written in quotes
-  std::vector<Value> items;                      // for kSequence
+  std::string scalar;             // for kScalar
+  bool quoted = false;            // the scalar was written in quotes
+  std::vector<Value> items;       // for kSequence
   std::vector<MapEntry> entries;  // for kMap, in file order
 
   bool is_null() const { return kind == Kind::kNull; }
