@@ -11,7 +11,10 @@ set(VIGIE_WARNINGS
   -Wimplicit-fallthrough -Wmissing-declarations -Wundef -Wvla
   # g++ 12 reports false -Wrestrict positives inside libstdc++ for plain
   # std::string concatenation at -O2 (GCC PR 105651).
-  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>
+  # ...and false -Wmismatched-new-delete on Asio's coroutine frames (which
+  # pair their own operator new and delete) at -O1 and above.
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-mismatched-new-delete>)
 if(VIGIE_WERROR)
   list(APPEND VIGIE_WARNINGS -Werror)
 endif()
