@@ -1,0 +1,19 @@
+// The lb component `vigie serve` drives (and `vigie lb -f` runs alone):
+// listeners per bind on every worker, health checks and the stats socket on
+// the control thread, reload keeping the listening sockets, /lb/status on the
+// admin endpoint.
+//
+// Thread rules: as Component: every method on the control thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/component.h"
+
+namespace vigie::lb {
+
+// `version` is what `show info` reports.
+std::unique_ptr<Component> MakeLbComponent(ServeContext& ctx, std::string version);
+
+}  // namespace vigie::lb

@@ -1,0 +1,200 @@
+// The running balancer's shared state: one Snapshot per config generation
+// (frontends, backends with their ServerPool, servers with counters and
+// health), the connection gates for maxconn, and the backend queue.
+//
+// Thread rules: a Snapshot is built on the control thread and then only
+// read, except: a BackendRt's pool, queue and admin state are guarded by its
+// `mu` (workers select servers, the control thread applies health and CLI
+// changes); counters are atomics; `ServerRt::check` and the health fields are
+// control-thread only. Coroutines hold shared_ptrs to what they use, so a
+// reload or shutdown never frees state under a live connection.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/net.h"
+#include "lb/balance/server_pool.h"
+#include "lb/haproxy_cfg/haproxy_cfg.h"
+#include "lb/health/health_check.h"
+
+namespace vigie::lb {
+
+#define VIGIE_LB_FRONTEND_METRICS(COUNTER, GAUGE, HISTOGRAM)                               \
+  COUNTER(frontend_connections_total, "Connections accepted by the frontend")              \
+  GAUGE(frontend_current_connections, "Connections open on the frontend")                  \
+  COUNTER(frontend_bytes_in_total, "Bytes received from clients")                          \
+  COUNTER(frontend_bytes_out_total, "Bytes sent to clients")                               \
+  COUNTER(frontend_proxy_header_errors_total, "Connections closed for a bad PROXY header") \
+  COUNTER(frontend_client_timeouts_total, "Connections closed by a client-side timeout")
+VIGIE_DECLARE_METRICS(FrontendMetrics, "vigie_lb_", VIGIE_LB_FRONTEND_METRICS);
+
+#define VIGIE_LB_BACKEND_METRICS(COUNTER, GAUGE, HISTOGRAM)                                        \
+  COUNTER(backend_connections_total, "Connections assigned to the backend")                        \
+  GAUGE(backend_current_connections, "Connections open through the backend")                       \
+  GAUGE(backend_queued, "Connections waiting in the backend queue")                                \
+  COUNTER(backend_no_server_total, "Connections closed because no server was usable")              \
+  COUNTER(backend_queue_timeouts_total, "Connections closed after timeout queue")                  \
+  COUNTER(backend_connect_failures_total, "Connections closed after every connect attempt failed") \
+  GAUGE(backend_up_servers, "Usable servers (active and backup)")
+VIGIE_DECLARE_METRICS(BackendMetrics, "vigie_lb_", VIGIE_LB_BACKEND_METRICS);
+
+#define VIGIE_LB_SERVER_METRICS(COUNTER, GAUGE, HISTOGRAM)                              \
+  COUNTER(server_connections_total, "Connections established to the server")            \
+  GAUGE(server_current_connections, "Connections open to the server")                   \
+  COUNTER(server_bytes_in_total, "Bytes received from clients and sent to the server")  \
+  COUNTER(server_bytes_out_total, "Bytes received from the server and sent to clients") \
+  COUNTER(server_connect_errors_total, "Failed connection attempts")                    \
+  COUNTER(server_retries_total, "Connection retries")                                   \
+  COUNTER(server_redispatches_total, "Connections redispatched to another server")      \
+  COUNTER(server_client_aborts_total, "Transfers ended by a client error")              \
+  COUNTER(server_server_aborts_total, "Transfers ended by a server error")              \
+  COUNTER(server_check_failures_total, "Failed health checks")                          \
+  COUNTER(server_down_transitions_total, "UP to DOWN transitions")                      \
+  GAUGE(server_up, "1 when the health check says up (or no check)")                     \
+  HISTOGRAM(server_connect_seconds, "Time to connect to the server", metrics::kLatencyBuckets)
+VIGIE_DECLARE_METRICS(ServerMetrics, "vigie_lb_", VIGIE_LB_SERVER_METRICS);
+
+namespace asio = net::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+// Counts admitted connections against a limit (global or frontend maxconn);
+// the accept loop waits when it is full, as haproxy stops accepting.
+class ConnGate {
+ public:
+  explicit ConnGate(int limit) : limit_(limit) {}
+  // True when a slot was taken.
+  bool TryAcquire();
+  void Release();
+  // Registers a timer to cancel (on its own executor) when a slot frees.
+  void AddWaiter(std::shared_ptr<asio::steady_timer> timer);
+  int limit() const { return limit_; }
+  int current() const { return current_.load(std::memory_order_relaxed); }
+
+ private:
+  int limit_;  // 0 = unlimited
+  std::atomic<int> current_{0};
+  std::mutex mu_;
+  std::vector<std::shared_ptr<asio::steady_timer>> waiters_;
+};
+
+// A live proxied connection, registered on its server so that
+// `on-marked-down shutdown-sessions` can close it from the control thread.
+struct Session {
+  asio::io_context* ctx = nullptr;
+  std::optional<net::tcp::socket> client;
+  std::optional<net::tcp::socket> server;
+};
+
+struct ServerRt {
+  haproxy_cfg::Server cfg;
+  std::size_t index = 0;  // in the backend's pool
+  net::tcp::endpoint endpoint;
+  ServerMetrics m;
+  std::atomic<std::uint64_t> smax{0};
+  std::atomic<std::int64_t> last_session{-1};  // steady seconds; -1 never
+
+  // Control thread only.
+  std::optional<health::ServerHealth> health;
+  SteadyClock::time_point last_change = SteadyClock::now();
+  SteadyClock::duration downtime{};
+  SteadyClock::time_point down_since{};
+  bool down = false;
+  SteadyClock::time_point last_check_at{};
+
+  // Live sessions (shutdown-sessions).
+  std::mutex sessions_mu;
+  std::map<Session*, std::weak_ptr<Session>> sessions;
+
+  ServerRt(metrics::Registry& r, metrics::Labels labels) : m(r, std::move(labels)) {}
+};
+
+struct QueueWaiter {
+  std::shared_ptr<asio::steady_timer> timer;
+  std::array<std::uint8_t, 16> addr{};
+  std::size_t addr_len = 0;
+  bool granted = false;  // guarded by BackendRt::mu
+  std::size_t server = balance::Pick::kNone;
+};
+
+struct BackendRt {
+  haproxy_cfg::Backend cfg;
+  BackendMetrics m;
+  std::vector<std::unique_ptr<ServerRt>> servers;
+  std::atomic<std::uint64_t> smax{0};
+  std::atomic<std::uint64_t> qmax{0};
+
+  std::mutex mu;
+  balance::ServerPool pool;                        // guarded by mu
+  std::deque<std::shared_ptr<QueueWaiter>> queue;  // guarded by mu
+
+  BackendRt(haproxy_cfg::Backend c, metrics::Registry& r, balance::ServerPool p)
+      : cfg(std::move(c)), m(r, {{"backend", cfg.name}}), pool(std::move(p)) {}
+
+  // Picks a server; kQueue adds nothing (the caller queues).
+  balance::Pick Select(std::span<const std::uint8_t> addr);
+  // A connection to server `i` ended: frees its slot and serves the queue.
+  void Release(std::size_t i);
+  // Grants queued connections whatever slots are free. Needs `mu` held.
+  void DispatchLocked();
+  void UpdateUpGauge();  // needs `mu` held
+};
+
+struct FrontendRt {
+  haproxy_cfg::Frontend cfg;
+  std::shared_ptr<BackendRt> backend;
+  FrontendMetrics m;
+  std::shared_ptr<ConnGate> gate;  // frontend maxconn
+  std::atomic<std::uint64_t> smax{0};
+  bool splice = false;
+
+  FrontendRt(haproxy_cfg::Frontend c, metrics::Registry& r)
+      : cfg(std::move(c)), m(r, {{"frontend", cfg.name}}) {}
+};
+
+// Everything one config generation runs.
+struct Snapshot {
+  haproxy_cfg::Config model;
+  bool splice = false;
+  std::vector<std::shared_ptr<FrontendRt>> frontends;
+  std::vector<std::shared_ptr<BackendRt>> backends;
+
+  BackendRt* FindBackend(std::string_view name) const;
+};
+
+// Process-wide pieces that outlive reloads.
+struct Shared {
+  // Replaced on reload when global maxconn changes; read by every accept loop.
+  std::atomic<std::shared_ptr<ConnGate>> global_gate;
+  std::shared_ptr<spdlog::logger> logger;
+  std::atomic<std::uint64_t> cum_conns{0};
+  std::atomic<std::int64_t> curr_conns{0};
+  std::atomic<bool> stopping{false};
+};
+
+// A bind address with one SO_REUSEPORT acceptor per worker. Kept across
+// reloads when the same address is configured again.
+struct Listener {
+  std::string key;                            // "frontend.n", for `listening:` lines
+  Address address;                            // as bound (port 0 resolved)
+  std::string configured;                     // the configured address text, the reload identity
+  std::vector<net::tcp::acceptor> acceptors;  // acceptors[i] on worker i
+  std::atomic<std::shared_ptr<FrontendRt>> frontend;
+  std::atomic<bool> accept_proxy{false};
+  std::atomic<bool> closed{false};
+};
+
+// The client address bytes ServerPool::Select hashes (4 or 16 bytes).
+std::size_t AddressBytes(const asio::ip::address& a, std::array<std::uint8_t, 16>& out);
+
+}  // namespace vigie::lb

@@ -1,0 +1,576 @@
+// Accept loops and the proxied connection. Why the shapes: the pool is one
+// per backend behind a mutex (not one per worker) because maxconn, leastconn
+// and the queue are per server across the whole process, as in haproxy; the
+// critical section is a few hundred nanoseconds per connection.
+#include "lb/server/proxy.h"
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include "core/log.h"
+#include "core/relay.h"
+#include "lb/proxy_protocol/proxy_header.h"
+
+// GCC 12 at -O2 reports a false -Wmismatched-new-delete on Asio's coroutine
+// frame (its operator new/delete pair is matched; GCC bug 105551 family).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace vigie::lb {
+namespace {
+
+using namespace boost::asio::experimental::
+    awaitable_operators;  // NOLINT(google-build-using-namespace)
+using net::kUseTuple;
+using net::tcp;
+using Millis = std::chrono::milliseconds;
+
+// haproxy without a timeout waits forever; we bound it at a day.
+constexpr Millis kNoTimeout = std::chrono::hours(24);
+constexpr Millis kGateRecheck = std::chrono::seconds(1);
+
+Millis OrDefault(const std::optional<Millis>& v, Millis d) {
+  return v ? *v : d;
+}
+
+std::int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now().time_since_epoch())
+      .count();
+}
+
+void UpdateMax(std::atomic<std::uint64_t>& max, std::uint64_t v) {
+  auto cur = max.load(std::memory_order_relaxed);
+  while (v > cur && !max.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+
+// Releases what a connection holds, whichever way it ends.
+struct Admission {
+  std::shared_ptr<ConnGate> global;
+  std::shared_ptr<ConnGate> frontend;
+  std::shared_ptr<FrontendRt> fe;
+  std::shared_ptr<Shared> shared;
+  Admission() = default;
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+  ~Admission() {
+    if (global) {
+      global->Release();
+    }
+    if (frontend) {
+      frontend->Release();
+    }
+    if (fe) {
+      fe->m.frontend_current_connections.Sub(1);
+    }
+    if (shared) {
+      shared->curr_conns.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+};
+
+struct ServerSlot {
+  std::shared_ptr<BackendRt> backend;
+  std::size_t index = balance::Pick::kNone;
+  ServerSlot() = default;
+  ServerSlot(const ServerSlot&) = delete;
+  ServerSlot& operator=(const ServerSlot&) = delete;
+  void Reset() {
+    if (backend && index != balance::Pick::kNone) {
+      backend->Release(index);
+    }
+    index = balance::Pick::kNone;
+  }
+  ~ServerSlot() { Reset(); }
+};
+
+struct Registration {
+  ServerRt* server = nullptr;
+  Session* session = nullptr;
+  ~Registration() {
+    if (server != nullptr) {
+      std::lock_guard lock(server->sessions_mu);
+      server->sessions.erase(session);
+    }
+  }
+};
+
+// Reads the PROXY header a load balancer in front of us sends. Returns the
+// payload bytes read past it, or nullopt when the header is malformed or
+// does not arrive in time.
+net::Awaitable<std::optional<std::string>> ReadProxyHeader(tcp::socket& s, Millis timeout,
+                                                           proxy_protocol::Header& header) {
+  proxy_protocol::Decoder decoder;
+  asio::steady_timer timer(s.get_executor());
+  timer.expires_after(timeout);
+  std::array<std::uint8_t, 512> buf{};
+  std::size_t total = 0;
+  for (;;) {
+    // Read no more than the header can need, so payload stays small.
+    auto r =
+        co_await (s.async_read_some(asio::buffer(buf), kUseTuple) || timer.async_wait(kUseTuple));
+    if (r.index() == 1) {
+      co_return std::nullopt;
+    }
+    auto [ec, n] = std::get<0>(r);
+    if (ec || n == 0) {
+      co_return std::nullopt;
+    }
+    total += n;
+    auto fed = decoder.Feed(std::span<const std::uint8_t>(buf.data(), n));
+    if (!fed) {
+      co_return std::nullopt;
+    }
+    if (fed->complete) {
+      header = fed->header;
+      co_return std::string(reinterpret_cast<const char*>(buf.data()) + fed->consumed,
+                            n - fed->consumed);
+    }
+    if (total > 64 * 1024) {
+      co_return std::nullopt;
+    }
+  }
+}
+
+void FillHeaderAddr(const asio::ip::address& a, std::array<std::uint8_t, 16>& out) {
+  AddressBytes(a, out);
+}
+
+proxy_protocol::Header HeaderFor(const tcp::endpoint& src, const tcp::endpoint& dst) {
+  proxy_protocol::Header h;
+  auto s = src.address();
+  auto d = dst.address();
+  if (s.is_v6() && s.to_v6().is_v4_mapped()) {
+    s = asio::ip::make_address_v4(asio::ip::v4_mapped, s.to_v6());
+  }
+  if (d.is_v6() && d.to_v6().is_v4_mapped()) {
+    d = asio::ip::make_address_v4(asio::ip::v4_mapped, d.to_v6());
+  }
+  if (s.is_v4() != d.is_v4()) {
+    h.family = proxy_protocol::Family::kUnspec;
+    return h;
+  }
+  h.family = s.is_v4() ? proxy_protocol::Family::kInet : proxy_protocol::Family::kInet6;
+  FillHeaderAddr(s, h.src_addr);
+  FillHeaderAddr(d, h.dst_addr);
+  h.src_port = src.port();
+  h.dst_port = dst.port();
+  return h;
+}
+
+tcp::endpoint EndpointOf(const proxy_protocol::Header& h, bool src) {
+  const auto& bytes = src ? h.src_addr : h.dst_addr;
+  std::uint16_t port = src ? h.src_port : h.dst_port;
+  if (h.family == proxy_protocol::Family::kInet) {
+    asio::ip::address_v4::bytes_type b{};
+    std::copy_n(bytes.begin(), 4, b.begin());
+    return {asio::ip::address_v4(b), port};
+  }
+  asio::ip::address_v6::bytes_type b{};
+  std::copy_n(bytes.begin(), 16, b.begin());
+  return {asio::ip::address_v6(b), port};
+}
+
+enum class ConnectEnd { kOk, kTimeout, kError };
+
+net::Awaitable<std::pair<ConnectEnd, boost::system::error_code>> ConnectWithTimeout(
+    tcp::socket& s, tcp::endpoint ep, Millis timeout) {
+  asio::steady_timer timer(s.get_executor());
+  timer.expires_after(timeout);
+  auto r = co_await (s.async_connect(ep, kUseTuple) || timer.async_wait(kUseTuple));
+  if (r.index() == 1) {
+    co_return std::pair{ConnectEnd::kTimeout, boost::system::error_code(asio::error::timed_out)};
+  }
+  auto [ec] = std::get<0>(r);
+  co_return std::pair{ec ? ConnectEnd::kError : ConnectEnd::kOk, ec};
+}
+
+// Waits in the backend queue; returns the granted server or kNone on timeout.
+net::Awaitable<std::size_t> WaitInQueue(std::shared_ptr<BackendRt> be,
+                                        std::shared_ptr<QueueWaiter> w, Millis timeout) {
+  co_await w->timer->async_wait(kUseTuple);
+  std::lock_guard lock(be->mu);
+  if (w->granted) {
+    co_return w->server;
+  }
+  (void)timeout;
+  for (auto it = be->queue.begin(); it != be->queue.end(); ++it) {
+    if (*it == w) {
+      be->queue.erase(it);
+      break;
+    }
+  }
+  be->m.backend_queued.Set(static_cast<std::int64_t>(be->queue.size()));
+  co_return balance::Pick::kNone;
+}
+
+net::Awaitable<void> ServeConnection(tcp::socket client, std::shared_ptr<FrontendRt> fe,
+                                     bool accept_proxy, std::shared_ptr<Shared> shared,
+                                     std::shared_ptr<Admission> admission) {
+  // `admission` is held for the connection's life: its destructor frees the
+  // maxconn slots.
+  (void)admission;
+  auto& ctx = static_cast<asio::io_context&>(client.get_executor().context());
+  const auto& be = fe->backend;
+  const auto& bcfg = be->cfg;
+  boost::system::error_code ec;
+  tcp::endpoint client_ep = client.remote_endpoint(ec);
+  tcp::endpoint local_ep = client.local_endpoint(ec);
+  if (ec) {
+    co_return;
+  }
+  if (fe->cfg.clitcpka) {
+    client.set_option(tcp::socket::keep_alive(true), ec);
+  }
+  client.set_option(tcp::no_delay(true), ec);
+  const Millis client_timeout = OrDefault(fe->cfg.timeouts.client, kNoTimeout);
+
+  // accept-proxy: the real client is in the header.
+  std::string initial;
+  tcp::endpoint src = client_ep;
+  tcp::endpoint dst = local_ep;
+  if (accept_proxy) {
+    proxy_protocol::Header h;
+    auto rest = co_await ReadProxyHeader(client, client_timeout, h);
+    if (!rest) {
+      fe->m.frontend_proxy_header_errors_total.Inc();
+      shared->logger->warn("{}: closed {}: malformed or missing PROXY header", fe->cfg.name,
+                           client_ep.address().to_string());
+      co_return;
+    }
+    initial = std::move(*rest);
+    if (h.command == proxy_protocol::Command::kProxy &&
+        (h.family == proxy_protocol::Family::kInet || h.family == proxy_protocol::Family::kInet6)) {
+      src = EndpointOf(h, true);
+      dst = EndpointOf(h, false);
+    }
+  }
+  std::array<std::uint8_t, 16> addr{};
+  std::size_t addr_len = AddressBytes(src.address(), addr);
+
+  be->m.backend_connections_total.Inc();
+  const Millis connect_timeout = OrDefault(bcfg.timeouts.connect, kNoTimeout);
+  const Millis queue_timeout = OrDefault(bcfg.timeouts.queue, connect_timeout);
+  ServerSlot slot;
+  slot.backend = be;
+  auto session = std::make_shared<Session>();
+  session->ctx = &ctx;
+  int attempts = bcfg.retries + 1;
+  std::size_t previous = balance::Pick::kNone;
+  ServerRt* server = nullptr;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    bool redispatch = attempt > 0 && bcfg.redispatch && attempt == attempts - 1;
+    if (attempt == 0 || redispatch || slot.index == balance::Pick::kNone) {
+      slot.Reset();
+      auto pick = be->Select(std::span<const std::uint8_t>(addr.data(), addr_len));
+      if (pick.kind == balance::Pick::Kind::kQueue) {
+        auto w = std::make_shared<QueueWaiter>();
+        w->timer = std::make_shared<asio::steady_timer>(ctx);
+        w->timer->expires_after(queue_timeout);
+        w->addr = addr;
+        w->addr_len = addr_len;
+        {
+          std::lock_guard lock(be->mu);
+          // A slot may have freed between Select and here.
+          auto again = be->pool.Select(std::span<const std::uint8_t>(addr.data(), addr_len),
+                                       SteadyClock::now());
+          if (again.kind == balance::Pick::Kind::kServer) {
+            pick = again;
+          } else {
+            be->queue.push_back(w);
+            UpdateMax(be->qmax, be->queue.size());
+            be->m.backend_queued.Set(static_cast<std::int64_t>(be->queue.size()));
+          }
+        }
+        if (pick.kind != balance::Pick::Kind::kServer) {
+          std::size_t granted = co_await WaitInQueue(be, w, queue_timeout);
+          if (granted == balance::Pick::kNone) {
+            be->m.backend_queue_timeouts_total.Inc();
+            co_return;
+          }
+          pick = balance::Pick{balance::Pick::Kind::kServer, granted};
+        }
+      }
+      if (pick.kind == balance::Pick::Kind::kNoServer) {
+        be->m.backend_no_server_total.Inc();
+        co_return;
+      }
+      slot.index = pick.server;
+      if (redispatch && previous != balance::Pick::kNone && previous != slot.index) {
+        be->servers[previous]->m.server_redispatches_total.Inc();
+      }
+    }
+    server = be->servers[slot.index].get();
+    if (attempt > 0) {
+      server->m.server_retries_total.Inc();
+    }
+    previous = slot.index;
+    tcp::endpoint target = server->endpoint;
+    if (server->cfg.port_from_client) {
+      target.port(dst.port());
+    }
+    session->server.emplace(ctx);
+    auto started = SteadyClock::now();
+    auto [end, cec] = co_await ConnectWithTimeout(*session->server, target, connect_timeout);
+    if (end == ConnectEnd::kOk) {
+      server->m.server_connect_seconds.Observe(
+          std::chrono::duration<double>(SteadyClock::now() - started).count());
+      break;
+    }
+    server->m.server_connect_errors_total.Inc();
+    shared->logger->debug("{}/{}: connect to {}: {}", bcfg.name, server->cfg.name,
+                          target.address().to_string(), cec.message());
+    session->server.reset();
+    server = nullptr;
+  }
+  if (server == nullptr) {
+    be->m.backend_connect_failures_total.Inc();
+    co_return;
+  }
+  // Connected: count the session and make it reachable for shutdown-sessions.
+  auto& srv_sock = *session->server;
+  if (bcfg.srvtcpka) {
+    srv_sock.set_option(tcp::socket::keep_alive(true), ec);
+  }
+  srv_sock.set_option(tcp::no_delay(true), ec);
+  server->m.server_connections_total.Inc();
+  server->m.server_current_connections.Add(1);
+  UpdateMax(server->smax, static_cast<std::uint64_t>(server->m.server_current_connections.value()));
+  server->last_session.store(NowSeconds(), std::memory_order_relaxed);
+  be->m.backend_current_connections.Add(1);
+  UpdateMax(be->smax, static_cast<std::uint64_t>(be->m.backend_current_connections.value()));
+  session->client.emplace(std::move(client));
+  Registration reg;
+  {
+    std::lock_guard lock(server->sessions_mu);
+    server->sessions.emplace(session.get(), session);
+    reg.server = server;
+    reg.session = session.get();
+  }
+
+  if (server->cfg.send_proxy != haproxy_cfg::ProxyProtocolVersion::kNone) {
+    auto header = HeaderFor(src, dst);
+    std::string prefix;
+    if (server->cfg.send_proxy == haproxy_cfg::ProxyProtocolVersion::kV1) {
+      proxy_protocol::AppendV1(header, prefix);
+    } else {
+      std::vector<std::uint8_t> v2;
+      if (proxy_protocol::AppendV2(header, v2)) {
+        prefix.assign(reinterpret_cast<const char*>(v2.data()), v2.size());
+      }
+    }
+    initial.insert(0, prefix);
+  }
+
+  net::RelayOptions options;
+  const Millis server_timeout = OrDefault(bcfg.timeouts.server, kNoTimeout);
+  options.idle_timeout =
+      bcfg.timeouts.tunnel ? *bcfg.timeouts.tunnel : std::min(client_timeout, server_timeout);
+  auto fin = fe->cfg.timeouts.client_fin ? fe->cfg.timeouts.client_fin : bcfg.timeouts.server_fin;
+  options.half_close_timeout = fin ? Duration(*fin) : options.idle_timeout;
+  options.splice = fe->splice;
+  auto result = co_await net::Relay(*session->client, srv_sock, options, std::move(initial));
+  fe->m.frontend_bytes_in_total.Inc(result.a_to_b);
+  fe->m.frontend_bytes_out_total.Inc(result.b_to_a);
+  server->m.server_bytes_in_total.Inc(result.a_to_b);
+  server->m.server_bytes_out_total.Inc(result.b_to_a);
+  if (result.end == net::RelayResult::End::kError) {
+    // Which side failed: a write to the client or a read from it is the client's.
+    if (result.error == asio::error::connection_reset || result.error == asio::error::broken_pipe) {
+      server->m.server_client_aborts_total.Inc();
+    } else {
+      server->m.server_server_aborts_total.Inc();
+    }
+  } else if (result.end == net::RelayResult::End::kIdleTimeout) {
+    fe->m.frontend_client_timeouts_total.Inc();
+  }
+  server->m.server_current_connections.Sub(1);
+  be->m.backend_current_connections.Sub(1);
+}
+
+void LogConnectionEnd(const std::shared_ptr<Shared>& shared, std::exception_ptr e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    shared->logger->error("connection task failed: {}", ex.what());
+  }
+}
+
+}  // namespace
+
+bool ConnGate::TryAcquire() {
+  if (limit_ <= 0) {
+    current_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  int cur = current_.load(std::memory_order_relaxed);
+  while (cur < limit_) {
+    if (current_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void ConnGate::Release() {
+  current_.fetch_sub(1, std::memory_order_acq_rel);
+  if (limit_ <= 0) {
+    return;
+  }
+  std::vector<std::shared_ptr<asio::steady_timer>> wake;
+  {
+    std::lock_guard lock(mu_);
+    wake.swap(waiters_);
+  }
+  for (auto& t : wake) {
+    asio::post(t->get_executor(), [t] { t->cancel(); });
+  }
+}
+
+void ConnGate::AddWaiter(std::shared_ptr<asio::steady_timer> timer) {
+  std::lock_guard lock(mu_);
+  waiters_.push_back(std::move(timer));
+}
+
+std::size_t AddressBytes(const asio::ip::address& a, std::array<std::uint8_t, 16>& out) {
+  if (a.is_v4()) {
+    auto b = a.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), out.begin());
+    return 4;
+  }
+  auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) {
+    auto b = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
+    std::copy(b.begin(), b.end(), out.begin());
+    return 4;
+  }
+  auto b = v6.to_bytes();
+  std::copy(b.begin(), b.end(), out.begin());
+  return 16;
+}
+
+balance::Pick BackendRt::Select(std::span<const std::uint8_t> addr) {
+  std::lock_guard lock(mu);
+  if (!queue.empty()) {
+    // Queued connections go first (haproxy serves its queue before new ones).
+    return balance::Pick{balance::Pick::Kind::kQueue, balance::Pick::kNone};
+  }
+  return pool.Select(addr, SteadyClock::now());
+}
+
+void BackendRt::Release(std::size_t i) {
+  std::lock_guard lock(mu);
+  pool.ConnectionEnded(i);
+  DispatchLocked();
+}
+
+void BackendRt::DispatchLocked() {
+  auto now = SteadyClock::now();
+  while (!queue.empty()) {
+    auto& w = queue.front();
+    auto pick = pool.Select(std::span<const std::uint8_t>(w->addr.data(), w->addr_len), now);
+    if (pick.kind != balance::Pick::Kind::kServer) {
+      break;
+    }
+    w->granted = true;
+    w->server = pick.server;
+    auto timer = w->timer;
+    asio::post(timer->get_executor(), [timer] { timer->cancel(); });
+    queue.pop_front();
+  }
+  m.backend_queued.Set(static_cast<std::int64_t>(queue.size()));
+}
+
+void BackendRt::UpdateUpGauge() {
+  auto now = SteadyClock::now();
+  m.backend_up_servers.Set(pool.UsableActive(now) + pool.UsableBackup(now));
+}
+
+BackendRt* Snapshot::FindBackend(std::string_view name) const {
+  for (const auto& b : backends) {
+    if (b->cfg.name == name) {
+      return b.get();
+    }
+  }
+  return nullptr;
+}
+
+void ShutdownSessions(ServerRt& server) {
+  std::vector<std::weak_ptr<Session>> live;
+  {
+    std::lock_guard lock(server.sessions_mu);
+    for (auto& [p, w] : server.sessions) {
+      live.push_back(w);
+    }
+  }
+  for (auto& w : live) {
+    auto s = w.lock();
+    if (!s) {
+      continue;
+    }
+    asio::post(*s->ctx, [w] {
+      if (auto live_session = w.lock()) {
+        boost::system::error_code ignored;
+        if (live_session->client) {
+          live_session->client->close(ignored);
+        }
+        if (live_session->server) {
+          live_session->server->close(ignored);
+        }
+      }
+    });
+  }
+}
+
+net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t worker,
+                                std::shared_ptr<Shared> shared) {
+  auto& acceptor = listener->acceptors[worker];
+  auto& ctx = static_cast<asio::io_context&>(acceptor.get_executor().context());
+  while (!listener->closed.load()) {
+    auto fe = listener->frontend.load();
+    auto admission = std::make_shared<Admission>();
+    // maxconn: stop accepting while full, as haproxy does (the kernel
+    // backlog holds the rest).
+    std::shared_ptr<ConnGate> gates[2] = {shared->global_gate.load(), fe->gate};
+    for (int g = 0; g < 2; ++g) {
+      while (!gates[g]->TryAcquire()) {
+        auto timer = std::make_shared<asio::steady_timer>(ctx);
+        timer->expires_after(kGateRecheck);
+        gates[g]->AddWaiter(timer);
+        co_await timer->async_wait(kUseTuple);
+        if (listener->closed.load()) {
+          co_return;
+        }
+      }
+      (g == 0 ? admission->global : admission->frontend) = gates[g];
+    }
+    auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || listener->closed.load()) {
+        co_return;
+      }
+      // EMFILE and friends: back off briefly rather than spin.
+      shared->logger->warn("{}: accept: {}", listener->address.ToString(), ec.message());
+      asio::steady_timer backoff(ctx);
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(kUseTuple);
+      continue;
+    }
+    fe = listener->frontend.load();  // a reload may have swapped it while we waited
+    fe->m.frontend_connections_total.Inc();
+    fe->m.frontend_current_connections.Add(1);
+    UpdateMax(fe->smax, static_cast<std::uint64_t>(fe->m.frontend_current_connections.value()));
+    shared->cum_conns.fetch_add(1, std::memory_order_relaxed);
+    shared->curr_conns.fetch_add(1, std::memory_order_relaxed);
+    admission->fe = fe;
+    admission->shared = shared;
+    asio::co_spawn(
+        ctx,
+        ServeConnection(std::move(socket), fe, listener->accept_proxy.load(), shared, admission),
+        [shared](std::exception_ptr e) { LogConnectionEnd(shared, e); });
+  }
+}
+
+}  // namespace vigie::lb

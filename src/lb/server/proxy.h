@@ -1,0 +1,23 @@
+// The data plane: accept loops (one per bind per worker) and the per
+// connection coroutine — optional PROXY header in, server selection, queue,
+// connect with retries, optional PROXY header out, then net::Relay.
+//
+// Thread rules: AcceptLoop runs on the worker that owns acceptor `i`; each
+// connection stays on that worker.
+#pragma once
+
+#include <memory>
+
+#include "lb/server/lb_state.h"
+
+namespace vigie::lb {
+
+// Runs until the listener is closed. Spawned with a completion handler by
+// the component.
+net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t worker,
+                                std::shared_ptr<Shared> shared);
+
+// Closes every session registered on `server` (on their own workers).
+void ShutdownSessions(ServerRt& server);
+
+}  // namespace vigie::lb

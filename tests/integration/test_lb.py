@@ -1,0 +1,637 @@
+# ctest-labels: peer
+"""vigie lb end to end: the seed's haproxy.cfg on loopback, the stats socket
+read with Python's csv module, runtime state changes, health checks (TCP,
+TLS) and the failure cases an operator of haproxy knows."""
+import csv
+import io
+import os
+import re
+import signal
+import socket
+import ssl
+import stat
+import subprocess
+import threading
+import time
+
+import pytest
+
+from vigie_harness import Served, run_vigie, wait_for
+
+HERE = os.path.dirname(__file__)
+SEED = os.path.join(HERE, "..", "..", "src", "lb", "haproxy_cfg", "testdata",
+                    "seed_kubespray_article.cfg")
+BACKEND = "kubernetes-apiserver-https"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    key, crt = d / "key.pem", d / "crt.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=apiserver", "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True)
+    return str(crt), str(key)
+
+
+class Backend:
+    """A loopback server standing in for a kube-apiserver.
+
+    mode "serve": (TLS if a cert is given) sends its name and a newline, then
+    echoes until the client closes. "close": accepts TCP and closes at once
+    (a port that is open but speaks no TLS). "hang": never accepts, with a
+    full backlog, so connects time out.
+    """
+
+    def __init__(self, name, cert=None, mode="serve"):
+        self.name = name
+        self.mode = mode
+        self.accepted = 0
+        self.first_bytes = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.ctx = None
+        if cert:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(*cert)
+        self.stopped = False
+        self.fillers = []
+        if mode == "hang":
+            self.sock.listen(0)
+            # Fill the accept queue so further SYNs are dropped.
+            for _ in range(3):
+                c = socket.socket()
+                c.setblocking(False)
+                try:
+                    c.connect(("127.0.0.1", self.port))
+                except BlockingIOError:
+                    pass
+                self.fillers.append(c)
+        else:
+            self.sock.listen(128)
+            threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        try:
+            conn.settimeout(10)
+            if self.mode == "close":
+                conn.close()
+                return
+            if self.ctx:
+                try:
+                    conn = self.ctx.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError):
+                    conn.close()
+                    return
+            conn.sendall(self.name.encode() + b"\n")
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                with self.lock:
+                    if len(self.first_bytes) < 100:
+                        self.first_bytes.append(data)
+                conn.sendall(data)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stopped = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self.fillers:
+            c.close()
+
+
+def seed_cfg(tmp_path, backends, port, extra_global="", server_opts=None, listen_extra=""):
+    """The seed's haproxy.cfg with addresses rewritten to loopback, nothing else."""
+    text = open(SEED, encoding="utf-8").read()
+    text = text.replace("0.0.0.0:6443", f"127.0.0.1:{port}")
+    for i, b in enumerate(backends):
+        text = text.replace(f"10.42.253.1{i}:6443", f"127.0.0.1:{b.port}")
+    text = text.replace("/run/haproxy/admin.sock", str(tmp_path / "admin.sock"))
+    if server_opts:
+        text = text.replace("inter 10s", server_opts)
+    if listen_extra:
+        # The seed is indented with U+00A0: match the keyword, not the blanks.
+        text = text.replace("balance roundrobin", "balance roundrobin\n" + listen_extra)
+    text = text.replace("global\n", "global\n" + extra_global, 1)
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(text)
+    return path
+
+
+def start_lb(path, workers=2):
+    s = Served(["lb", "-f", str(path), "--admin", "127.0.0.1:0", "-j", str(workers)])
+    return s.wait_ready()
+
+
+def cli(sock_path, command, timeout=5):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    s.connect(str(sock_path))
+    s.sendall(command.encode() + b"\n")
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    s.close()
+    return out.decode()
+
+
+def show_stat(sock_path):
+    text = cli(sock_path, "show stat")
+    assert text.startswith("# pxname,svname,")
+    rows = list(csv.DictReader(io.StringIO(text[2:].strip("\n"))))
+    return {(r["pxname"], r["svname"]): r for r in rows}
+
+
+def fetch(port, tls=True, timeout=5):
+    """One client connection; returns the backend's name."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            conn = ctx.wrap_socket(raw)
+        else:
+            conn = raw
+        data = b""
+        while not data.endswith(b"\n"):
+            d = conn.recv(100)
+            if not d:
+                break
+            data += d
+        conn.close()
+        return data.decode().strip()
+    finally:
+        raw.close()
+
+
+def lb_port(served):
+    return int(served.listeners[f"lb.{BACKEND}.0"].rsplit(":", 1)[1])
+
+
+def metric(served, name, **labels):
+    _, body, _ = served.http("GET", "/metrics")
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in body.splitlines():
+        if line.startswith(name + "{" + want + "}") or (not labels and line.startswith(name + " ")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.fixture
+def backends(cert):
+    started = []
+
+    def make(n=3, mode="serve", tls=True):
+        out = [Backend(f"master{i + 1}", cert if tls else None, mode) for i in range(n)]
+        started.extend(out)
+        return out
+
+    yield make
+    for b in started:
+        b.stop()
+
+
+@pytest.fixture
+def lb():
+    started = []
+
+    def start(path, workers=2):
+        s = start_lb(path, workers)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def test_seed_cfg_runs_unchanged_and_spreads(tmp_path, backends, lb):
+    bs = backends()
+    port = free_port()
+    path = seed_cfg(tmp_path, bs, port)
+    served = lb(path)
+    # The reader's diagnostics name file:line (ignored directives, ...).
+    assert served.log_contains(f"{path}:4: ignored") or any(
+        re.search(r"haproxy\.cfg:\d+: ignored: ", l) for l in served.stderr_lines), served.stderr()
+    assert lb_port(served) == port
+    names = [fetch(port) for _ in range(30)]
+    assert sorted(set(names)) == ["master1", "master2", "master3"]
+    for n in ("master1", "master2", "master3"):
+        assert names.count(n) == 10, names
+    sock = tmp_path / "admin.sock"
+    assert stat.S_IMODE(os.stat(sock).st_mode) == 0o660
+    rows = show_stat(sock)
+    assert rows[(BACKEND, "FRONTEND")]["status"] == "OPEN"
+    assert int(rows[(BACKEND, "FRONTEND")]["stot"]) == 30
+    for n in ("master1", "master2", "master3"):
+        assert int(rows[(BACKEND, n)]["stot"]) == 10
+        assert rows[(BACKEND, n)]["addr"].startswith("127.0.0.1:")
+    # check-ssl (TLS handshake) against TLS backends passes: L6OK.
+    wait_for(lambda: all(show_stat(sock)[(BACKEND, n)]["check_status"] == "L6OK"
+                         for n in ("master1",)), timeout=15, what="first TLS check")
+    assert int(rows[(BACKEND, "BACKEND")]["stot"]) == 30
+    info = cli(sock, "show info")
+    assert "Nbthread: 2" in info
+    # /metrics carries the same counters.
+    assert metric(served, "vigie_lb_server_connections_total", backend=BACKEND,
+                  server="master2") == 10
+
+
+def test_disable_drain_maint_take_effect(tmp_path, backends, lb):
+    bs = backends()
+    port = free_port()
+    path = seed_cfg(tmp_path, bs, port)
+    served = lb(path)
+    sock = tmp_path / "admin.sock"
+    assert cli(sock, f"disable server {BACKEND}/master1") == "\n"
+    assert cli(sock, f"set server {BACKEND}/master2 state drain") == "\n"
+    names = [fetch(port) for _ in range(12)]
+    assert set(names) == {"master3"}, names
+    rows = show_stat(sock)
+    assert rows[(BACKEND, "master1")]["status"] == "MAINT"
+    assert rows[(BACKEND, "master2")]["status"].startswith("DRAIN")
+    assert cli(sock, f"enable server {BACKEND}/master1") == "\n"
+    assert cli(sock, f"set server {BACKEND}/master2 state ready") == "\n"
+    assert cli(sock, f"set server {BACKEND}/master3 state maint") == "\n"
+    names = [fetch(port) for _ in range(12)]
+    assert set(names) == {"master1", "master2"}, names
+    # set weight: master1 at 3, master2 at 1 -> 3:1.
+    cli(sock, f"set server {BACKEND}/master3 state ready")
+    assert cli(sock, f"set weight {BACKEND}/master1 3") == "\n"
+    assert cli(sock, f"get weight {BACKEND}/master1").startswith("3 (initial 1)")
+    names = [fetch(port) for _ in range(25)]
+    assert names.count("master1") == 15, names
+    # Errors in haproxy's words.
+    assert cli(sock, f"disable server {BACKEND}/nope") == "No such server.\n\n"
+    # `vigie lb status` explains states.
+    host, aport = served.admin
+    r = run_vigie("lb", "status", "--admin", f"{host}:{aport}")
+    assert r.returncode == 0, r.stderr
+    assert f"backend {BACKEND}" in r.stdout and "master1" in r.stdout
+
+
+def test_prompt_mode_and_garbage_on_stats_socket(tmp_path, backends, lb):
+    bs = backends()
+    port = free_port()
+    served = lb(seed_cfg(tmp_path, bs, port))
+    sock = tmp_path / "admin.sock"
+    # Interactive session: prompt, two commands, quit.
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(str(sock))
+    s.sendall(b"prompt\n")
+    assert s.recv(100) == b"\n> "
+    s.sendall(b"show stat -1 4 -1\n")
+    buf = b""
+    while not buf.endswith(b"\n> "):
+        buf += s.recv(65536)
+    assert buf.count(b"\n" + BACKEND.encode() + b",master") == 3
+    s.sendall(b"quit\n")
+    assert s.recv(100) == b""
+    s.close()
+    # Garbage: binary junk gets an error reply and a close.
+    reply = cli(sock, "\x00\xff\x01garbage;;;\x7f")
+    assert "Unknown command" in reply
+    # An endless line without newline is cut off, not buffered forever.
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(str(sock))
+    try:
+        s.sendall(b"x" * 100000)
+        # Closed with unread input: a FIN or a reset, never an answer.
+        assert s.recv(100) == b""
+    except ConnectionResetError:
+        pass
+    s.close()
+    # Still serving.
+    assert fetch(port) in {"master1", "master2", "master3"}
+    assert "pxname" in cli(sock, "show stat")
+
+
+def test_check_ssl_marks_down_a_port_that_is_not_tls(tmp_path, backends, lb, cert):
+    # master3 accepts TCP and closes: a TCP check passes, check-ssl fails
+    # (kubespray#5663).
+    good = backends(2)
+    bad = backends(1, mode="close", tls=False)[0]
+    port = free_port()
+    path = seed_cfg(tmp_path, good + [bad], port, server_opts="inter 200ms")
+    served = lb(path)
+    sock = tmp_path / "admin.sock"
+    wait_for(lambda: show_stat(sock)[(BACKEND, "master3")]["status"] == "DOWN", timeout=10,
+             what="master3 DOWN")
+    row = show_stat(sock)[(BACKEND, "master3")]
+    assert row["check_status"] in ("L6RSP", "L6TOUT"), row
+    assert served.log_contains(
+        f"Health check for server {BACKEND}/master3 failed, reason: Layer6")
+    assert served.log_contains(f"Server {BACKEND}/master3 is DOWN.")
+    names = [fetch(port) for _ in range(10)]
+    assert set(names) == {"master1", "master2"}
+    served.stop()
+    # The same port under a plain TCP check stays UP.
+    path2 = tmp_path / "tcp.cfg"
+    path2.write_text(path.read_text().replace(" check-ssl verify none", ""))
+    served2 = lb(path2)
+    wait_for(lambda: show_stat(sock)[(BACKEND, "master3")]["check_status"] == "L4OK",
+             timeout=10, what="TCP check of master3")
+    assert show_stat(sock)[(BACKEND, "master3")]["status"] == "UP"
+    assert served2.proc.poll() is None
+
+
+def test_backend_killed_under_load(tmp_path, backends, lb):
+    bs = backends()
+    port = free_port()
+    served = lb(seed_cfg(tmp_path, bs, port, server_opts="inter 100ms fall 1 rise 1",
+                         listen_extra="  option redispatch\n"))
+    sock = tmp_path / "admin.sock"
+    wait_for(lambda: show_stat(sock)[(BACKEND, "master1")]["check_status"] == "L6OK",
+             what="checks")
+    results = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            try:
+                results.append(fetch(port, timeout=3))
+            except OSError as e:
+                results.append("error: " + str(e))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(results) > 40, what="load")
+    bs[0].stop()
+    wait_for(lambda: show_stat(sock)[(BACKEND, "master1")]["status"] == "DOWN", timeout=10,
+             what="master1 DOWN")
+    mark = len(results)
+    before = show_stat(sock)[(BACKEND, "master1")]["stot"]
+    wait_for(lambda: len(results) > mark + 60, what="more load")
+    stop.set()
+    for t in threads:
+        t.join()
+    # Fetches in flight at `mark` may have connected before detection.
+    after = results[mark + len(threads):]
+    assert "master1" not in after
+    assert all(r in ("master2", "master3") for r in after), [r for r in after if "error" in r][:3]
+    assert show_stat(sock)[(BACKEND, "master1")]["stot"] == before
+    # Client errors during detection are counted, not hidden.
+    errors = [r for r in results if r.startswith("error") or r == ""]
+    assert metric(served, "vigie_lb_server_connect_errors_total", backend=BACKEND,
+                  server="master1") >= 0
+    assert len(errors) <= 8, errors
+
+
+def test_hung_backend_times_out_connect_and_redispatches(tmp_path, backends, lb):
+    good = backends(2)
+    hung = backends(1, mode="hang", tls=False)[0]
+    port = free_port()
+    path = seed_cfg(tmp_path, [hung] + good, port,
+                    server_opts="inter 10s", listen_extra="  option redispatch\n  retries 1\n")
+    path.write_text(path.read_text().replace("timeout connect 5000", "timeout connect 300"))
+    served = lb(path)
+    t0 = time.monotonic()
+    names = [fetch(port, timeout=10) for _ in range(3)]
+    elapsed = time.monotonic() - t0
+    # The connection sent to the hung server was redispatched after 300ms
+    # (the two good backends call themselves master1 and master2).
+    assert set(names) <= {good[0].name, good[1].name} and len(names) == 3, names
+    assert elapsed >= 0.3
+    assert metric(served, "vigie_lb_server_connect_errors_total", backend=BACKEND,
+                  server="master1") >= 1
+    assert metric(served, "vigie_lb_server_redispatches_total", backend=BACKEND,
+                  server="master1") >= 1
+
+
+def test_all_backends_down_closes_cleanly(tmp_path, backends, lb):
+    bs = backends()
+    port = free_port()
+    path = seed_cfg(tmp_path, bs, port, server_opts="inter 100ms")
+    for b in bs:
+        b.stop()
+    served = lb(path)
+    sock = tmp_path / "admin.sock"
+    wait_for(lambda: show_stat(sock)[(BACKEND, "BACKEND")]["status"] == "DOWN", timeout=10,
+             what="backend DOWN")
+    wait_for(lambda: served.log_contains(f"proxy {BACKEND} has no server available!"),
+             what="no server log line")
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert c.recv(10) == b""  # closed, not hung
+    c.close()
+    wait_for(lambda: metric(served, "vigie_lb_backend_no_server_total", backend=BACKEND) >= 1,
+             what="no-server counter")
+
+
+def test_reload_under_load_drops_nothing(tmp_path, backends, lb):
+    bs = backends(4)
+    port = free_port()
+    path = seed_cfg(tmp_path, bs[:3], port)
+    served = lb(path)
+    results = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            try:
+                results.append(fetch(port, timeout=5))
+            except OSError as e:
+                results.append("error: " + str(e))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(results) > 30, what="load")
+    # Add a fourth server, reload three times while the load runs.
+    text = path.read_text()
+    text = text.replace("balance roundrobin",
+                        "balance roundrobin\n"
+                        f"  server master4 127.0.0.1:{bs[3].port} check check-ssl verify none\n")
+    path.write_text(text)
+    for _ in range(3):
+        mark = len(results)
+        served.signal(signal.SIGHUP)
+        wait_for(lambda: len(results) > mark + 20, what="load after reload")
+    stop.set()
+    for t in threads:
+        t.join()
+    errors = [r for r in results if not r.startswith("master")]
+    assert errors == []
+    assert "master4" in results
+    assert lb_port(served) == port
+    assert served.log_contains("reloaded")
+
+
+def test_accept_proxy_and_send_proxy(tmp_path, backends, lb):
+    bs = backends(1, tls=False)
+    port = free_port()
+    cfg = f"""global
+  stats socket {tmp_path}/admin.sock mode 600 level admin
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+listen api
+  bind 127.0.0.1:{port} accept-proxy
+  server s1 127.0.0.1:{bs[0].port} send-proxy
+"""
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(cfg)
+    served = Served(["lb", "-f", str(path), "--admin", "127.0.0.1:0", "-j", "1"]).wait_ready()
+    try:
+        # A valid v1 header: the server sees our send-proxy line with the
+        # original client, then the payload.
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        c.sendall(b"PROXY TCP4 192.0.2.7 127.0.0.1 40000 6443\r\nhello")
+        assert c.recv(100).startswith(b"master1")
+        wait_for(lambda: bs[0].first_bytes, what="backend bytes")
+        got = b"".join(bs[0].first_bytes)
+        assert got.startswith(b"PROXY TCP4 192.0.2.7 127.0.0.1 40000 6443\r\n"), got
+        c.close()
+        # A malformed header: closed at once, counted.
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        assert c.recv(100) == b""
+        c.close()
+        wait_for(lambda: metric(served, "vigie_lb_frontend_proxy_header_errors_total",
+                                frontend="api") == 1, what="counter")
+        rows = show_stat(tmp_path / "admin.sock")
+        assert rows[("api", "FRONTEND")]["ereq"] == "1"
+        assert bs[0].accepted == 1
+    finally:
+        served.stop()
+
+
+def test_serve_lb_section_and_import(tmp_path, backends, serve):
+    bs = backends(2, tls=False)
+    r = run_vigie("lb", "import", SEED)
+    assert r.returncode == 0
+    assert "lb:\n" in r.stdout and "# diagnostics" in r.stdout
+    config = f"""admin:
+  listen: 127.0.0.1:0
+runtime:
+  workers: 2
+lb:
+  frontends:
+    - name: api
+      binds: ["127.0.0.1:0", "[::1]:0"]
+      backend: masters
+      timeouts: {{client: 10s}}
+  backends:
+    - name: masters
+      balance: leastconn
+      timeouts: {{connect: 1s, server: 10s}}
+      servers:
+        - {{name: m1, address: "127.0.0.1:{bs[0].port}", check: {{enabled: true, inter: 200ms}}}}
+        - {{name: m2, address: "127.0.0.1:{bs[1].port}", check: {{enabled: true, inter: 200ms}}}}
+"""
+    served = serve(config)
+    v4 = served.listeners["lb.api.0"]
+    v6 = served.listeners["lb.api.1"]
+    p4 = int(v4.rsplit(":", 1)[1])
+    p6 = int(v6.rsplit(":", 1)[1])
+    assert fetch(p4, tls=False) in ("master1", "master2")
+    c = socket.create_connection(("::1", p6), timeout=5)
+    assert c.recv(100).strip() in (b"master1", b"master2")
+    c.close()
+    _, status, _ = served.http("GET", "/lb/status")
+    assert "backend masters (leastconn): 2/2 servers usable" in status
+
+
+def plain_cfg(tmp_path, port, servers, extra=""):
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(f"""global
+  stats socket {tmp_path}/admin.sock mode 600 level admin
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+listen api
+  bind 127.0.0.1:{port}
+{extra}{servers}
+""")
+    return path
+
+
+def test_server_maxconn_queues_and_times_out(tmp_path, backends, lb):
+    bs = backends(1, tls=False)
+    port = free_port()
+    served = lb(plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port} maxconn 1\n",
+                          extra="  timeout queue 700ms\n"), workers=2)
+    first = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert first.recv(100) == b"master1\n"
+    # The second waits in the queue while the first holds the only slot...
+    second = socket.create_connection(("127.0.0.1", port), timeout=5)
+    wait_for(lambda: show_stat(tmp_path / "admin.sock")[("api", "BACKEND")]["qcur"] == "1",
+             what="queued")
+    first.close()
+    # ...and is served as soon as the slot frees.
+    assert second.recv(100) == b"master1\n"
+    # A third, while the second holds the slot, gives up after timeout queue.
+    third = socket.create_connection(("127.0.0.1", port), timeout=5)
+    t0 = time.monotonic()
+    assert third.recv(100) == b""
+    assert 0.5 < time.monotonic() - t0 < 5
+    second.close()
+    third.close()
+    assert metric(served, "vigie_lb_backend_queue_timeouts_total", backend="api") == 1
+    assert int(show_stat(tmp_path / "admin.sock")[("api", "BACKEND")]["qmax"]) == 1
+
+
+def test_shutdown_sessions_on_marked_down(tmp_path, backends, lb):
+    bs = backends(2, tls=False)
+    port = free_port()
+    servers = (f"  server s1 127.0.0.1:{bs[0].port} check inter 100ms fall 1 "
+               "on-marked-down shutdown-sessions\n"
+               f"  server s2 127.0.0.1:{bs[1].port} check inter 100ms fall 1\n")
+    lb(plain_cfg(tmp_path, port, servers))
+    sock = tmp_path / "admin.sock"
+    wait_for(lambda: show_stat(sock)[("api", "s2")]["check_status"] == "L4OK", what="checks")
+    c1 = socket.create_connection(("127.0.0.1", port), timeout=5)
+    c2 = socket.create_connection(("127.0.0.1", port), timeout=5)
+    names = {c1.recv(100): c1, c2.recv(100): c2}
+    assert set(names) == {b"master1\n", b"master2\n"}
+    # Both backends stop listening; their established connections stay open.
+    bs[0].stop()
+    bs[1].stop()
+    wait_for(lambda: show_stat(sock)[("api", "s1")]["status"] == "DOWN", what="s1 DOWN")
+    wait_for(lambda: show_stat(sock)[("api", "s2")]["status"] == "DOWN", what="s2 DOWN")
+    # s1's session was shut down; s2's (no shutdown-sessions) still relays.
+    assert names[b"master1\n"].recv(100) == b""
+    keep = names[b"master2\n"]
+    keep.sendall(b"ping")
+    assert keep.recv(100) == b"ping"
+    c1.close()
+    c2.close()
