@@ -96,12 +96,12 @@ TEST(DestinationAclTest, AnyDeniedAddressDeniesTheRequest) {
 }
 
 TEST(DestinationAclTest, AllowRuleMustCoverEveryAddress) {
-  // Squid would allow (one address matches) and might connect to 8.8.8.8.
+  // Squid would allow (one address matches) and might connect to 203.0.113.8.
   DestinationAcl acl = Acl("192.168.0.0/16");
-  auto d = acl.Decide("mixed.example", Addrs({"192.168.1.1", "8.8.8.8"}));
+  auto d = acl.Decide("mixed.example", Addrs({"192.168.1.1", "203.0.113.8"}));
   EXPECT_FALSE(d.allowed());
   EXPECT_EQ(d.source, AclDecision::Source::kDefaultDeny);
-  EXPECT_EQ(d.address, IpAddress::Parse("8.8.8.8"));
+  EXPECT_EQ(d.address, IpAddress::Parse("203.0.113.8"));
   auto ok = acl.Decide("inside.example", Addrs({"192.168.1.1", "192.168.2.2"}));
   EXPECT_TRUE(ok.allowed());
   EXPECT_EQ(ok.line, 1);
@@ -124,7 +124,7 @@ TEST(DestinationAclTest, UnresolvedNamesSkipAddressRules) {
 
 TEST(DestinationAclTest, IpLiteralTargetsMatchCidrsAndIgnoreTheList) {
   DestinationAcl acl = Acl(kSeed);
-  auto d = acl.Decide("10.42.253.9", Addrs({"1.1.1.1"}));
+  auto d = acl.Decide("10.42.253.9", Addrs({"198.51.100.1"}));
   EXPECT_FALSE(d.allowed());
   EXPECT_EQ(d.line, 3);
   EXPECT_TRUE(acl.Decide("10.42.254.9", {}).allowed());
