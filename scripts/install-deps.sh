@@ -20,7 +20,7 @@ test_peers=(
   curl openssl prometheus iproute2 nftables procps python3 python3-pytest
   bind9-dnsutils knot-dnsutils nsd unbound dnsmasq-base
   haproxy nginx-light squid
-  riemann-c-client graphite-carbon python3-whisper
+  riemann-c-client collectd-core graphite-carbon python3-whisper
 )
 bench_peers=(wrk dnsperf tinyproxy apache2-utils)
 

@@ -1,0 +1,84 @@
+// EventsComponent: starts the event core and the listeners, reloads by
+// handing a new config snapshot to both (the index is kept), stops by
+// closing listeners and letting connections drain.
+#include "events/server/component.h"
+
+#include "core/log.h"
+#include "events/server/config.h"
+#include "events/server/core.h"
+#include "events/server/listeners.h"
+
+namespace vigie::events {
+namespace {
+
+class EventsComponent final : public Component {
+ public:
+  explicit EventsComponent(ServeContext& ctx) : ctx_(ctx) {}
+
+  ~EventsComponent() override {
+    // Workers are joined by now; the core thread stops and the snapshot is
+    // written by the EventCore destructor.
+    listeners_.reset();
+    core_.reset();
+  }
+
+  Result<void> Start(std::shared_ptr<const ComponentConfig> config) override {
+    auto cfg = std::dynamic_pointer_cast<const EventsConfig>(config);
+    core_ = std::make_unique<EventCore>(cfg, ctx_.metrics, ctx_.clock);
+    VIGIE_TRY(core_->Start());
+    shared_ = std::make_shared<SessionShared>();
+    shared_->core = core_.get();
+    shared_->config.store(cfg);
+    listeners_ = std::make_unique<events::Listeners>(ctx_.runtime, shared_);
+    VIGIE_TRY(listeners_->Start(*cfg));
+    running_ = cfg;
+    return {};
+  }
+
+  Result<void> Reload(std::shared_ptr<const ComponentConfig> config) override {
+    auto cfg = std::dynamic_pointer_cast<const EventsConfig>(config);
+    if (cfg->tcp != running_->tcp || cfg->udp != running_->udp || cfg->http != running_->http ||
+        cfg->carbon != running_->carbon || cfg->statsd != running_->statsd) {
+      log::Get("events")->warn("events: listener addresses take effect at the next restart");
+    }
+    VIGIE_TRY(core_->Reconfigure(cfg));
+    shared_->config.store(cfg);
+    running_ = cfg;
+    return {};
+  }
+
+  void Stop() override {
+    shared_->stopping.store(true);
+    listeners_->Stop();
+    core_->Stop();
+  }
+
+  std::vector<std::string> Listeners() const override { return listeners_->Describe(); }
+
+ private:
+  ServeContext& ctx_;
+  std::shared_ptr<const EventsConfig> running_;
+  std::unique_ptr<EventCore> core_;
+  std::shared_ptr<SessionShared> shared_;
+  std::unique_ptr<events::Listeners> listeners_;
+};
+
+}  // namespace
+
+ComponentSpec EventsComponentSpec() {
+  ComponentSpec spec;
+  spec.name = "events";
+  spec.parse = [](const config::Field& f) -> std::shared_ptr<const ComponentConfig> {
+    auto cfg = std::make_shared<EventsConfig>();
+    if (!ParseValue(f, *cfg)) {
+      return nullptr;
+    }
+    return cfg;
+  };
+  spec.create = [](ServeContext& ctx) -> std::unique_ptr<Component> {
+    return std::make_unique<EventsComponent>(ctx);
+  };
+  return spec;
+}
+
+}  // namespace vigie::events

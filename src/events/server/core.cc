@@ -1,0 +1,1132 @@
+// The event core thread: index, streams, subscriptions, statsd flush,
+// Graphite and forward outputs. See core.h for the threading contract.
+#include "events/server/core.h"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "events/index/index.h"
+#include "events/ingest/carbon.h"
+#include "events/ingest/statsd_aggregator.h"
+#include "events/proto/codec.h"
+#include "events/proto/framer.h"
+#include "events/proto/json.h"
+#include "events/server/prometheus_view.h"
+#include "events/server/telemetry.h"
+#include "events/stream/stream.h"
+
+namespace vigie::events {
+
+namespace asio = net::asio;
+using net::kUseTuple;
+using net::tcp;
+using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
+
+// ---------------------------------------------------------------------------
+// Subscription
+
+bool Subscription::Offer(std::string json) {
+  if (closed()) {
+    return false;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= max_) {
+      overflowed_.store(true, std::memory_order_release);
+      closed_.store(true, std::memory_order_release);
+      queue_.clear();
+    } else {
+      queue_.push_back(std::move(json));
+    }
+  }
+  if (wake) {
+    wake();
+  }
+  return !closed();
+}
+
+bool Subscription::Take(std::deque<std::string>& out) {
+  std::lock_guard lock(mu_);
+  if (closed()) {
+    return false;
+  }
+  if (out.empty()) {
+    out.swap(queue_);
+  } else {
+    for (auto& s : queue_) {
+      out.push_back(std::move(s));
+    }
+    queue_.clear();
+  }
+  return true;
+}
+
+void Subscription::Close() {
+  closed_.store(true, std::memory_order_release);
+  if (wake) {
+    wake();
+  }
+}
+
+namespace {
+
+auto Log() {
+  return log::Get("events");
+}
+
+int64_t ToMicros(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// Logs a failed output/timer coroutine (they only end by being stopped).
+void LogFailure(const char* what, const std::exception_ptr& e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    Log()->error("{} failed: {}", what, ex.what());
+  }
+}
+
+// Resolves and connects with a deadline.
+net::Awaitable<boost::system::error_code> ConnectWithin(tcp::socket& sock, Address target,
+                                                        Duration timeout) {
+  auto ex = co_await asio::this_coro::executor;
+  tcp::resolver resolver(ex);
+  asio::steady_timer timer(ex);
+  timer.expires_after(timeout);
+  auto r = co_await (resolver.async_resolve(target.host, std::to_string(target.port), kUseTuple) ||
+                     timer.async_wait(kUseTuple));
+  if (r.index() == 1) {
+    co_return asio::error::timed_out;
+  }
+  auto [rec, results] = std::get<0>(r);
+  if (rec) {
+    co_return rec;
+  }
+  auto c = co_await (asio::async_connect(sock, results, kUseTuple) || timer.async_wait(kUseTuple));
+  if (c.index() == 1) {
+    boost::system::error_code ignored;
+    sock.close(ignored);
+    co_return asio::error::timed_out;
+  }
+  auto [cec, endpoint] = std::get<0>(c);
+  (void)endpoint;
+  co_return cec;
+}
+
+net::Awaitable<boost::system::error_code> WriteWithin(tcp::socket& sock, std::string_view data,
+                                                      Duration timeout) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(timeout);
+  auto r = co_await (asio::async_write(sock, asio::buffer(data), kUseTuple) ||
+                     timer.async_wait(kUseTuple));
+  if (r.index() == 1) {
+    co_return asio::error::timed_out;
+  }
+  co_return std::get<0>(std::get<0>(r));
+}
+
+// ---------------------------------------------------------------------------
+// Graphite output: carbon plaintext lines, batched, bounded, reconnecting.
+
+class GraphiteOutput {
+ public:
+  GraphiteOutput(asio::io_context& ctx, GraphiteOutputConfig cfg, EventsMetrics& m)
+      : cfg_(std::move(cfg)), m_(m), sock_(ctx), wake_(ctx) {}
+
+  void Add(const Event& e) {
+    if (stopping_) {
+      return;
+    }
+    std::string path =
+        cfg_.prefix + (cfg_.percentile_paths ? GraphitePathPercentiles(e) : GraphitePath(e));
+    if (buffer_.size() + inflight_.size() >= cfg_.buffer.bytes) {
+      m_.graphite_dropped_total.Inc();
+      return;
+    }
+    AppendCarbonLine(path, e, buffer_);
+    if (buffer_.size() >= cfg_.batch_bytes) {
+      wake_.cancel();
+    }
+  }
+
+  void Stop() {
+    stopping_ = true;
+    wake_.cancel();
+    boost::system::error_code ignored;
+    sock_.close(ignored);
+  }
+
+  const GraphiteOutputConfig& config() const { return cfg_; }
+
+  static net::Awaitable<void> Run(std::shared_ptr<GraphiteOutput> o) {
+    Duration backoff = o->cfg_.backoff_min;
+    bool warned = false;
+    while (!o->stopping_) {
+      auto ec = co_await ConnectWithin(o->sock_, o->cfg_.target, o->cfg_.connect_timeout);
+      if (o->stopping_) {
+        break;
+      }
+      if (ec) {
+        o->m_.graphite_connect_failures_total.Inc();
+        if (!warned) {
+          Log()->warn("graphite {}: {}; retrying with backoff (lines are buffered up to {})",
+                      o->cfg_.target.ToString(), ec.message(), FormatByteSize(o->cfg_.buffer));
+          warned = true;
+        }
+        o->wake_.expires_after(backoff);
+        co_await o->wake_.async_wait(kUseTuple);
+        backoff = std::min(backoff * 2, o->cfg_.backoff_max);
+        continue;
+      }
+      Log()->info("graphite: connected to {}", o->cfg_.target.ToString());
+      warned = false;
+      backoff = o->cfg_.backoff_min;
+      while (!o->stopping_) {
+        if (o->inflight_.empty()) {
+          if (o->buffer_.size() < o->cfg_.batch_bytes) {
+            o->wake_.expires_after(o->cfg_.flush_interval);
+            co_await o->wake_.async_wait(kUseTuple);
+          }
+          o->inflight_.swap(o->buffer_);
+        }
+        if (o->inflight_.empty()) {
+          continue;
+        }
+        auto wec = co_await WriteWithin(o->sock_, o->inflight_, o->cfg_.write_timeout);
+        if (wec) {
+          // The batch stays in flight and is sent again after reconnecting;
+          // carbon keeps the last value per timestamp, so a repeat is harmless.
+          Log()->warn("graphite {}: write failed: {}; reconnecting", o->cfg_.target.ToString(),
+                      wec.message());
+          boost::system::error_code ignored;
+          o->sock_.close(ignored);
+          break;
+        }
+        o->m_.graphite_lines_total.Inc(std::count(o->inflight_.begin(), o->inflight_.end(), '\n'));
+        o->inflight_.clear();
+      }
+    }
+  }
+
+ private:
+  GraphiteOutputConfig cfg_;
+  EventsMetrics& m_;
+  tcp::socket sock_;
+  asio::steady_timer wake_;
+  std::string buffer_;
+  std::string inflight_;
+  bool stopping_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// Forward output: Riemann protocol to another server, batched, acknowledged.
+
+// The shared half of the event-batching outputs (forward, webhook): a
+// bounded queue the core thread fills (beyond `limit`: dropped and counted),
+// a timer that wakes the sender when a batch is full, and Stop.
+class EventQueueOutput {
+ public:
+  EventQueueOutput(asio::io_context& ctx, size_t batch, size_t limit, metrics::Counter& dropped)
+      : sock_(ctx), wake_(ctx), batch_(batch), limit_(limit), dropped_(dropped) {}
+
+  void Add(const Event& e) {
+    if (stopping_) {
+      return;
+    }
+    if (queue_.size() >= limit_) {
+      dropped_.Inc();
+      return;
+    }
+    queue_.push_back(e);
+    if (queue_.size() >= batch_) {
+      wake_.cancel();
+    }
+  }
+
+  void Stop() {
+    stopping_ = true;
+    wake_.cancel();
+    boost::system::error_code ignored;
+    sock_.close(ignored);
+  }
+
+ protected:
+  tcp::socket sock_;
+  asio::steady_timer wake_;
+  std::deque<Event> queue_;
+  bool stopping_ = false;
+
+ private:
+  size_t batch_;
+  size_t limit_;
+  metrics::Counter& dropped_;
+};
+
+class ForwardOutput : public EventQueueOutput {
+ public:
+  ForwardOutput(asio::io_context& ctx, ForwardOutputConfig cfg, EventsMetrics& m)
+      : EventQueueOutput(ctx, cfg.batch, cfg.queue, m.forward_dropped_total),
+        cfg_(std::move(cfg)),
+        m_(m) {}
+
+  static net::Awaitable<void> Run(std::shared_ptr<ForwardOutput> o) {
+    Duration backoff = o->cfg_.backoff_min;
+    Msg msg;
+    std::string out;
+    std::vector<std::byte> reply;
+    while (!o->stopping_) {
+      auto ec = co_await ConnectWithin(o->sock_, o->cfg_.target, o->cfg_.timeout);
+      if (o->stopping_) {
+        break;
+      }
+      if (ec) {
+        o->m_.forward_connect_failures_total.Inc();
+        o->wake_.expires_after(backoff);
+        co_await o->wake_.async_wait(kUseTuple);
+        backoff = std::min(backoff * 2, o->cfg_.backoff_max);
+        continue;
+      }
+      backoff = o->cfg_.backoff_min;
+      while (!o->stopping_) {
+        if (msg.events.empty()) {
+          if (o->queue_.size() < o->cfg_.batch) {
+            o->wake_.expires_after(o->cfg_.flush_interval);
+            co_await o->wake_.async_wait(kUseTuple);
+          }
+          size_t n = std::min<size_t>(o->queue_.size(), o->cfg_.batch);
+          for (size_t i = 0; i < n; ++i) {
+            msg.events.push_back(std::move(o->queue_.front()));
+            o->queue_.pop_front();
+          }
+        }
+        if (msg.events.empty()) {
+          continue;
+        }
+        out.clear();
+        AppendFrame(msg, out);
+        auto wec = co_await WriteWithin(o->sock_, out, o->cfg_.timeout);
+        bool ok = !wec;
+        if (ok) {
+          // The acknowledgement: a 4-byte length then Msg{ok}.
+          asio::steady_timer timer(co_await asio::this_coro::executor);
+          timer.expires_after(o->cfg_.timeout);
+          std::array<std::byte, 4> head{};
+          auto r = co_await (asio::async_read(o->sock_, asio::buffer(head), kUseTuple) ||
+                             timer.async_wait(kUseTuple));
+          ok = r.index() == 0 && !std::get<0>(std::get<0>(r));
+          if (ok) {
+            uint32_t len = (std::to_integer<uint32_t>(head[0]) << 24) |
+                           (std::to_integer<uint32_t>(head[1]) << 16) |
+                           (std::to_integer<uint32_t>(head[2]) << 8) |
+                           std::to_integer<uint32_t>(head[3]);
+            ok = len <= (1u << 20);
+            if (ok) {
+              reply.resize(len);
+              auto r2 = co_await (asio::async_read(o->sock_, asio::buffer(reply), kUseTuple) ||
+                                  timer.async_wait(kUseTuple));
+              ok = r2.index() == 0 && !std::get<0>(std::get<0>(r2));
+              if (ok) {
+                auto decoded = DecodeMsg(std::span<const std::byte>(reply));
+                ok = decoded && decoded->ok.value_or(false);
+                if (decoded && !ok) {
+                  Log()->warn("forward {}: refused: {}", o->cfg_.target.ToString(),
+                              decoded->error.value_or("(no error text)"));
+                  // A refusal will not get better by resending: drop the batch.
+                  o->m_.forward_dropped_total.Inc(msg.events.size());
+                  msg.events.clear();
+                  continue;
+                }
+              }
+            }
+          }
+        }
+        if (!ok) {
+          Log()->warn("forward {}: connection lost; reconnecting", o->cfg_.target.ToString());
+          boost::system::error_code ignored;
+          o->sock_.close(ignored);
+          break;
+        }
+        o->m_.forward_events_total.Inc(msg.events.size());
+        msg.events.clear();
+      }
+    }
+  }
+
+ private:
+  ForwardOutputConfig cfg_;
+  EventsMetrics& m_;
+};
+
+// ---------------------------------------------------------------------------
+// Webhook output: batches of events as a JSON array, POSTed over a
+// keep-alive HTTP/1.1 connection. 2xx: delivered. 4xx: the receiver refuses
+// this batch, resending will not help: dropped and counted. 5xx, timeouts
+// and connection errors: the batch is kept and sent again after a backoff.
+
+// Reads one HTTP response head and its Content-Length body (bounded);
+// returns the status code, or 0 when the response is unusable. `keep` is
+// false when the connection cannot be reused.
+net::Awaitable<int> ReadHttpResponse(tcp::socket& sock, Duration timeout, bool& keep) {
+  constexpr size_t kMaxHead = 16 * 1024;
+  constexpr size_t kMaxBody = 1 << 20;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(timeout);
+  std::string buf;
+  size_t head_end = std::string::npos;
+  keep = false;
+  while (head_end == std::string::npos) {
+    if (buf.size() > kMaxHead) {
+      co_return 0;
+    }
+    std::array<char, 4096> chunk{};
+    auto r = co_await (sock.async_read_some(asio::buffer(chunk), kUseTuple) ||
+                       timer.async_wait(kUseTuple));
+    if (r.index() == 1) {
+      co_return 0;
+    }
+    auto [ec, n] = std::get<0>(r);
+    if (ec) {
+      co_return 0;
+    }
+    buf.append(chunk.data(), n);
+    head_end = buf.find("\r\n\r\n");
+  }
+  // "HTTP/1.1 204 No Content"
+  if (buf.size() < 12 || !buf.starts_with("HTTP/1.")) {
+    co_return 0;
+  }
+  int status = 0;
+  auto [p, ec] = std::from_chars(buf.data() + 9, buf.data() + 12, status);
+  if (ec != std::errc() || p != buf.data() + 12) {
+    co_return 0;
+  }
+  std::string head = buf.substr(0, head_end);
+  std::transform(head.begin(), head.end(), head.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  size_t length = 0;
+  bool has_length = false;
+  if (size_t at = head.find("\r\ncontent-length:"); at != std::string::npos) {
+    size_t v = head.find_first_not_of(' ', at + 17);
+    auto [q, lec] = std::from_chars(head.data() + v, head.data() + head.size(), length);
+    (void)q;
+    has_length = lec == std::errc() && length <= kMaxBody;
+    if (!has_length) {
+      co_return status;  // too large or unreadable: use the status, drop the connection
+    }
+  }
+  bool chunked = head.find("\r\ntransfer-encoding:") != std::string::npos;
+  bool close = head.find("\r\nconnection: close") != std::string::npos;
+  size_t have = buf.size() - (head_end + 4);
+  if (has_length) {
+    while (have < length) {
+      std::array<char, 4096> chunk{};
+      auto r = co_await (sock.async_read_some(asio::buffer(chunk), kUseTuple) ||
+                         timer.async_wait(kUseTuple));
+      if (r.index() == 1 || std::get<0>(std::get<0>(r))) {
+        co_return status;
+      }
+      have += std::get<1>(std::get<0>(r));
+    }
+  }
+  // Without a length (or chunked) the end of the body is unknown here:
+  // close rather than misread the next response.
+  keep = has_length && !chunked && !close && have == length;
+  co_return status;
+}
+
+class WebhookOutput : public EventQueueOutput {
+ public:
+  WebhookOutput(asio::io_context& ctx, WebhookOutputConfig cfg, EventsMetrics& m)
+      : EventQueueOutput(ctx, cfg.batch, cfg.queue, m.webhook_dropped_total),
+        cfg_(std::move(cfg)),
+        m_(m) {}
+
+  static net::Awaitable<void> Run(std::shared_ptr<WebhookOutput> o) {
+    Duration backoff = o->cfg_.backoff_min;
+    const Address target{Address::Kind::kInet, o->cfg_.host, o->cfg_.port, {}};
+    std::string body;
+    size_t batch_events = 0;
+    bool connected = false;
+    while (!o->stopping_) {
+      if (batch_events == 0) {
+        if (o->queue_.size() < o->cfg_.batch) {
+          o->wake_.expires_after(o->cfg_.flush_interval);
+          co_await o->wake_.async_wait(kUseTuple);
+        }
+        size_t n = std::min<size_t>(o->queue_.size(), o->cfg_.batch);
+        if (n == 0) {
+          continue;
+        }
+        body = "[";
+        for (size_t i = 0; i < n; ++i) {
+          if (i > 0) {
+            body += ',';
+          }
+          AppendEventJson(o->queue_.front(), body);
+          o->queue_.pop_front();
+        }
+        body += "]";
+        batch_events = n;
+      }
+      if (!connected) {
+        auto ec = co_await ConnectWithin(o->sock_, target, o->cfg_.timeout);
+        if (o->stopping_) {
+          break;
+        }
+        if (ec) {
+          o->m_.webhook_failures_total.Inc();
+          Log()->warn("webhook {}: {}; retrying in {}", o->cfg_.url, ec.message(),
+                      FormatDuration(backoff));
+          o->wake_.expires_after(backoff);
+          co_await o->wake_.async_wait(kUseTuple);
+          backoff = std::min(backoff * 2, o->cfg_.backoff_max);
+          continue;
+        }
+        connected = true;
+      }
+      std::string request = "POST " + o->cfg_.path + " HTTP/1.1\r\nHost: " + o->cfg_.host + ":" +
+                            std::to_string(o->cfg_.port) +
+                            "\r\nContent-Type: application/json\r\nUser-Agent: vigie-events\r\n";
+      for (const auto& [name, value] : o->cfg_.headers) {
+        request += name + ": " + value + "\r\n";
+      }
+      request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+      request += body;
+      auto wec = co_await WriteWithin(o->sock_, request, o->cfg_.timeout);
+      bool keep = false;
+      int status = 0;
+      if (!wec) {
+        status = co_await ReadHttpResponse(o->sock_, o->cfg_.timeout, keep);
+      }
+      if (!keep) {
+        boost::system::error_code ignored;
+        o->sock_.close(ignored);
+        connected = false;
+      }
+      if (status >= 200 && status < 300) {
+        o->m_.webhook_events_total.Inc(batch_events);
+        batch_events = 0;
+        backoff = o->cfg_.backoff_min;
+        continue;
+      }
+      o->m_.webhook_failures_total.Inc();
+      if (status >= 400 && status < 500) {
+        Log()->warn("webhook {}: HTTP {}; {} events dropped (a refused batch is not resent)",
+                    o->cfg_.url, status, batch_events);
+        o->m_.webhook_dropped_total.Inc(batch_events);
+        batch_events = 0;
+        continue;
+      }
+      Log()->warn(
+          "webhook {}: {}; retrying in {}", o->cfg_.url,
+          status == 0 ? std::string("no usable response") : "HTTP " + std::to_string(status),
+          FormatDuration(backoff));
+      if (o->stopping_) {
+        break;
+      }
+      o->wake_.expires_after(backoff);
+      co_await o->wake_.async_wait(kUseTuple);
+      backoff = std::min(backoff * 2, o->cfg_.backoff_max);
+    }
+  }
+
+ private:
+  WebhookOutputConfig cfg_;
+  EventsMetrics& m_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Impl
+
+struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
+  Impl(std::shared_ptr<const EventsConfig> c, metrics::Registry& reg, Clock& clk)
+      : config(std::move(c)),
+        m(reg),
+        registry(reg),
+        clock(clk),
+        index(
+            IndexOptions{config->ttl_seconds, config->max_events, config->expired_keep_all_fields}),
+        expire_timer(ctx),
+        tick_timer(ctx),
+        statsd_timer(ctx),
+        telemetry_timer(ctx) {}
+
+  // Sinks the streams end in.
+  struct IndexSink final : StreamSink {
+    Impl* core;
+    explicit IndexSink(Impl* c) : core(c) {}
+    void Accept(const Event& e, int64_t now) override { core->IndexEvent(e, now); }
+  };
+  struct LogSink final : StreamSink {
+    void Accept(const Event& e, int64_t /*now*/) override {
+      Log()->info("event {}", EventToJson(e));
+    }
+  };
+  struct GraphiteSink final : StreamSink {
+    Impl* core;
+    explicit GraphiteSink(Impl* c) : core(c) {}
+    void Accept(const Event& e, int64_t /*now*/) override {
+      if (core->graphite) {
+        core->graphite->Add(e);
+      }
+    }
+  };
+  struct ForwardSink final : StreamSink {
+    Impl* core;
+    explicit ForwardSink(Impl* c) : core(c) {}
+    void Accept(const Event& e, int64_t /*now*/) override {
+      if (core->forward) {
+        core->forward->Add(e);
+      }
+    }
+  };
+  struct WebhookSink final : StreamSink {
+    Impl* core;
+    explicit WebhookSink(Impl* c) : core(c) {}
+    void Accept(const Event& e, int64_t /*now*/) override {
+      if (core->webhook) {
+        core->webhook->Add(e);
+      }
+    }
+  };
+
+  int64_t Now() const { return ToMicros(clock.WallNow()); }
+
+  void IndexEvent(const Event& e, int64_t now) {
+    if (e.Has(Event::kState) && e.state() == "expired") {
+      index.Delete(IndexKey{
+          e.Has(Event::kHost) ? std::optional<std::string_view>(e.host()) : std::nullopt,
+          e.Has(Event::kService) ? std::optional<std::string_view>(e.service()) : std::nullopt});
+      return;
+    }
+    if (!index.Upsert(e, now)) {
+      m.index_refused_total.Inc();
+      return;
+    }
+    m.indexed_total.Inc();
+    Publish(e);
+  }
+
+  // Riemann publishes index updates (and expired events) on the "index"
+  // topic that WebSocket/SSE subscribers read.
+  void Publish(const Event& e) {
+    if (subs.empty()) {
+      return;
+    }
+    std::string json;
+    bool dropped = false;
+    for (auto& s : subs) {
+      if (s->closed()) {
+        dropped = true;
+        continue;
+      }
+      if (!s->query().Matches(e)) {
+        continue;
+      }
+      if (json.empty()) {
+        AppendEventJson(e, json);
+      }
+      if (!s->Offer(json)) {
+        dropped = true;
+      }
+    }
+    if (dropped) {
+      Prune();
+    }
+  }
+
+  void Prune() {
+    for (auto it = subs.begin(); it != subs.end();) {
+      if ((*it)->closed()) {
+        if ((*it)->overflowed()) {
+          m.subscribers_dropped_total.Inc();
+          Log()->warn("subscriber dropped: its queue of {} messages was full",
+                      config->subscriber_queue);
+        }
+        it = subs.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    m.subscribers.Set(static_cast<int64_t>(subs.size()));
+  }
+
+  void Process(std::vector<Event>& batch) {
+    int64_t now = Now();
+    for (Event& e : batch) {
+      if (!e.Has(Event::kTime) && !e.Has(Event::kTimeMicros)) {
+        e.SetTimeMicros(now);
+      }
+      for (auto& s : streams) {
+        s->Push(e, now);
+      }
+    }
+    m.index_events.Set(static_cast<int64_t>(index.size()));
+  }
+
+  Result<void> BuildStreams(const EventsConfig& c) {
+    SinkLookup lookup = [this](const std::string& name) -> StreamSink* {
+      if (name == "index") {
+        return &index_sink;
+      }
+      if (name == "log") {
+        return &log_sink;
+      }
+      if (name == "graphite") {
+        return &graphite_sink;
+      }
+      if (name == "forward") {
+        return &forward_sink;
+      }
+      if (name == "webhook") {
+        return &webhook_sink;
+      }
+      return nullptr;
+    };
+    std::vector<std::unique_ptr<Stream>> built;
+    for (const auto& spec : c.streams) {
+      VIGIE_ASSIGN_OR_RETURN(auto s, BuildStream(spec, lookup));
+      built.push_back(std::move(s));
+    }
+    streams = std::move(built);
+    return {};
+  }
+
+  void StartOutputs() {
+    if (graphite) {
+      graphite->Stop();
+      graphite.reset();
+    }
+    if (forward) {
+      forward->Stop();
+      forward.reset();
+    }
+    if (webhook) {
+      webhook->Stop();
+      webhook.reset();
+    }
+    if (config->webhook) {
+      webhook = std::make_shared<WebhookOutput>(ctx, *config->webhook, m);
+      asio::co_spawn(ctx, WebhookOutput::Run(webhook),
+                     [](const std::exception_ptr& e) { LogFailure("webhook output", e); });
+    }
+    if (config->graphite) {
+      graphite = std::make_shared<GraphiteOutput>(ctx, *config->graphite, m);
+      asio::co_spawn(ctx, GraphiteOutput::Run(graphite),
+                     [](const std::exception_ptr& e) { LogFailure("graphite output", e); });
+    }
+    if (config->forward) {
+      forward = std::make_shared<ForwardOutput>(ctx, *config->forward, m);
+      asio::co_spawn(ctx, ForwardOutput::Run(forward),
+                     [](const std::exception_ptr& e) { LogFailure("forward output", e); });
+    }
+  }
+
+  void ExpireNow() {
+    int64_t now = Now();
+    std::vector<Event> expired = index.Expire(now);
+    m.expired_total.Inc(expired.size());
+    for (const Event& e : expired) {
+      if (config->log_expired) {
+        Log()->info("expired {}", EventToJson(e));
+      }
+      Publish(e);
+      for (auto& s : streams) {
+        s->Push(e, now);
+      }
+    }
+    m.index_events.Set(static_cast<int64_t>(index.size()));
+    m.index_memory_bytes.Set(static_cast<int64_t>(index.MemoryUsage()));
+  }
+
+  void StopOnCore() {
+    stopping = true;
+    expire_timer.cancel();
+    tick_timer.cancel();
+    statsd_timer.cancel();
+    telemetry_timer.cancel();
+    if (graphite) {
+      graphite->Stop();
+    }
+    if (forward) {
+      forward->Stop();
+    }
+    if (webhook) {
+      webhook->Stop();
+    }
+    for (auto& s : subs) {
+      s->Close();
+    }
+    subs.clear();
+    m.subscribers.Set(0);
+  }
+
+  Result<void> SaveSnapshot() {
+    if (config->snapshot.empty()) {
+      return {};
+    }
+    std::string tmp = config->snapshot + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (f == nullptr) {
+      return Error(Errc::kIo, "snapshot " + tmp + ": " + std::strerror(errno));
+    }
+    auto r = index.SaveSnapshot([f](std::string_view chunk) -> Result<void> {
+      if (std::fwrite(chunk.data(), 1, chunk.size(), f) != chunk.size()) {
+        return Error(Errc::kIo, std::strerror(errno));
+      }
+      return {};
+    });
+    bool closed_ok = std::fclose(f) == 0;
+    if (!r || !closed_ok) {
+      std::remove(tmp.c_str());
+      return Error(Errc::kIo,
+                   "snapshot " + tmp + ": " + (r ? "close failed" : r.error().ToString()));
+    }
+    if (std::rename(tmp.c_str(), config->snapshot.c_str()) != 0) {
+      return Error(Errc::kIo, "snapshot " + config->snapshot + ": " + std::strerror(errno));
+    }
+    m.snapshot_saves_total.Inc();
+    return {};
+  }
+
+  std::shared_ptr<const EventsConfig> config;
+  EventsMetrics m;
+  metrics::Registry& registry;  // the whole process's metrics (self-telemetry)
+  Clock& clock;
+  asio::io_context ctx{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  std::thread thread;
+  std::atomic<int64_t> queued{0};
+  // config->queue_events, readable from the workers (config itself is
+  // swapped on the core thread).
+  std::atomic<int64_t> queue_limit{static_cast<int64_t>(config->queue_events)};
+  bool stopping = false;
+
+  EventIndex index;
+  IndexSink index_sink{this};
+  LogSink log_sink;
+  GraphiteSink graphite_sink{this};
+  ForwardSink forward_sink{this};
+  WebhookSink webhook_sink{this};
+  std::vector<std::unique_ptr<Stream>> streams;
+  std::vector<std::shared_ptr<Subscription>> subs;
+  std::shared_ptr<GraphiteOutput> graphite;
+  std::shared_ptr<ForwardOutput> forward;
+  std::shared_ptr<WebhookOutput> webhook;
+  StatsdAggregator statsd;
+  int64_t statsd_last_flush = 0;
+
+  asio::steady_timer expire_timer;
+  asio::steady_timer tick_timer;
+  asio::steady_timer statsd_timer;
+  asio::steady_timer telemetry_timer;
+};
+
+namespace {
+
+// The reaper: every expire_interval (periodically-expire).
+net::Awaitable<void> ExpireLoop(std::shared_ptr<EventCore::Impl> core) {
+  while (!core->stopping) {
+    core->expire_timer.expires_after(core->config->expire_interval);
+    co_await core->expire_timer.async_wait(kUseTuple);
+    if (core->stopping) {
+      break;
+    }
+    core->ExpireNow();
+  }
+}
+
+// Streams that emit on a schedule (rate, percentiles, coalesce, rollup).
+net::Awaitable<void> TickLoop(std::shared_ptr<EventCore::Impl> core) {
+  while (!core->stopping) {
+    core->tick_timer.expires_after(std::chrono::milliseconds(100));
+    co_await core->tick_timer.async_wait(kUseTuple);
+    if (core->stopping) {
+      break;
+    }
+    int64_t now = core->Now();
+    for (auto& s : core->streams) {
+      s->Tick(now);
+    }
+  }
+}
+
+// statsd's flushInterval.
+net::Awaitable<void> StatsdLoop(std::shared_ptr<EventCore::Impl> core) {
+  while (!core->stopping) {
+    core->statsd_timer.expires_after(core->config->statsd_flush);
+    co_await core->statsd_timer.async_wait(kUseTuple);
+    if (core->stopping) {
+      break;
+    }
+    double interval = std::chrono::duration<double>(core->config->statsd_flush).count();
+    std::vector<Event> events = core->statsd.Flush(core->Now(), interval);
+    if (!events.empty()) {
+      core->m.received_total.Inc(events.size());
+      core->Process(events);
+    }
+  }
+}
+
+// Self-telemetry: every metric of the process as an event, each interval.
+net::Awaitable<void> TelemetryLoop(std::shared_ptr<EventCore::Impl> core) {
+  std::string host = "localhost";
+  if (std::array<char, 256> name{}; gethostname(name.data(), name.size() - 1) == 0) {
+    host = name.data();
+  }
+  auto last = std::chrono::steady_clock::now();
+  while (!core->stopping) {
+    // Off: look again after a while. A reload wakes the timer early; the
+    // next round is then due at last + the new interval, not at once.
+    core->telemetry_timer.expires_at(
+        last + core->config->self_telemetry.value_or(std::chrono::seconds(60)));
+    co_await core->telemetry_timer.async_wait(kUseTuple);
+    if (core->stopping) {
+      break;
+    }
+    if (!core->config->self_telemetry ||
+        std::chrono::steady_clock::now() < last + *core->config->self_telemetry) {
+      continue;
+    }
+    last = std::chrono::steady_clock::now();
+    float ttl = 2 * static_cast<float>(
+                        std::chrono::duration<double>(*core->config->self_telemetry).count());
+    std::vector<Event> events = TelemetryEvents(core->registry.Collect(), host, core->Now(), ttl);
+    core->m.self_telemetry_events_total.Inc(events.size());
+    core->m.received_total.Inc(events.size());
+    core->Process(events);
+  }
+}
+
+void SpawnLoop(EventCore::Impl& core, net::Awaitable<void> loop, const char* what) {
+  asio::co_spawn(core.ctx, std::move(loop),
+                 [what](const std::exception_ptr& e) { LogFailure(what, e); });
+}
+
+}  // namespace
+
+EventCore::EventCore(std::shared_ptr<const EventsConfig> config, metrics::Registry& registry,
+                     Clock& clock)
+    : impl_(std::make_shared<Impl>(std::move(config), registry, clock)) {}
+
+EventCore::~EventCore() {
+  if (impl_->thread.joinable()) {
+    asio::post(impl_->ctx, [impl = impl_] {
+      if (!impl->stopping) {
+        impl->StopOnCore();
+      }
+    });
+    impl_->guard.reset();
+    impl_->thread.join();
+  }
+  if (auto r = impl_->SaveSnapshot(); !r) {
+    Log()->error("{}", r.error().ToString());
+  } else if (!impl_->config->snapshot.empty()) {
+    Log()->info("index snapshot: {} events written to {}", impl_->index.size(),
+                impl_->config->snapshot);
+  }
+}
+
+Result<void> EventCore::Start() {
+  Impl& c = *impl_;
+  if (!c.config->snapshot.empty()) {
+    std::ifstream in(c.config->snapshot, std::ios::binary);
+    if (in) {
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto loaded = c.index.LoadSnapshot(bytes, c.Now());
+      if (!loaded) {
+        // A damaged snapshot must not stop the server: what was read is kept.
+        Log()->error("index snapshot {}: {} ({} events kept)", c.config->snapshot,
+                     loaded.error().ToString(), c.index.size());
+      } else {
+        Log()->info("index snapshot: {} events loaded from {}", *loaded, c.config->snapshot);
+      }
+    }
+  }
+  VIGIE_TRY(c.BuildStreams(*c.config));
+  c.m.index_events.Set(static_cast<int64_t>(c.index.size()));
+  c.StartOutputs();
+  SpawnLoop(c, ExpireLoop(impl_), "expiry");
+  SpawnLoop(c, TickLoop(impl_), "stream ticks");
+  SpawnLoop(c, StatsdLoop(impl_), "statsd flush");
+  SpawnLoop(c, TelemetryLoop(impl_), "self-telemetry");
+  c.guard.emplace(c.ctx.get_executor());
+  c.thread = std::thread([impl = impl_] { impl->ctx.run(); });
+  return {};
+}
+
+namespace {
+
+// Applies a new config on the core thread; the result goes back through a
+// promise because Reconfigure is synchronous for the control thread.
+void ApplyConfig(EventCore::Impl& c, std::shared_ptr<const EventsConfig> next,
+                 std::promise<Result<void>>& done) {
+  if (auto r = c.BuildStreams(*next); !r) {
+    done.set_value(r.error());
+    return;
+  }
+  bool outputs_changed =
+      (next->graphite.has_value() != c.config->graphite.has_value()) ||
+      (next->forward.has_value() != c.config->forward.has_value()) ||
+      (next->graphite && c.config->graphite &&
+       (next->graphite->target != c.config->graphite->target ||
+        next->graphite->prefix != c.config->graphite->prefix ||
+        next->graphite->percentile_paths != c.config->graphite->percentile_paths ||
+        next->graphite->buffer.bytes != c.config->graphite->buffer.bytes)) ||
+      (next->forward && c.config->forward && next->forward->target != c.config->forward->target) ||
+      next->webhook.has_value() != c.config->webhook.has_value() ||
+      (next->webhook && c.config->webhook &&
+       (next->webhook->url != c.config->webhook->url ||
+        next->webhook->headers != c.config->webhook->headers));
+  if (next->ttl_seconds != c.config->ttl_seconds) {
+    Log()->warn("events.ttl: the new default applies to events indexed from now on after restart");
+  }
+  c.queue_limit.store(static_cast<int64_t>(next->queue_events), std::memory_order_relaxed);
+  c.config = std::move(next);
+  if (outputs_changed) {
+    c.StartOutputs();
+  }
+  // The reaper picks up a new interval at its next round; wake it now.
+  c.expire_timer.cancel();
+  c.statsd_timer.cancel();
+  c.telemetry_timer.cancel();
+  done.set_value(Result<void>{});
+}
+
+}  // namespace
+
+Result<void> EventCore::Reconfigure(std::shared_ptr<const EventsConfig> config) {
+  std::promise<Result<void>> done;
+  auto fut = done.get_future();
+  asio::post(impl_->ctx, [impl = impl_, config, &done] { ApplyConfig(*impl, config, done); });
+  return fut.get();
+}
+
+void EventCore::Stop() {
+  asio::post(impl_->ctx, [impl = impl_] { impl->StopOnCore(); });
+}
+
+bool EventCore::Submit(std::vector<Event> events) {
+  auto n = static_cast<int64_t>(events.size());
+  if (n == 0) {
+    return true;
+  }
+  Impl& c = *impl_;
+  int64_t before = c.queued.fetch_add(n, std::memory_order_relaxed);
+  if (before + n > c.queue_limit.load(std::memory_order_relaxed)) {
+    c.queued.fetch_sub(n, std::memory_order_relaxed);
+    c.m.shed_total.Inc(n);
+    return false;
+  }
+  c.m.received_total.Inc(n);
+  c.m.queue_events.Add(n);
+  asio::post(c.ctx, [impl = impl_, batch = std::move(events)]() mutable {
+    impl->Process(batch);
+    auto k = static_cast<int64_t>(batch.size());
+    impl->queued.fetch_sub(k, std::memory_order_relaxed);
+    impl->m.queue_events.Sub(k);
+  });
+  return true;
+}
+
+bool EventCore::SubmitStatsd(std::vector<StatsdSample> samples) {
+  auto n = static_cast<int64_t>(samples.size());
+  if (n == 0) {
+    return true;
+  }
+  Impl& c = *impl_;
+  int64_t before = c.queued.fetch_add(n, std::memory_order_relaxed);
+  if (before + n > c.queue_limit.load(std::memory_order_relaxed)) {
+    c.queued.fetch_sub(n, std::memory_order_relaxed);
+    c.m.shed_total.Inc(n);
+    return false;
+  }
+  c.m.statsd_samples_total.Inc(n);
+  asio::post(c.ctx, [impl = impl_, batch = std::move(samples)] {
+    for (const auto& s : batch) {
+      if (!impl->statsd.Add(s)) {
+        impl->m.statsd_dropped_total.Inc();
+      }
+    }
+    impl->queued.fetch_sub(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
+  });
+  return true;
+}
+
+asio::io_context& EventCore::context() {
+  return impl_->ctx;
+}
+EventsMetrics& EventCore::metrics() {
+  return impl_->m;
+}
+int64_t EventCore::NowMicros() const {
+  return impl_->Now();
+}
+
+bool EventCore::Congested() const {
+  const Impl& c = *impl_;
+  return c.queued.load(std::memory_order_relaxed) >
+         c.queue_limit.load(std::memory_order_relaxed) / 4 * 3;
+}
+
+std::vector<Event> EventCore::Search(const EventQuery& q, size_t limit) {
+  return impl_->index.Search(q, limit);
+}
+
+std::vector<std::string> EventCore::Subscribe(std::shared_ptr<Subscription> sub, bool live) {
+  std::vector<std::string> out;
+  impl_->index.Search(sub->query(), [&out](const Event& e) { out.push_back(EventToJson(e)); });
+  if (!live || impl_->stopping) {
+    sub->Close();
+    return out;
+  }
+  impl_->subs.push_back(std::move(sub));
+  impl_->m.subscribers.Set(static_cast<int64_t>(impl_->subs.size()));
+  return out;
+}
+
+net::Awaitable<Msg> QueryOnCore(EventCore* core, std::string text) {
+  auto q = ParseQuery(text);
+  if (!q) {
+    core->metrics().query_errors_total.Inc();
+    co_return ErrorReply(q.error().ToString());
+  }
+  core->metrics().queries_total.Inc();
+  Msg reply = OkReply();
+  reply.events = core->Search(*q);
+  for (Event& e : reply.events) {
+    if (auto metric = e.GetMetric()) {
+      e.SetMetric(*metric);  // Riemann's reply encoding (metric_f plus the exact one)
+    }
+  }
+  co_return reply;
+}
+
+net::Awaitable<Result<std::string>> PrometheusOnCore(EventCore* core, std::string query) {
+  auto q = ParseQuery(query);
+  if (!q) {
+    core->metrics().query_errors_total.Inc();
+    co_return q.error();
+  }
+  core->metrics().queries_total.Inc();
+  co_return RenderPrometheusView(core->Search(*q));
+}
+
+}  // namespace vigie::events

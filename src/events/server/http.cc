@@ -1,0 +1,480 @@
+// The HTTP port (Riemann's websocket-server, default 5556), Beast kept to
+// this file: WebSocket /index?subscribe=true&query=... (the matching indexed
+// events, then live updates), SSE GET /index?query=... (the same as
+// text/event-stream), WebSocket /events (one JSON event per message) and
+// POST/PUT /events (one JSON event per line). A subscriber that cannot keep
+// up is dropped when its bounded queue fills; ingest never waits for it.
+#include <deque>
+
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "core/log.h"
+#include "events/proto/json.h"
+#include "events/server/listeners.h"
+
+namespace vigie::events {
+
+namespace asio = net::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using net::kUseTuple;
+using net::tcp;
+using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
+
+namespace {
+
+auto Log() {
+  return log::Get("events");
+}
+
+void LogFailure(const char* what, const std::exception_ptr& e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    Log()->error("{} failed: {}", what, ex.what());
+  }
+}
+
+using Wake = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
+
+std::string UrlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(s[i + 1]) &&
+               std::isxdigit(s[i + 2])) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct Target {
+  std::string path;
+  std::map<std::string, std::string> params;
+};
+
+Target ParseTarget(std::string_view target) {
+  Target t;
+  size_t q = target.find('?');
+  t.path = std::string(target.substr(0, q));
+  if (q == std::string_view::npos) {
+    return t;
+  }
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view kv = rest.substr(0, amp);
+    size_t eq = kv.find('=');
+    t.params[UrlDecode(kv.substr(0, eq))] =
+        eq == std::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1));
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+  }
+  return t;
+}
+
+std::string JsonError(std::string_view msg) {
+  std::string out = "{\"error\":\"";
+  for (char c : msg) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"}";
+}
+
+// Registers on the core thread; returns the snapshot.
+net::Awaitable<std::vector<std::string>> SubscribeOnCore(EventCore* core,
+                                                         std::shared_ptr<Subscription> sub,
+                                                         bool live) {
+  co_return core->Subscribe(std::move(sub), live);
+}
+
+// Reads until the peer goes away (its frames are ignored); returning ends
+// the subscription it races with.
+net::Awaitable<void> WsDrain(websocket::stream<beast::tcp_stream>& ws) {
+  beast::flat_buffer b;
+  for (;;) {
+    auto [ec, n] = co_await ws.async_read(b, kUseTuple);
+    (void)n;
+    if (ec) {
+      co_return;
+    }
+    b.consume(b.size());
+  }
+}
+
+net::Awaitable<void> WsFeed(websocket::stream<beast::tcp_stream>& ws,
+                            std::shared_ptr<Subscription> sub, std::shared_ptr<Wake> wake,
+                            std::vector<std::string> snapshot, bool live) {
+  ws.text(true);
+  for (const auto& s : snapshot) {
+    auto [ec, n] = co_await ws.async_write(asio::buffer(s), kUseTuple);
+    (void)n;
+    if (ec) {
+      co_return;
+    }
+  }
+  if (!live) {
+    co_await ws.async_close(websocket::close_code::normal, kUseTuple);
+    co_return;
+  }
+  std::deque<std::string> out;
+  for (;;) {
+    if (!sub->Take(out)) {
+      if (sub->overflowed()) {
+        co_await ws.async_close(
+            websocket::close_reason(websocket::close_code::policy_error, "too slow: queue full"),
+            kUseTuple);
+      } else {
+        co_await ws.async_close(websocket::close_code::going_away, kUseTuple);
+      }
+      co_return;
+    }
+    if (out.empty()) {
+      auto [ec] = co_await wake->async_receive(kUseTuple);
+      if (ec) {
+        co_return;
+      }
+      continue;
+    }
+    while (!out.empty()) {
+      auto [ec, n] = co_await ws.async_write(asio::buffer(out.front()), kUseTuple);
+      (void)n;
+      if (ec) {
+        co_return;
+      }
+      out.pop_front();
+    }
+  }
+}
+
+std::shared_ptr<Subscription> NewSubscription(EventQuery q, const EventsConfig& cfg,
+                                              const std::shared_ptr<Wake>& wake) {
+  auto sub = std::make_shared<Subscription>(std::move(q), cfg.subscriber_queue);
+  sub->wake = [wake] { wake->try_send(boost::system::error_code{}); };
+  return sub;
+}
+
+net::Awaitable<void> WsIndex(beast::tcp_stream stream, http::request<http::string_body> req,
+                             Target target, std::shared_ptr<SessionShared> sh) {
+  auto cfg = sh->config.load();
+  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+  beast::get_lowest_layer(ws).expires_never();
+  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws.read_message_max(64 * 1024);
+  auto [aec] = co_await ws.async_accept(req, kUseTuple);
+  if (aec) {
+    co_return;
+  }
+  std::string text = target.params.contains("query") ? target.params["query"] : "true";
+  auto q = ParseQuery(text);
+  if (!q) {
+    sh->core->metrics().query_errors_total.Inc();
+    ws.text(true);
+    std::string err = JsonError("parse error: " + q.error().ToString());
+    co_await ws.async_write(asio::buffer(err), kUseTuple);
+    co_await ws.async_close(websocket::close_code::protocol_error, kUseTuple);
+    co_return;
+  }
+  bool live = target.params["subscribe"] == "true";
+  auto wake = std::make_shared<Wake>(co_await asio::this_coro::executor, 1);
+  auto sub = NewSubscription(std::move(*q), *cfg, wake);
+  auto [se, snapshot] =
+      co_await asio::co_spawn(sh->core->context(), SubscribeOnCore(sh->core, sub, live),
+                              asio::as_tuple(asio::use_awaitable));
+  if (se) {
+    co_return;
+  }
+  co_await (WsFeed(ws, sub, wake, std::move(snapshot), live) || WsDrain(ws));
+  sub->Close();
+}
+
+// WebSocket /events: one JSON event per message, each answered {} or {"error"}.
+net::Awaitable<void> WsEvents(beast::tcp_stream stream, http::request<http::string_body> req,
+                              std::shared_ptr<SessionShared> sh) {
+  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+  beast::get_lowest_layer(ws).expires_never();
+  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws.read_message_max(1u << 20);
+  auto [aec] = co_await ws.async_accept(req, kUseTuple);
+  if (aec) {
+    co_return;
+  }
+  beast::flat_buffer b;
+  for (;;) {
+    auto [ec, n] = co_await ws.async_read(b, kUseTuple);
+    (void)n;
+    if (ec) {
+      co_return;
+    }
+    std::string body = beast::buffers_to_string(b.data());
+    b.consume(b.size());
+    auto e = ParseEventJson(body);
+    std::string reply = "{}";
+    if (!e) {
+      sh->core->metrics().decode_errors_total.Inc();
+      reply = JsonError(e.error().ToString());
+    } else {
+      std::vector<Event> batch;
+      batch.push_back(std::move(*e));
+      if (!sh->core->Submit(std::move(batch))) {
+        reply = JsonError("overloaded: the event queue is full");
+      }
+    }
+    ws.text(true);
+    auto [wec, wn] = co_await ws.async_write(asio::buffer(reply), kUseTuple);
+    (void)wn;
+    if (wec) {
+      co_return;
+    }
+  }
+}
+
+net::Awaitable<void> SseDrain(tcp::socket& sock) {
+  std::array<char, 512> b{};
+  for (;;) {
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(b), kUseTuple);
+    (void)n;
+    if (ec) {
+      co_return;
+    }
+  }
+}
+
+net::Awaitable<void> SseFeed(tcp::socket& sock, std::shared_ptr<Subscription> sub,
+                             std::shared_ptr<Wake> wake, std::vector<std::string> snapshot,
+                             Duration write_timeout) {
+  std::string out =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+      "Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n";
+  for (const auto& s : snapshot) {
+    out += "data: " + s + "\n\n";
+  }
+  std::deque<std::string> queue;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    if (!out.empty()) {
+      timer.expires_after(write_timeout);
+      auto r = co_await (asio::async_write(sock, asio::buffer(out), kUseTuple) ||
+                         timer.async_wait(kUseTuple));
+      if (r.index() == 1 || std::get<0>(std::get<0>(r))) {
+        co_return;
+      }
+      out.clear();
+    }
+    if (!sub->Take(queue)) {
+      co_return;
+    }
+    if (queue.empty()) {
+      auto [ec] = co_await wake->async_receive(kUseTuple);
+      if (ec) {
+        co_return;
+      }
+      continue;
+    }
+    for (auto& s : queue) {
+      out += "data: " + s + "\n\n";
+    }
+    queue.clear();
+  }
+}
+
+net::Awaitable<void> Sse(beast::tcp_stream stream, Target target,
+                         std::shared_ptr<SessionShared> sh) {
+  auto cfg = sh->config.load();
+  tcp::socket sock = stream.release_socket();
+  std::string text = target.params.contains("query") ? target.params["query"] : "true";
+  auto q = ParseQuery(text);
+  if (!q) {
+    sh->core->metrics().query_errors_total.Inc();
+    std::string body = JsonError("parse error: " + q.error().ToString()) + "\n";
+    std::string resp =
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+        "Connection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    co_await asio::async_write(sock, asio::buffer(resp), kUseTuple);
+    co_return;
+  }
+  auto wake = std::make_shared<Wake>(co_await asio::this_coro::executor, 1);
+  auto sub = NewSubscription(std::move(*q), *cfg, wake);
+  auto [se, snapshot] =
+      co_await asio::co_spawn(sh->core->context(), SubscribeOnCore(sh->core, sub, true),
+                              asio::as_tuple(asio::use_awaitable));
+  if (se) {
+    co_return;
+  }
+  co_await (SseFeed(sock, sub, wake, std::move(snapshot), cfg->write_timeout) || SseDrain(sock));
+  sub->Close();
+}
+
+http::response<http::string_body> Simple(const http::request<http::string_body>& req,
+                                         http::status status, std::string body,
+                                         std::string type = "application/json") {
+  http::response<http::string_body> res{status, req.version()};
+  res.set(http::field::server, "vigie");
+  res.set(http::field::content_type, type);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+// POST/PUT /events: one JSON object per line, one reply line each.
+http::response<http::string_body> PostEvents(const http::request<http::string_body>& req,
+                                             SessionShared& sh) {
+  std::string_view body = req.body();
+  std::string reply;
+  std::vector<Event> batch;
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t nl = body.find('\n', start);
+    std::string_view line =
+        body.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    start = nl == std::string_view::npos ? body.size() : nl + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+      continue;
+    }
+    auto e = ParseEventJson(line);
+    if (!e) {
+      sh.core->metrics().decode_errors_total.Inc();
+      reply += JsonError(e.error().ToString()) + "\n";
+      continue;
+    }
+    batch.push_back(std::move(*e));
+    reply += "{}\n";
+  }
+  if (!sh.core->Submit(std::move(batch))) {
+    return Simple(req, http::status::service_unavailable,
+                  JsonError("overloaded: the event queue is full") + "\n");
+  }
+  return Simple(req, http::status::ok, std::move(reply));
+}
+
+net::Awaitable<void> HttpSession(tcp::socket sock, std::shared_ptr<SessionShared> sh) {
+  auto cfg = sh->config.load();
+  beast::tcp_stream stream(std::move(sock));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(cfg->max_frame.bytes);
+    stream.expires_after(sh->stopping.load()
+                             ? std::chrono::seconds(1)
+                             : std::chrono::duration_cast<std::chrono::seconds>(cfg->idle_timeout));
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+    (void)n;
+    if (ec) {
+      if (ec == http::error::body_limit) {
+        http::request<http::string_body> dummy;
+        auto res =
+            Simple(dummy, http::status::payload_too_large, JsonError("body over the limit") + "\n");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, kUseTuple);
+      }
+      co_return;
+    }
+    http::request<http::string_body> req = parser.release();
+    Target target = ParseTarget(std::string_view(req.target().data(), req.target().size()));
+    if (websocket::is_upgrade(req)) {
+      if (target.path == "/index" || target.path == "/pubsub/index") {
+        if (target.path == "/pubsub/index") {
+          target.params["subscribe"] = "true";
+        }
+        co_await WsIndex(std::move(stream), std::move(req), std::move(target), sh);
+        co_return;
+      }
+      if (target.path == "/events") {
+        co_await WsEvents(std::move(stream), std::move(req), sh);
+        co_return;
+      }
+    } else if (target.path == "/index" && req.method() == http::verb::get) {
+      co_await Sse(std::move(stream), std::move(target), sh);
+      co_return;
+    }
+    http::response<http::string_body> res;
+    if (target.path == "/events" &&
+        (req.method() == http::verb::post || req.method() == http::verb::put)) {
+      res = PostEvents(req, *sh);
+    } else if (target.path == "/metrics" && req.method() == http::verb::get) {
+      std::string text = target.params.contains("query") ? target.params["query"] : "true";
+      auto [pe, view] =
+          co_await asio::co_spawn(sh->core->context(), PrometheusOnCore(sh->core, text),
+                                  asio::as_tuple(asio::use_awaitable));
+      if (pe || !view) {
+        res = Simple(req, http::status::bad_request,
+                     JsonError(pe ? std::string("query failed")
+                                  : "parse error: " + view.error().ToString()) +
+                         "\n");
+      } else {
+        res = Simple(req, http::status::ok, std::move(*view), "text/plain; version=0.0.4");
+      }
+    } else {
+      res = Simple(req, http::status::not_found,
+                   JsonError("not found: use /index?query=... (WebSocket or SSE), /events or "
+                             "/metrics") +
+                       "\n");
+    }
+    stream.expires_after(std::chrono::duration_cast<std::chrono::seconds>(cfg->write_timeout));
+    auto [wec, wn] = co_await http::async_write(stream, res, kUseTuple);
+    (void)wn;
+    if (wec || !res.keep_alive() || sh->stopping.load()) {
+      co_return;
+    }
+  }
+}
+
+net::Awaitable<void> HttpAcceptLoop(tcp::acceptor* acceptor, std::shared_ptr<SessionShared> sh) {
+  EventsMetrics& m = sh->core->metrics();
+  for (;;) {
+    auto [ec, sock] = co_await acceptor->async_accept(kUseTuple);
+    if (ec) {
+      if (!acceptor->is_open() || sh->stopping.load()) {
+        co_return;
+      }
+      asio::steady_timer t(co_await asio::this_coro::executor);
+      t.expires_after(std::chrono::milliseconds(50));
+      co_await t.async_wait(kUseTuple);
+      continue;
+    }
+    if (sh->open_connections.load() >= static_cast<int64_t>(sh->config.load()->max_connections)) {
+      m.connections_refused_total.Inc();
+      continue;
+    }
+    m.connections_total.Inc();
+    m.connections.Add(1);
+    sh->open_connections.fetch_add(1);
+    asio::co_spawn(acceptor->get_executor(), HttpSession(std::move(sock), sh),
+                   [sh](const std::exception_ptr& e) {
+                     sh->open_connections.fetch_sub(1);
+                     sh->core->metrics().connections.Sub(1);
+                     LogFailure("http connection", e);
+                   });
+  }
+}
+
+}  // namespace
+
+void StartHttpAcceptor(tcp::acceptor& acceptor, std::shared_ptr<SessionShared> shared) {
+  asio::co_spawn(acceptor.get_executor(), HttpAcceptLoop(&acceptor, std::move(shared)),
+                 [](const std::exception_ptr& e) { LogFailure("http accept", e); });
+}
+
+}  // namespace vigie::events

@@ -1,0 +1,472 @@
+// Riemann TCP/UDP, carbon plaintext and statsd listeners on the workers.
+#include "events/server/listeners.h"
+
+#include <boost/asio/write.hpp>
+
+#include "core/log.h"
+#include "events/ingest/carbon.h"
+#include "events/ingest/statsd.h"
+#include "events/proto/codec.h"
+#include "events/proto/framer.h"
+
+namespace vigie::events {
+
+namespace asio = net::asio;
+using net::kUseTuple;
+using net::tcp;
+using net::udp;
+using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
+
+namespace {
+
+auto Log() {
+  return log::Get("events");
+}
+
+std::string Why(const Error& e) {
+  return e.context().empty() ? e.ToString() : e.context();
+}
+
+void LogFailure(const char* what, const std::exception_ptr& e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    Log()->error("{} failed: {}", what, ex.what());
+  }
+}
+
+// Events per batch handed to the core; bigger batches are split.
+constexpr size_t kMaxBatch = 10'000;
+
+// A connection and its deadline, watched by Watchdog.
+struct Conn {
+  explicit Conn(tcp::socket s) : sock(std::move(s)) {}
+  tcp::socket sock;
+  std::chrono::steady_clock::time_point deadline;
+  bool busy = false;  // a request is being handled (drain waits for it)
+};
+
+// Ends the connection (by returning, which cancels the session it races
+// with) when its deadline passes, or when the server stops and it is idle.
+net::Awaitable<void> Watchdog(std::shared_ptr<Conn> c, std::shared_ptr<SessionShared> sh) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  for (;;) {
+    t.expires_after(std::chrono::milliseconds(250));
+    co_await t.async_wait(kUseTuple);
+    auto now = std::chrono::steady_clock::now();
+    if (now > c->deadline || (sh->stopping.load() && !c->busy)) {
+      co_return;
+    }
+  }
+}
+
+void SetDeadline(Conn& c, Duration d) {
+  c.deadline = std::chrono::steady_clock::now() + d;
+}
+
+// Backpressure for stream inputs: while the core's queue is congested the
+// session stops reading (TCP flow control slows the client) for at most
+// `limit`; after that it reads on and a full queue sheds with a counter.
+net::Awaitable<void> WaitWhileCongested(const EventCore& core, Duration limit) {
+  if (!core.Congested()) {
+    co_return;
+  }
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  auto give_up = std::chrono::steady_clock::now() + limit;
+  while (core.Congested() && std::chrono::steady_clock::now() < give_up) {
+    t.expires_after(std::chrono::milliseconds(1));
+    co_await t.async_wait(kUseTuple);
+  }
+}
+
+// Riemann TCP: frames in, replies out in order. Events of consecutive
+// frames are handed to the core as one batch; their `ok`s are written once
+// the batch is accepted (or an overload error for each if it is shed).
+net::Awaitable<void> RiemannSession(std::shared_ptr<Conn> c, std::shared_ptr<SessionShared> sh) {
+  auto cfg = sh->config.load();
+  EventsMetrics& m = sh->core->metrics();
+  FrameReader reader(cfg->max_frame.bytes);
+  DecodeLimits limits;
+  Msg msg;
+  std::string out;
+  std::vector<Event> batch;
+  size_t pending_oks = 0;
+  static const std::string kOkFrame = [] {
+    std::string s;
+    AppendFrame(OkReply(), s);
+    return s;
+  }();
+  auto flush = [&] {
+    if (pending_oks == 0) {
+      return;
+    }
+    bool ok = batch.empty() || sh->core->Submit(std::move(batch));
+    batch = {};
+    if (ok) {
+      for (size_t i = 0; i < pending_oks; ++i) {
+        out += kOkFrame;
+      }
+    } else {
+      std::string err;
+      AppendFrame(ErrorReply("overloaded: the event queue is full, events refused"), err);
+      for (size_t i = 0; i < pending_oks; ++i) {
+        out += err;
+      }
+    }
+    pending_oks = 0;
+  };
+  for (;;) {
+    c->busy = false;
+    co_await WaitWhileCongested(*sh->core, cfg->write_timeout);
+    SetDeadline(*c, cfg->idle_timeout);
+    std::span<std::byte> space = reader.Prepare(64 * 1024);
+    auto [ec, n] =
+        co_await c->sock.async_read_some(asio::buffer(space.data(), space.size()), kUseTuple);
+    if (ec) {
+      break;
+    }
+    c->busy = true;
+    reader.Commit(n);
+    bool close = false;
+    for (;;) {
+      auto next = reader.Next();
+      if (!next) {
+        flush();
+        m.oversized_frames_total.Inc();
+        AppendFrame(ErrorReply(Why(next.error())), out);
+        close = true;
+        break;
+      }
+      if (!*next) {
+        break;
+      }
+      auto decoded = DecodeMsgInto(**next, limits, msg);
+      if (!decoded) {
+        flush();
+        m.decode_errors_total.Inc();
+        AppendFrame(ErrorReply(Why(decoded.error())), out);
+        continue;
+      }
+      if (msg.query) {
+        // Events in the same message go first (Riemann applies them, then
+        // answers the query); the message gets one reply, the query's.
+        flush();
+        std::vector<Event> own;
+        for (const State& s : msg.states) {
+          own.push_back(s.ToEvent());
+        }
+        for (Event& e : msg.events) {
+          own.push_back(std::move(e));
+        }
+        sh->core->Submit(std::move(own));
+        auto [qe, reply] = co_await asio::co_spawn(
+            sh->core->context(), QueryOnCore(sh->core, msg.query->string.value_or("")),
+            asio::as_tuple(asio::use_awaitable));
+        if (qe) {
+          reply = ErrorReply("query failed");
+        }
+        AppendFrame(reply, out);
+        continue;
+      }
+      for (const State& s : msg.states) {
+        batch.push_back(s.ToEvent());
+      }
+      for (Event& e : msg.events) {
+        batch.push_back(std::move(e));
+      }
+      ++pending_oks;
+      if (batch.size() >= kMaxBatch) {
+        flush();
+      }
+    }
+    flush();
+    if (!out.empty()) {
+      SetDeadline(*c, cfg->write_timeout);
+      auto [wec, written] = co_await asio::async_write(c->sock, asio::buffer(out), kUseTuple);
+      (void)written;
+      if (wec) {
+        break;
+      }
+      if (out.capacity() > (1u << 20)) {
+        out = {};
+      } else {
+        out.clear();
+      }
+    }
+    if (close) {
+      boost::system::error_code ignored;
+      c->sock.shutdown(tcp::socket::shutdown_send, ignored);
+      break;
+    }
+  }
+}
+
+// carbon plaintext: lines in, nothing out.
+net::Awaitable<void> CarbonSession(std::shared_ptr<Conn> c, std::shared_ptr<SessionShared> sh) {
+  auto cfg = sh->config.load();
+  EventsMetrics& m = sh->core->metrics();
+  std::string buf;
+  std::vector<Event> batch;
+  for (;;) {
+    c->busy = false;
+    co_await WaitWhileCongested(*sh->core, cfg->write_timeout);
+    SetDeadline(*c, cfg->idle_timeout);
+    size_t old = buf.size();
+    buf.resize(old + 64 * 1024);
+    auto [ec, n] =
+        co_await c->sock.async_read_some(asio::buffer(buf.data() + old, 64 * 1024), kUseTuple);
+    buf.resize(old + (ec ? 0 : n));
+    c->busy = true;
+    int64_t now = sh->core->NowMicros();
+    size_t start = 0;
+    for (;;) {
+      size_t nl = buf.find('\n', start);
+      if (nl == std::string::npos) {
+        break;
+      }
+      std::string_view line(buf.data() + start, nl - start);
+      start = nl + 1;
+      if (line.empty() || line == "\r") {
+        continue;
+      }
+      auto p = ParseCarbonLine(line, now);
+      if (!p) {
+        m.decode_errors_total.Inc();
+        continue;
+      }
+      if (*p) {
+        m.carbon_points_total.Inc();
+        batch.push_back(CarbonPointToEvent(**p));
+      }
+    }
+    buf.erase(0, start);
+    if (!batch.empty()) {
+      sh->core->Submit(std::move(batch));
+      batch = {};
+    }
+    if (ec) {
+      break;
+    }
+    if (buf.size() > kMaxCarbonLine) {
+      m.decode_errors_total.Inc();
+      Log()->warn("carbon: line over {} bytes; closing the connection", kMaxCarbonLine);
+      break;
+    }
+  }
+}
+
+enum class TcpKind { kRiemann, kCarbon };
+
+net::Awaitable<void> RunConnection(tcp::socket sock, TcpKind kind,
+                                   std::shared_ptr<SessionShared> sh) {
+  auto c = std::make_shared<Conn>(std::move(sock));
+  SetDeadline(*c, sh->config.load()->idle_timeout);
+  boost::system::error_code ignored;
+  c->sock.set_option(tcp::no_delay(true), ignored);
+  if (kind == TcpKind::kRiemann) {
+    co_await (RiemannSession(c, sh) || Watchdog(c, sh));
+  } else {
+    co_await (CarbonSession(c, sh) || Watchdog(c, sh));
+  }
+}
+
+}  // namespace
+
+struct Listeners::State {
+  std::vector<tcp::acceptor> riemann_tcp;
+  std::vector<tcp::acceptor> carbon;
+  std::vector<tcp::acceptor> http;
+  std::vector<udp::socket> riemann_udp;
+  std::vector<udp::socket> statsd;
+  std::vector<std::string> describe;
+};
+
+namespace {
+
+net::Awaitable<void> AcceptLoop(std::shared_ptr<Listeners::State> keep, tcp::acceptor* acceptor,
+                                TcpKind kind, std::shared_ptr<SessionShared> sh) {
+  EventsMetrics& m = sh->core->metrics();
+  for (;;) {
+    auto [ec, sock] = co_await acceptor->async_accept(kUseTuple);
+    if (ec) {
+      if (!acceptor->is_open() || sh->stopping.load()) {
+        co_return;
+      }
+      // EMFILE and friends: back off instead of spinning.
+      asio::steady_timer t(co_await asio::this_coro::executor);
+      t.expires_after(std::chrono::milliseconds(50));
+      co_await t.async_wait(kUseTuple);
+      continue;
+    }
+    if (sh->open_connections.load() >= static_cast<int64_t>(sh->config.load()->max_connections)) {
+      m.connections_refused_total.Inc();
+      continue;  // closed by the destructor
+    }
+    m.connections_total.Inc();
+    m.connections.Add(1);
+    sh->open_connections.fetch_add(1);
+    asio::co_spawn(acceptor->get_executor(), RunConnection(std::move(sock), kind, sh),
+                   [sh](const std::exception_ptr& e) {
+                     sh->open_connections.fetch_sub(1);
+                     sh->core->metrics().connections.Sub(1);
+                     LogFailure("connection", e);
+                   });
+  }
+  (void)keep;
+}
+
+net::Awaitable<void> UdpLoop(std::shared_ptr<Listeners::State> keep, udp::socket* sock,
+                             std::shared_ptr<SessionShared> sh) {
+  EventsMetrics& m = sh->core->metrics();
+  // One byte more than the limit, so an oversized datagram is recognised.
+  std::vector<std::byte> buf(kMaxUdpDatagram + 1);
+  DecodeLimits limits;
+  for (;;) {
+    auto [ec, n] = co_await sock->async_receive(asio::buffer(buf), kUseTuple);
+    if (ec) {
+      if (!sock->is_open() || sh->stopping.load()) {
+        co_return;
+      }
+      continue;
+    }
+    auto msg = DecodeDatagram(std::span<const std::byte>(buf.data(), n), limits);
+    if (!msg) {
+      m.decode_errors_total.Inc();
+      continue;
+    }
+    std::vector<Event> batch = std::move(msg->events);
+    for (const State& s : msg->states) {
+      batch.push_back(s.ToEvent());
+    }
+    sh->core->Submit(std::move(batch));
+  }
+  (void)keep;
+}
+
+net::Awaitable<void> StatsdLoop(std::shared_ptr<Listeners::State> keep, udp::socket* sock,
+                                std::shared_ptr<SessionShared> sh) {
+  EventsMetrics& m = sh->core->metrics();
+  std::vector<char> buf(65536);
+  for (;;) {
+    auto [ec, n] = co_await sock->async_receive(asio::buffer(buf), kUseTuple);
+    if (ec) {
+      if (!sock->is_open() || sh->stopping.load()) {
+        co_return;
+      }
+      continue;
+    }
+    StatsdPacket p = ParseStatsdPacket(std::string_view(buf.data(), n));
+    m.statsd_bad_lines_total.Inc(p.bad_lines.size());
+    sh->core->SubmitStatsd(std::move(p.samples));
+  }
+  (void)keep;
+}
+
+template <class Loop>
+void Spawn(asio::any_io_executor ex, Loop loop, const char* what) {
+  asio::co_spawn(ex, std::move(loop), [what](const std::exception_ptr& e) { LogFailure(what, e); });
+}
+
+}  // namespace
+
+Listeners::Listeners(Runtime& runtime, std::shared_ptr<SessionShared> shared)
+    : runtime_(runtime), shared_(std::move(shared)), state_(std::make_shared<State>()) {}
+
+Listeners::~Listeners() = default;
+
+Result<void> Listeners::Start(const EventsConfig& config) {
+  auto workers = runtime_.workers();
+  auto& st = *state_;
+  auto bind_tcp = [&](const std::optional<Address>& a, std::vector<tcp::acceptor>& out,
+                      const char* key) -> Result<void> {
+    if (!a) {
+      return {};
+    }
+    auto r = net::ListenTcpOn(workers, *a);
+    if (!r) {
+      return Error(r.error().code(),
+                   std::string(key) + " " + a->ToString() + ": " + r.error().ToString());
+    }
+    out = std::move(*r);
+    st.describe.push_back(std::string(key) + " " +
+                          net::FromEndpoint(out.front().local_endpoint()).ToString());
+    return {};
+  };
+  auto bind_udp = [&](const std::optional<Address>& a, std::vector<udp::socket>& out,
+                      const char* key) -> Result<void> {
+    if (!a) {
+      return {};
+    }
+    auto r = net::BindUdpOn(workers, *a);
+    if (!r) {
+      return Error(r.error().code(),
+                   std::string(key) + " " + a->ToString() + ": " + r.error().ToString());
+    }
+    out = std::move(*r);
+    st.describe.push_back(std::string(key) + " " +
+                          net::FromEndpoint(out.front().local_endpoint()).ToString());
+    return {};
+  };
+  VIGIE_TRY(bind_tcp(config.tcp, st.riemann_tcp, "events-tcp"));
+  // Riemann's UDP server shares the TCP port; with port 0 in a test config,
+  // take the port TCP got so that both are on one number, as with 5555.
+  std::optional<Address> udp_addr = config.udp;
+  if (udp_addr && config.tcp && udp_addr->port == 0 && config.tcp->port == 0 &&
+      udp_addr->host == config.tcp->host && !st.riemann_tcp.empty()) {
+    udp_addr->port = st.riemann_tcp.front().local_endpoint().port();
+  }
+  VIGIE_TRY(bind_udp(udp_addr, st.riemann_udp, "events-udp"));
+  VIGIE_TRY(bind_tcp(config.http, st.http, "events-http"));
+  VIGIE_TRY(bind_tcp(config.carbon, st.carbon, "events-carbon"));
+  VIGIE_TRY(bind_udp(config.statsd, st.statsd, "events-statsd"));
+
+  for (auto& a : st.riemann_tcp) {
+    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kRiemann, shared_), "tcp accept");
+  }
+  for (auto& a : st.carbon) {
+    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kCarbon, shared_), "carbon accept");
+  }
+  for (auto& a : st.http) {
+    StartHttpAcceptor(a, shared_);
+  }
+  for (auto& s : st.riemann_udp) {
+    Spawn(s.get_executor(), UdpLoop(state_, &s, shared_), "udp");
+  }
+  for (auto& s : st.statsd) {
+    Spawn(s.get_executor(), StatsdLoop(state_, &s, shared_), "statsd");
+  }
+  return {};
+}
+
+std::vector<std::string> Listeners::Describe() const {
+  return state_->describe;
+}
+
+void Listeners::Stop() {
+  auto close_on = [](auto& sock) {
+    asio::post(sock.get_executor(), [&sock] {
+      boost::system::error_code ignored;
+      sock.close(ignored);
+    });
+  };
+  for (auto& a : state_->riemann_tcp) {
+    close_on(a);
+  }
+  for (auto& a : state_->carbon) {
+    close_on(a);
+  }
+  for (auto& a : state_->http) {
+    close_on(a);
+  }
+  for (auto& s : state_->riemann_udp) {
+    close_on(s);
+  }
+  for (auto& s : state_->statsd) {
+    close_on(s);
+  }
+}
+
+}  // namespace vigie::events

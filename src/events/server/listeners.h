@@ -1,0 +1,55 @@
+// The worker-side listeners: Riemann TCP (framed, pipelined, in-order
+// replies) and UDP (one Msg per datagram), carbon plaintext over TCP and
+// statsd over UDP, plus the HTTP/WebSocket port (http.cc). Connections stay
+// on the worker that accepted them; decoding happens there, and events go
+// to the EventCore in batches.
+//
+// Thread rules: the Listeners object is created, started and stopped on the
+// control thread; its sockets live on the workers.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/runtime.h"
+#include "events/server/config.h"
+#include "events/server/core.h"
+
+namespace vigie::events {
+
+// What every session shares: the event core, the current config snapshot
+// and the stop flag.
+struct SessionShared {
+  EventCore* core = nullptr;
+  std::atomic<std::shared_ptr<const EventsConfig>> config;
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> open_connections{0};
+};
+
+class Listeners {
+ public:
+  Listeners(Runtime& runtime, std::shared_ptr<SessionShared> shared);
+  ~Listeners();
+  // Binds every configured listener (all or nothing).
+  [[nodiscard]] Result<void> Start(const EventsConfig& config);
+  // "events-tcp 127.0.0.1:5555", ...
+  std::vector<std::string> Describe() const;
+  // Closes the listening sockets; open connections finish their work.
+  void Stop();
+
+  struct State;
+
+ private:
+  Runtime& runtime_;
+  std::shared_ptr<SessionShared> shared_;
+  std::shared_ptr<State> state_;
+};
+
+// http.cc: the WebSocket/SSE/HTTP listener on one worker's acceptor.
+void StartHttpAcceptor(net::tcp::acceptor& acceptor, std::shared_ptr<SessionShared> shared);
+
+}  // namespace vigie::events
