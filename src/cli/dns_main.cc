@@ -1,6 +1,7 @@
 // `vigie dns`: run the lying DNS forwarder standalone (from a config file or
 // from dnsmasq-style flags), and `vigie dns why NAME` to explain a decision.
 // Also the `dns:` ComponentSpec for `vigie serve`.
+#include <cctype>
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -83,6 +84,86 @@ int RunWhy(const WhyOptions& o) {
   return 0;
 }
 
+struct TopOptions {
+  size_t n = 20;
+  std::string config;
+  std::string admin;
+  bool json = false;
+};
+
+// Reads `"key":` followed by a JSON string or number at or after `*pos`
+// in /dns/top's reply (a fixed shape we produce ourselves).
+std::string JsonField(const std::string& body, const std::string& key, size_t* pos) {
+  const std::string needle = "\"" + key + "\":";
+  const size_t at = body.find(needle, *pos);
+  if (at == std::string::npos) {
+    *pos = std::string::npos;
+    return {};
+  }
+  size_t i = at + needle.size();
+  std::string out;
+  if (i < body.size() && body[i] == '"') {
+    for (++i; i < body.size() && body[i] != '"'; ++i) {
+      if (body[i] == '\\' && i + 1 < body.size()) {
+        ++i;
+      }
+      out += body[i];
+    }
+  } else {
+    while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) {
+      out += body[i++];
+    }
+  }
+  *pos = i;
+  return out;
+}
+
+int RunTop(const TopOptions& o) {
+  std::string admin_text = o.admin;
+  Address address;
+  if (admin_text.empty() && !o.config.empty()) {
+    config::Diagnostics diag(o.config);
+    auto loaded = LoadServeConfig(ConfigSource{o.config, {}}, DnsOnlySpecs(), diag);
+    if (!loaded) {
+      std::fputs(diag.ToString().c_str(), stderr);
+      return 2;
+    }
+    address = loaded->core.admin.listen;
+  } else {
+    auto parsed = ParseAddress(admin_text.empty() ? "127.0.0.1:9901" : admin_text,
+                               AddressOptions{.allow_unix = true, .allow_any_host = false});
+    if (!parsed) {
+      std::fprintf(stderr, "--admin: %s\n", parsed.error().ToString().c_str());
+      return 2;
+    }
+    address = *parsed;
+  }
+  auto res = CallAdmin(address, "GET", "/dns/top?n=" + std::to_string(o.n),
+                       std::chrono::milliseconds(5000));
+  if (!res) {
+    std::fprintf(stderr, "%s: %s\n", address.ToString().c_str(), res.error().ToString().c_str());
+    return 2;
+  }
+  if (res->status != 200 || o.json) {
+    std::fputs(res->body.c_str(), res->status == 200 ? stdout : stderr);
+    return res->status == 200 ? 0 : 2;
+  }
+  size_t pos = 0;
+  const std::string total = JsonField(res->body, "total", &pos);
+  std::printf("%10s %10s  %s   (%s blocked queries since start)\n", "count", "±error", "name",
+              total.c_str());
+  for (;;) {
+    const std::string name = JsonField(res->body, "name", &pos);
+    if (pos == std::string::npos) {
+      break;
+    }
+    const std::string count = JsonField(res->body, "count", &pos);
+    const std::string error = JsonField(res->body, "error", &pos);
+    std::printf("%10s %10s  %s\n", count.c_str(), error.c_str(), name.c_str());
+  }
+  return 0;
+}
+
 void AddListFlags(CLI::App* cmd, dns::DnsFlags& f) {
   cmd->add_option("--block", f.block,
                   "Block list: a file or an http:// URL (hosts, domains, adblock, unbound or\n"
@@ -100,6 +181,7 @@ void RegisterDns(CLI::App& app, int& exit_code) {
       "  vigie dns -c vigie.yaml                 (runs the file's dns: section)\n"
       "  vigie dns --upstream 192.168.1.1 --block http://example.org/hosts --block my.txt\n"
       "  vigie dns why ads.example.com -c vigie.yaml   (which list and line blocks it)\n"
+      "  vigie dns top -n 20                     (most blocked names, from the running one)\n"
       "Prints 'listening: dns-udp ADDR' / 'dns-tcp ADDR'. SIGHUP re-reads the config and\n"
       "the lists. Listens on 127.0.0.1:5353 unless told otherwise (port 53 needs root).");
   auto config = std::make_shared<std::string>();
@@ -108,7 +190,8 @@ void RegisterDns(CLI::App& app, int& exit_code) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--listen", flags->listen, "Address to listen on, UDP and TCP. Repeatable");
   cmd->add_option("--upstream", flags->upstreams,
-                  "Upstream server IP[:port], tried in order. Repeatable");
+                  "Upstream server IP[:port], or tls://IP[:port][#name] for DNS over TLS\n"
+                  "(certificate checked against the system store), tried in order. Repeatable");
   AddListFlags(cmd, *flags);
   cmd->add_option("--block-mode", flags->block_mode,
                   "nxdomain (default), null (0.0.0.0 / ::), refused, nodata, or an IP address");
@@ -130,8 +213,23 @@ void RegisterDns(CLI::App& app, int& exit_code) {
   AddListFlags(why, wo->flags);
   why->callback([wo, &exit_code] { exit_code = RunWhy(*wo); });
 
-  cmd->callback([cmd, why, config, flags, &exit_code] {
-    if (why->parsed()) {
+  auto top = cmd->add_subcommand(
+      "top",
+      "The most blocked names since the running instance started (a Space-Saving summary:\n"
+      "a count may overestimate by its ±error, never underestimate), asked from its admin\n"
+      "endpoint (/dns/top).\n"
+      "  vigie dns top -n 20 --admin 127.0.0.1:9901\n"
+      "  vigie dns top -c /etc/vigie/vigie.yaml     (the admin address of that config)");
+  auto to = std::make_shared<TopOptions>();
+  top->add_option("-n", to->n, "How many names (default 20)")->check(CLI::Range(1, 10000));
+  top->add_option("-c,--config", to->config, "Config file whose admin: address is asked")
+      ->check(CLI::ExistingFile);
+  top->add_option("--admin", to->admin, "Admin address (default 127.0.0.1:9901)");
+  top->add_flag("--json", to->json, "Print the JSON reply as is");
+  top->callback([to, &exit_code] { exit_code = RunTop(*to); });
+
+  cmd->callback([cmd, why, top, config, flags, &exit_code] {
+    if (why->parsed() || top->parsed()) {
       return;
     }
     ConfigSource source;

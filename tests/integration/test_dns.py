@@ -64,8 +64,27 @@ class Nsd:
         self.proc = None
 
     def start(self):
-        if self.port is None:
-            self.port = free_port()
+        # A port picked free for UDP may be taken for TCP (nsd then exits):
+        # on a first start, pick another one.
+        fresh = self.port is None
+        for attempt in range(3):
+            if self.port is None:
+                self.port = free_port()
+            self._spawn()
+
+            def up():
+                if self.proc.poll() is not None:
+                    return "exited"
+                return dig(self.port, "www.vigie.test", timeout=1)["status"] == "NOERROR"
+            wait_for(up, timeout=30, what="nsd to answer")
+            if self.proc.poll() is None:
+                return
+            if not fresh or attempt == 2:
+                log = self.dir / "nsd.log"
+                raise AssertionError("nsd exited: " + (log.read_text()[-500:] if log.exists() else ""))
+            self.port = None
+
+    def _spawn(self):
         (self.dir / "vigie.test.zone").write_text(ZONE)
         conf = self.dir / "nsd.conf"
         conf.write_text(f"""server:
@@ -90,8 +109,6 @@ zone:
 """)
         self.proc = subprocess.Popen(["nsd", "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
-        wait_for(lambda: dig(self.port, "www.vigie.test", timeout=1)["status"] == "NOERROR",
-                 timeout=30, what="nsd to answer")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

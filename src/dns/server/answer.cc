@@ -299,6 +299,8 @@ std::string_view QueryResultName(QueryResult r) {
       return "dropped";
     case QueryResult::kAny:
       return "any";
+    case QueryResult::kRateLimited:
+      return "ratelimited";
     case QueryResult::kCount:
       break;
   }
@@ -357,17 +359,28 @@ std::optional<Message> BuildBlockAnswer(const Message& query, const Decision& d,
 }
 
 void HandleQuery(std::span<const std::byte> wire, const IpAddress& client, bool tcp,
-                 const Snapshot& snap, ShardedCache* cache, CacheTime now, Handled* out) {
+                 const Snapshot& snap, ShardedCache* cache, CacheTime now, Handled* out,
+                 bool limited) {
   const DnsConfig& config = *snap.config;
   out->prefetch = false;
   out->allowed = false;
+  out->has_question = false;
+  out->rule_list = nullptr;
+  out->rule_allows = false;
+  if (limited && config.rate_limit_action == RateLimitAction::kDrop) {
+    // Cheapest under a flood: not even decoded.
+    out->action = Handled::Action::kDrop;
+    out->result = QueryResult::kRateLimited;
+    return;
+  }
   auto decoded = DecodeQuery(wire);
   if (!decoded) {
     auto header = DecodeHeader(wire);
-    if (!header || header->qr) {
-      // No header to answer, or a response sent to us: never reply to it.
+    if (limited || !header || header->qr) {
+      // Over the limit (no FORMERR for a flood), no header to answer, or a
+      // response sent to us: never reply to it.
       out->action = Handled::Action::kDrop;
-      out->result = QueryResult::kDropped;
+      out->result = limited ? QueryResult::kRateLimited : QueryResult::kDropped;
       return;
     }
     out->action = Handled::Action::kReply;
@@ -378,6 +391,19 @@ void HandleQuery(std::span<const std::byte> wire, const IpAddress& client, bool 
   }
   Message& query = *decoded;
   const size_t limit = ReplyLimit(query, tcp, config);
+  if (config.query_log.enabled()) {
+    out->has_question = true;
+    out->qname = query.questions[0].name;
+    out->qtype = query.questions[0].type;
+  }
+  if (limited) {
+    if (config.rate_limit_action == RateLimitAction::kTruncate && !tcp) {
+      Message r = ResponseTo(query, Options(config));
+      r.header.tc = true;
+      return Reply(out, QueryResult::kRateLimited, r, limit);
+    }
+    return Reply(out, QueryResult::kRateLimited, BuildRefused(query, Options(config)), limit);
+  }
   bool allowed_client = false;
   for (const auto& c : config.clients) {
     if (c.Contains(client)) {
@@ -401,7 +427,17 @@ void HandleQuery(std::span<const std::byte> wire, const IpAddress& client, bool 
     return Reply(out, QueryResult::kRefused, BuildRefused(query, Options(config)), limit);
   }
   const Decision d = snap.policy->Decide(q.name);
+  if (d.list != nullptr && d.rule) {
+    out->rule_list = d.list;
+    out->rule_line = d.rule->line;
+    out->rule_allows = d.verdict == Verdict::kAllowed;
+  }
   if (d.verdict == Verdict::kBlocked) {
+    if (!out->has_question) {
+      out->has_question = true;
+      out->qname = q.name;
+      out->qtype = q.type;
+    }
     if (FastBlockReply(query, d, config, limit, &out->reply)) {
       out->action = Handled::Action::kReply;
       out->result = QueryResult::kBlocked;
@@ -480,6 +516,11 @@ void AnswerFromUpstream(const Message& query, bool tcp, bool allowed,
       }
       const Decision d = snap.policy->Decide(*target);
       if (d.verdict == Verdict::kBlocked) {
+        if (d.list != nullptr && d.rule) {
+          out->rule_list = d.list;
+          out->rule_line = d.rule->line;
+          out->rule_allows = false;
+        }
         auto answer = BuildBlockAnswer(query, d, config);
         if (!answer) {
           out->action = Handled::Action::kDrop;

@@ -44,6 +44,7 @@ enum class QueryResult : uint8_t {
   kServFail,      // every upstream failed and nothing stale
   kDropped,       // malformed beyond answering, or a drop rule
   kAny,           // RFC 8482 minimal ANY answer
+  kRateLimited,   // over the client's rate limit (dropped, REFUSED or TC=1)
   kCount
 };
 std::string_view QueryResultName(QueryResult r);
@@ -60,12 +61,25 @@ struct Handled {
   bool allowed = false;
   // kReply from the cache: popular entry near expiry, refresh it upstream.
   bool prefetch = false;
+  // The question, set for blocked queries (for /dns/top) and for every
+  // decoded query when the query log is on; has_question says which.
+  bool has_question = false;
+  Name qname;
+  uint16_t qtype = 0;
+  // The block or allow rule that decided (blocked, blocked_cname, allowed
+  // forwards); rule_list points into the snapshot's Policy.
+  const ListInfo* rule_list = nullptr;
+  uint32_t rule_line = 0;
+  bool rule_allows = false;
 };
 
 // Handles one query read from a client. `tcp` decides the size limit
-// (65535, else the client's EDNS size capped by the config).
+// (65535, else the client's EDNS size capped by the config). `limited`:
+// the client is over its rate limit; the query is answered per
+// config.rate_limit_action (dropped, REFUSED, or TC=1 without records).
 void HandleQuery(std::span<const std::byte> wire, const IpAddress& client, bool tcp,
-                 const Snapshot& snap, ShardedCache* cache, CacheTime now, Handled* out);
+                 const Snapshot& snap, ShardedCache* cache, CacheTime now, Handled* out,
+                 bool limited = false);
 
 // The reply to `query` given the upstream's answer or failure. Fills
 // out->reply (action kReply) and out->result.

@@ -272,3 +272,89 @@ TEST_F(AnswerTest, LargeAnswerOverUdpIsTruncated) {
 
 }  // namespace
 }  // namespace vigie::dns
+
+namespace vigie::dns {
+namespace {
+
+class RateLimitedAnswerTest : public AnswerTest {
+ protected:
+  Handled AskLimited(RateLimitAction action, bool tcp) {
+    auto config = std::make_shared<DnsConfig>(*snap_.config);
+    config->rate_limit_action = action;
+    snap_.config = config;
+    Handled h;
+    HandleQuery(QueryWire("www.example.org", rr_type::kA), *IpAddress::Parse("127.0.0.1"), tcp,
+                snap_, &cache_, now_, &h, true);
+    return h;
+  }
+};
+
+TEST_F(RateLimitedAnswerTest, DropSendsNothing) {
+  Handled h = AskLimited(RateLimitAction::kDrop, false);
+  EXPECT_EQ(h.action, Handled::Action::kDrop);
+  EXPECT_EQ(h.result, QueryResult::kRateLimited);
+  EXPECT_EQ(QueryResultName(h.result), "ratelimited");
+}
+
+TEST_F(RateLimitedAnswerTest, RefusedAnswersRefused) {
+  Handled h = AskLimited(RateLimitAction::kRefused, false);
+  ASSERT_EQ(h.action, Handled::Action::kReply);
+  EXPECT_EQ(h.result, QueryResult::kRateLimited);
+  Message m = Decode(h.reply);
+  EXPECT_EQ(m.header.id, 4242);
+  EXPECT_EQ(m.header.rcode, rcode::kRefused);
+}
+
+TEST_F(RateLimitedAnswerTest, TruncateSetsTcWithoutRecordsOverUdp) {
+  Handled h = AskLimited(RateLimitAction::kTruncate, false);
+  ASSERT_EQ(h.action, Handled::Action::kReply);
+  Message m = Decode(h.reply);
+  EXPECT_TRUE(m.header.tc);
+  EXPECT_EQ(m.header.rcode, rcode::kNoError);
+  EXPECT_TRUE(m.answers.empty());
+  ASSERT_EQ(m.questions.size(), 1u);
+}
+
+TEST_F(AnswerTest, DecisionProvenanceIsReportedForTheLog) {
+  Handled blocked = Ask("x.evil.example", rr_type::kA);
+  ASSERT_TRUE(blocked.has_question);
+  EXPECT_EQ(blocked.qname.ToKey(), "x.evil.example");
+  ASSERT_NE(blocked.rule_list, nullptr);
+  EXPECT_EQ(blocked.rule_list->id, "mine");
+  EXPECT_EQ(blocked.rule_line, 1u);
+  EXPECT_FALSE(blocked.rule_allows);
+
+  Handled allowed = Ask("good.cdn.example", rr_type::kA);
+  EXPECT_EQ(allowed.action, Handled::Action::kForward);
+  ASSERT_NE(allowed.rule_list, nullptr);
+  EXPECT_EQ(allowed.rule_list->id, "allow");
+  EXPECT_TRUE(allowed.rule_allows);
+
+  // Without the query log, plain forwards do not copy the question.
+  Handled plain = Ask("www.example.org", rr_type::kA);
+  EXPECT_FALSE(plain.has_question);
+  EXPECT_EQ(plain.rule_list, nullptr);
+}
+
+}  // namespace
+}  // namespace vigie::dns
+
+namespace vigie::dns {
+namespace {
+
+TEST_F(AnswerTest, GarbageOverTheLimitIsDroppedNotFormerr) {
+  auto config = std::make_shared<DnsConfig>(*snap_.config);
+  config->rate_limit_action = RateLimitAction::kRefused;
+  snap_.config = config;
+  std::vector<std::byte> garbage = QueryWire("www.example.org", rr_type::kA);
+  garbage.resize(15);  // header fine, question cut
+  Handled h;
+  HandleQuery(garbage, *IpAddress::Parse("127.0.0.1"), false, snap_, &cache_, now_, &h, true);
+  EXPECT_EQ(h.action, Handled::Action::kDrop);
+  EXPECT_EQ(h.result, QueryResult::kRateLimited);
+  HandleQuery(garbage, *IpAddress::Parse("127.0.0.1"), false, snap_, &cache_, now_, &h, false);
+  EXPECT_EQ(h.result, QueryResult::kFormErr);
+}
+
+}  // namespace
+}  // namespace vigie::dns

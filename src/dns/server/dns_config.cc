@@ -88,6 +88,71 @@ bool ParseValue(const config::Field& f, ListSourceConfig& out) {
   return true;
 }
 
+std::string UpstreamConfig::ToString() const {
+  if (!tls) {
+    return address.ToString();
+  }
+  return "tls://" + address.ToString() + (server_name.empty() ? "" : "#" + server_name);
+}
+
+bool ParseValue(const config::Field& f, UpstreamConfig& out) {
+  std::string text;
+  std::optional<config::Field> tls_field;
+  if (f.value().is_scalar()) {
+    const std::string* s = f.Scalar("an upstream address");
+    if (s == nullptr) {
+      return false;
+    }
+    text = *s;
+  } else {
+    auto m = f.AsMap();
+    m.Required("address", text);
+    tls_field = m.Get("tls");
+    m.Finish();
+    if (!m.ok()) {
+      return false;
+    }
+  }
+  if (text.starts_with("tls://")) {
+    out.tls = true;
+    text = text.substr(6);
+    // unbound's forward-addr habit: IP@port#name; also IP:port#name.
+    if (auto hash = text.find('#'); hash != std::string::npos) {
+      out.server_name = text.substr(hash + 1);
+      text = text.substr(0, hash);
+      if (out.server_name.empty() || !Name::FromText(out.server_name)) {
+        return f.Fail("not a TLS server name after #: \"" + out.server_name + "\"");
+      }
+    }
+  } else if (text.find("://") != std::string::npos) {
+    return f.Fail("upstream scheme not supported (plain IP[:port] or tls://IP[:port][#name]): \"" +
+                  text + "\"");
+  }
+  if (auto at = text.rfind('@'); at != std::string::npos && text.find(':') == std::string::npos) {
+    text[at] = ':';  // unbound's 192.0.2.1@853
+  }
+  if (tls_field) {
+    out.tls = true;
+    if (!tls_field->value().is_null()) {
+      auto t = tls_field->AsMap();
+      t.Optional("server_name", out.server_name);
+      t.Optional("ca_file", out.ca_file);
+      t.Optional("verify", out.verify);
+      t.Finish();
+      if (!t.ok()) {
+        return false;
+      }
+    }
+  }
+  auto a = ParseAddress(
+      text, AddressOptions{.allow_any_host = false, .default_port = out.tls ? 853 : 53});
+  if (!a) {
+    return f.Fail(a.error().ToString());
+  }
+  out.address = *a;
+  return true;
+}
+
 bool ParseValue(const config::Field& f, LocalRecordConfig& out) {
   std::string type;
   if (f.value().is_scalar()) {
@@ -272,6 +337,82 @@ bool ParseCache(const config::Field& f, DnsConfig& out) {
   return m.ok() && out.cache.min_ttl <= out.cache.max_ttl;
 }
 
+bool ParseRateLimit(const config::Field& f, DnsConfig& out) {
+  auto m = f.AsMap();
+  RateLimitConfig& rl = out.rate_limit;
+  m.Optional("qps", rl.qps);
+  m.Optional("burst", rl.burst);
+  if (auto a = m.Get("action")) {
+    if (!config::ParseEnum(*a, out.rate_limit_action,
+                           {{"drop", RateLimitAction::kDrop},
+                            {"refused", RateLimitAction::kRefused},
+                            {"truncate", RateLimitAction::kTruncate}})) {
+      m.Finish();
+      return false;
+    }
+  }
+  int64_t v4 = rl.v4_prefix;
+  int64_t v6 = rl.v6_prefix;
+  if (auto p = m.Get("ipv4_prefix"); p && !config::ParseInRange(*p, v4, 0, 32)) {
+    m.Finish();
+    return false;
+  }
+  if (auto p = m.Get("ipv6_prefix"); p && !config::ParseInRange(*p, v6, 0, 128)) {
+    m.Finish();
+    return false;
+  }
+  rl.v4_prefix = static_cast<int>(v4);
+  rl.v6_prefix = static_cast<int>(v6);
+  uint64_t entries = rl.max_entries;
+  m.Optional("max_clients", entries);
+  rl.max_entries = static_cast<size_t>(entries);
+  m.Finish();
+  if (!m.ok()) {
+    return false;
+  }
+  if (rl.qps < 0 || rl.burst < 0) {
+    return f.Fail("rate_limit.qps and rate_limit.burst must not be negative");
+  }
+  if (rl.qps > 0 && rl.burst > 0 && rl.burst < 1) {
+    return f.Fail("rate_limit.burst: at least 1 query");
+  }
+  if (rl.max_entries < 16 || rl.max_entries > (size_t{1} << 24)) {
+    return f.Fail("rate_limit.max_clients: between 16 and 16777216");
+  }
+  return true;
+}
+
+bool ParseQueryLog(const config::Field& f, DnsConfig& out) {
+  QueryLogConfig& q = out.query_log;
+  if (f.value().is_scalar()) {
+    return config::ParseValue(f, q.path);
+  }
+  auto m = f.AsMap();
+  m.Required("path", q.path);
+  ByteSize size{q.max_bytes};
+  m.Optional("max_size", size);
+  q.max_bytes = size.bytes;
+  m.Optional("keep", q.keep);
+  m.Optional("queue", q.queue_lines);
+  m.Finish();
+  if (!m.ok()) {
+    return false;
+  }
+  if (q.path.empty()) {
+    return f.Fail("query_log.path: a file name is needed");
+  }
+  if (q.max_bytes < 4096) {
+    return f.Fail("query_log.max_size: at least 4KiB");
+  }
+  if (q.keep > 1000) {
+    return f.Fail("query_log.keep: at most 1000 rotated files");
+  }
+  if (q.queue_lines < 16 || q.queue_lines > 10'000'000) {
+    return f.Fail("query_log.queue: between 16 and 10000000 lines");
+  }
+  return true;
+}
+
 }  // namespace
 
 bool ParseValue(const config::Field& f, DnsConfig& out) {
@@ -299,10 +440,9 @@ bool ParseValue(const config::Field& f, DnsConfig& out) {
   }
   if (auto u = m.Get("upstreams")) {
     for (const auto& item : u->Items(true)) {
-      Address a;
-      if (config::ParseValue(item, a,
-                             AddressOptions{.allow_any_host = false, .default_port = 53})) {
-        out.upstreams.push_back(a);
+      UpstreamConfig up;
+      if (ParseValue(item, up)) {
+        out.upstreams.push_back(std::move(up));
       } else {
         ok = false;
       }
@@ -367,6 +507,21 @@ bool ParseValue(const config::Field& f, DnsConfig& out) {
   m.Optional("max_tcp_connections", out.max_tcp_connections);
   m.Optional("max_inflight", out.max_inflight);
   m.Optional("cname_inspect", out.cname_inspect);
+  m.Optional("tls_idle_timeout", out.tls_idle_timeout, BareUnit::kSeconds);
+  if (auto r = m.Get("rate_limit")) {
+    ok = ParseRateLimit(*r, out) && ok;
+  }
+  if (auto q = m.Get("query_log")) {
+    ok = ParseQueryLog(*q, out) && ok;
+  }
+  if (auto t = m.Get("top_names")) {
+    int64_t n = out.top_names;
+    if (config::ParseInRange(*t, n, 1, 1'000'000)) {
+      out.top_names = static_cast<uint32_t>(n);
+    } else {
+      ok = false;
+    }
+  }
   if (out.refresh < std::chrono::seconds(1)) {
     ok = f.Fail("dns.refresh: at least 1s");
   }

@@ -17,6 +17,7 @@
 #include "core/units.h"
 #include "dns/blocklist/list_parser.h"
 #include "dns/cache/cache.h"
+#include "dns/ratelimit/rate_limiter.h"
 
 namespace vigie::dns {
 
@@ -38,11 +39,42 @@ struct LocalRecordConfig {
   uint32_t ttl = 300;
 };
 
+// An upstream server: plain DNS (UDP, TCP on TC=1), or DNS over TLS
+// (RFC 7858) when `tls` is set.
+struct UpstreamConfig {
+  Address address;  // IP:port (53 by default, 853 for tls://)
+  bool tls = false;
+  std::string server_name;  // SNI and the name the certificate must carry;
+                            // empty: the certificate must carry the IP
+  std::string ca_file;      // PEM bundle; empty: the system's trust store
+  bool verify = true;       // false: accept any certificate (testing only)
+  // "192.0.2.1:53", "tls://192.0.2.1:853#dns.example".
+  std::string ToString() const;
+};
+
+// What happens to a query over its client's rate limit.
+enum class RateLimitAction : uint8_t {
+  kDrop,      // no answer (unbound ip-ratelimit, dnsdist DropAction)
+  kRefused,   // REFUSED
+  kTruncate,  // TC=1 and no records over UDP: real clients retry over TCP,
+              // where the handshake proves the source; TCP is not limited
+};
+
+// `query_log:`: one JSON line per query, rotated by size.
+struct QueryLogConfig {
+  std::string path;  // empty: no query log
+  uint64_t max_bytes = uint64_t{100} << 20;
+  uint32_t keep = 5;             // rotated files kept: path.1 .. path.keep
+  uint32_t queue_lines = 10000;  // per worker; lines beyond are dropped and counted
+  bool enabled() const { return !path.empty(); }
+};
+
 struct DnsConfig : ComponentConfig {
   // UDP and TCP on each. Port 53 needs CAP_NET_BIND_SERVICE and usually
   // collides with the system resolver, hence 5353.
   std::vector<Address> listen = {Address{Address::Kind::kInet, "127.0.0.1", 5353, {}}};
-  std::vector<Address> upstreams;  // IP:port, tried in order (failover)
+  std::vector<UpstreamConfig> upstreams;                 // tried in order (failover)
+  Duration tls_idle_timeout = std::chrono::seconds(10);  // an unused DoT connection closes
   std::vector<ListSourceConfig> block;
   std::vector<ListSourceConfig> allow;
   Duration refresh = std::chrono::hours(24);
@@ -63,11 +95,16 @@ struct DnsConfig : ComponentConfig {
   uint32_t max_inflight = 1024;        // upstream queries per worker
   bool cname_inspect = true;
   uint16_t edns_udp_size = kDefaultEdnsUdpSize;
+  RateLimitConfig rate_limit;  // off unless qps > 0
+  RateLimitAction rate_limit_action = RateLimitAction::kDrop;
+  QueryLogConfig query_log;
+  uint32_t top_names = 1000;  // counters per worker behind /dns/top
 };
 
 bool ParseValue(const config::Field& f, DnsConfig& out);
 bool ParseValue(const config::Field& f, ListSourceConfig& out);
 bool ParseValue(const config::Field& f, LocalRecordConfig& out);
+bool ParseValue(const config::Field& f, UpstreamConfig& out);
 
 // Parses a `block_mode` word: nxdomain, null, refused, nodata, or an IPv4 /
 // IPv6 address (several separated by commas) to answer with.

@@ -59,7 +59,7 @@ TEST(DnsConfigTest, FullSection) {
 )");
   ASSERT_TRUE(p.ok) << p.errors;
   EXPECT_EQ(p.config.listen.size(), 2u);
-  EXPECT_EQ(p.config.upstreams[1].port, 53);
+  EXPECT_EQ(p.config.upstreams[1].address.port, 53);
   ASSERT_EQ(p.config.block.size(), 2u);
   EXPECT_TRUE(p.config.block[0].IsUrl());
   EXPECT_EQ(p.config.block[0].id, "hosts");
@@ -124,6 +124,86 @@ TEST(DnsConfigTest, FlagsBecomeAnEquivalentSection) {
   EXPECT_EQ(p.config.allow.size(), 1u);
   EXPECT_EQ(p.config.block_mode, BlockMode::kAddress);
   EXPECT_EQ(BlockModeText(p.config), "0.0.0.0");
+}
+
+}  // namespace
+}  // namespace vigie::dns
+
+namespace vigie::dns {
+namespace {
+
+TEST(DnsConfigTest, RateLimitQueryLogAndTop) {
+  Parsed p = Parse(R"(dns:
+  upstreams: [127.0.0.1:5300]
+  rate_limit: {qps: 20, burst: 40, action: refused, ipv4_prefix: 24, ipv6_prefix: 48,
+               max_clients: 1000}
+  query_log: {path: /var/log/vigie/queries.log, max_size: 10MiB, keep: 3}
+  top_names: 500
+)");
+  ASSERT_TRUE(p.ok) << p.errors;
+  EXPECT_EQ(p.config.rate_limit.qps, 20);
+  EXPECT_EQ(p.config.rate_limit.burst, 40);
+  EXPECT_EQ(p.config.rate_limit_action, RateLimitAction::kRefused);
+  EXPECT_EQ(p.config.rate_limit.v4_prefix, 24);
+  EXPECT_EQ(p.config.rate_limit.v6_prefix, 48);
+  EXPECT_EQ(p.config.rate_limit.max_entries, 1000u);
+  EXPECT_EQ(p.config.query_log.path, "/var/log/vigie/queries.log");
+  EXPECT_EQ(p.config.query_log.max_bytes, 10u << 20);
+  EXPECT_EQ(p.config.query_log.keep, 3u);
+  EXPECT_EQ(p.config.top_names, 500u);
+}
+
+TEST(DnsConfigTest, RateLimitAndQueryLogDefaultsAndErrors) {
+  Parsed d = Parse("dns:\n  upstreams: [127.0.0.1:5300]\n");
+  ASSERT_TRUE(d.ok) << d.errors;
+  EXPECT_FALSE(d.config.rate_limit.enabled());
+  EXPECT_FALSE(d.config.query_log.enabled());
+  EXPECT_EQ(d.config.rate_limit.v4_prefix, 32);
+  EXPECT_EQ(d.config.rate_limit.v6_prefix, 56);
+  EXPECT_EQ(d.config.query_log.max_bytes, 100u << 20);
+  EXPECT_EQ(d.config.query_log.keep, 5u);
+
+  Parsed bad = Parse("dns:\n  upstreams: [127.0.0.1:1]\n  rate_limit: {qps: 5, action: slip}\n");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.errors.find("dns.rate_limit.action"), std::string::npos) << bad.errors;
+  Parsed prefix =
+      Parse("dns:\n  upstreams: [127.0.0.1:1]\n  rate_limit: {qps: 5, ipv4_prefix: 33}\n");
+  EXPECT_FALSE(prefix.ok);
+  Parsed small =
+      Parse("dns:\n  upstreams: [127.0.0.1:1]\n  query_log: {path: /tmp/q, max_size: 1}\n");
+  EXPECT_FALSE(small.ok);
+  EXPECT_NE(small.errors.find("max_size"), std::string::npos) << small.errors;
+}
+
+TEST(DnsConfigTest, TlsUpstreams) {
+  Parsed p = Parse(R"(dns:
+  upstreams:
+    - tls://127.0.0.1:8853#dns.example
+    - tls://192.0.2.1
+    - "tls://192.0.2.2@8853"
+    - {address: 192.0.2.3, tls: {server_name: dot.example, ca_file: /etc/ca.pem, verify: false}}
+    - 192.0.2.4
+)");
+  ASSERT_TRUE(p.ok) << p.errors;
+  ASSERT_EQ(p.config.upstreams.size(), 5u);
+  EXPECT_TRUE(p.config.upstreams[0].tls);
+  EXPECT_EQ(p.config.upstreams[0].server_name, "dns.example");
+  EXPECT_EQ(p.config.upstreams[0].address.port, 8853);
+  EXPECT_TRUE(p.config.upstreams[0].verify);
+  EXPECT_EQ(p.config.upstreams[0].ToString(), "tls://127.0.0.1:8853#dns.example");
+  EXPECT_EQ(p.config.upstreams[1].address.port, 853);
+  EXPECT_EQ(p.config.upstreams[2].address.port, 8853);
+  EXPECT_TRUE(p.config.upstreams[3].tls);
+  EXPECT_EQ(p.config.upstreams[3].address.port, 853);
+  EXPECT_EQ(p.config.upstreams[3].server_name, "dot.example");
+  EXPECT_EQ(p.config.upstreams[3].ca_file, "/etc/ca.pem");
+  EXPECT_FALSE(p.config.upstreams[3].verify);
+  EXPECT_FALSE(p.config.upstreams[4].tls);
+  EXPECT_EQ(p.config.upstreams[4].address.port, 53);
+
+  Parsed bad = Parse("dns:\n  upstreams: [\"https://192.0.2.1/dns-query\"]\n");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.errors.find("scheme not supported"), std::string::npos) << bad.errors;
 }
 
 }  // namespace

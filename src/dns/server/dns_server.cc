@@ -21,7 +21,10 @@
 #include <boost/asio/write.hpp>
 
 #include "dns/server/answer.h"
+#include "dns/server/dot_client.h"
 #include "dns/server/list_store.h"
+#include "dns/server/query_log.h"
+#include "dns/stats/top_names.h"
 #include "dns/wire/tcp_frame.h"
 #include "dns/wire/writer.h"
 
@@ -41,6 +44,8 @@ using asio::experimental::awaitable_operators::operator||;
   COUNTER(upstream_errors_total, "Upstream queries that timed out, failed or SERVFAILed")       \
   COUNTER(upstream_mismatched_total, "Upstream packets ignored: wrong ID, question or garbage") \
   COUNTER(upstream_tcp_retries_total, "Upstream queries retried over TCP after TC=1")           \
+  COUNTER(upstream_tls_handshakes_total, "DNS-over-TLS upstream connections established")       \
+  COUNTER(upstream_tls_failures_total, "DNS-over-TLS connects or handshakes that failed")       \
   COUNTER(joined_total, "Queries joined to an identical upstream query in flight")              \
   COUNTER(prefetches_total, "Popular cache entries refreshed before expiry")                    \
   COUNTER(overload_total, "Queries refused an upstream slot (max_inflight reached)")            \
@@ -49,6 +54,10 @@ using asio::experimental::awaitable_operators::operator||;
   COUNTER(send_drops_total, "UDP replies dropped because the socket buffer was full")           \
   COUNTER(task_failures_total, "Coroutines that ended with an exception")                       \
   COUNTER(list_refreshes_total, "List refreshes (all lists rebuilt)")                           \
+  COUNTER(query_log_lines_total, "Lines written to the query log")                              \
+  COUNTER(query_log_dropped_total, "Query log records dropped (queue full or file unwritable)") \
+  COUNTER(query_log_rotations_total, "Query log rotations at max_size")                         \
+  COUNTER(query_log_errors_total, "Query log open, write and rename failures")                  \
   GAUGE(blocklist_names, "Names in the block set")                                              \
   GAUGE(allowlist_names, "Names in the allow set")                                              \
   GAUGE(policy_bytes, "Memory held by the block and allow sets")                                \
@@ -63,8 +72,14 @@ VIGIE_DECLARE_METRICS(DnsMetrics, "vigie_dns_", VIGIE_DNS_METRICS);
 constexpr size_t kUdpBuffer = 65535;
 
 struct Shared {
-  Shared(metrics::Registry& reg, const CacheConfig& cache_config)
-      : registry(reg), m(reg), cache(cache_config) {
+  Shared(metrics::Registry& reg, const DnsConfig& config, size_t workers)
+      : registry(reg),
+        m(reg),
+        cache(config.cache),
+        limiter(config.rate_limit),
+        query_log(workers,
+                  QueryLogCounters{&m.query_log_lines_total, &m.query_log_dropped_total,
+                                   &m.query_log_rotations_total, &m.query_log_errors_total}) {
     for (size_t i = 0; i < results.size(); ++i) {
       results[i] = &registry.AddCounter(
           "vigie_dns_queries_total", "Queries by how they were answered",
@@ -74,6 +89,8 @@ struct Shared {
   metrics::Registry& registry;
   DnsMetrics m;
   ShardedCache cache;
+  ShardedRateLimiter limiter;
+  QueryLog query_log;
   std::array<metrics::Counter*, static_cast<size_t>(QueryResult::kCount)> results{};
   std::shared_ptr<spdlog::logger> logger = log::Get("dns");
 
@@ -85,16 +102,23 @@ struct Shared {
   }
 };
 
+// The result of forwarding: the answer (or the failure) and who gave it.
+struct Upstreamed {
+  Result<Message> result = Error(vigie::Errc::kUnavailable, "no upstream");
+  std::string upstream;  // "IP:port" of the upstream that answered last
+};
+
 // An upstream query in flight, joined by identical queries on this worker.
 struct Inflight {
   explicit Inflight(const asio::any_io_executor& ex)
       : done(ex, std::chrono::steady_clock::time_point::max()) {}
   asio::steady_timer done;
-  std::optional<Result<Message>> result;
+  std::optional<Upstreamed> result;
 };
 
 struct Worker {
   asio::io_context* ctx = nullptr;
+  size_t index = 0;
   // Keeps the counters and the cache alive while coroutines of this worker
   // run, even past the component's destruction.
   std::shared_ptr<Shared> shared_owner;
@@ -105,8 +129,71 @@ struct Worker {
   std::unordered_map<std::string, std::shared_ptr<Inflight>> inflight;
   std::unordered_set<tcp::socket*> sessions;
   std::unordered_map<std::string, int> upstream_failures;  // consecutive, by address
+  // DNS-over-TLS connections of this worker, by upstream (with TLS settings).
+  std::unordered_map<std::string, std::shared_ptr<DotConnection>> dot;
   bool stopping = false;
+  // Blocked names seen on this worker; read by /dns/top on the control
+  // thread, hence the lock (uncontended otherwise).
+  std::mutex top_mu;
+  std::unique_ptr<TopNames> top;
 };
+
+int64_t SteadyNanos(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// Whether this client is over its rate limit. With action truncate, TCP is
+// exempt: the handshake has proved the source, which is what TC=1 asks for.
+bool OverLimit(Shared* shared, const DnsConfig& config, const IpAddress& client, bool over_tcp,
+               std::chrono::steady_clock::time_point now) {
+  if (!config.rate_limit.enabled() ||
+      (over_tcp && config.rate_limit_action == RateLimitAction::kTruncate)) {
+    return false;
+  }
+  return !shared->limiter.Allow(client, SteadyNanos(now));
+}
+
+void NoteBlocked(Worker* w, const Name& name) {
+  std::lock_guard lock(w->top_mu);
+  w->top->Add(name.ToKey());
+}
+
+// The part of a query log record known when the query arrives.
+QueryRecord StartRecord(const Handled& h, const IpAddress& client, bool over_tcp) {
+  QueryRecord r;
+  r.time = std::chrono::system_clock::now();
+  r.client = client;
+  r.tcp = over_tcp;
+  if (h.has_question) {
+    r.name = h.qname.ToKey();
+    r.type = h.qtype;
+  }
+  if (h.rule_list != nullptr) {
+    r.rule_list = h.rule_list->id;
+    r.rule_line = h.rule_line;
+    r.rule_allows = h.rule_allows;
+  }
+  return r;
+}
+
+// Completes the record with the outcome and queues it for the writer.
+void FinishRecord(Worker* w, QueryRecord r, const Handled& h,
+                  std::chrono::steady_clock::time_point start, std::string upstream) {
+  r.result = QueryResultName(h.result);
+  if (h.result == QueryResult::kBlockedCname && h.rule_list != nullptr) {
+    r.rule_list = h.rule_list->id;
+    r.rule_line = h.rule_line;
+    r.rule_allows = false;
+  }
+  r.rcode = -1;
+  if (h.action == Handled::Action::kReply && h.reply.size() >= 4) {
+    r.rcode = std::to_integer<int>(h.reply[3]) & 0x0F;
+  }
+  r.latency_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  r.upstream = std::move(upstream);
+  w->shared->query_log.Push(w->index, std::move(r));
+}
 
 struct SpawnDone {
   const char* what;
@@ -244,11 +331,35 @@ net::Awaitable<Result<Message>> QueryTcp(tcp::endpoint upstream, Question q, Dur
   }
 }
 
+// This worker's DoT connection to `u`, made on first use (and again when the
+// TLS settings of that upstream change on reload).
+Result<std::shared_ptr<DotConnection>> DotFor(Worker* w, const UpstreamConfig& u,
+                                              const DnsConfig& config) {
+  const std::string key = u.ToString() + "|" + u.ca_file + "|" + (u.verify ? "v" : "n") + "|" +
+                          std::to_string(config.tls_idle_timeout.count());
+  if (auto it = w->dot.find(key); it != w->dot.end()) {
+    return it->second;
+  }
+  VIGIE_ASSIGN_OR_RETURN(auto conn,
+                         MakeDotConnection(w->ctx->get_executor(), u, config.tls_idle_timeout,
+                                           DotCounters{&w->shared->m.upstream_tls_handshakes_total,
+                                                       &w->shared->m.upstream_tls_failures_total}));
+  if (w->dot.size() >= 64) {
+    // Old settings from earlier reloads: close them, bounded.
+    for (auto& [k, c] : w->dot) {
+      CloseDot(*c);
+    }
+    w->dot.clear();
+  }
+  w->dot.emplace(key, conn);
+  return conn;
+}
+
 // Tries the upstreams in order, those that failed recently last.
-net::Awaitable<Result<Message>> Forward(std::shared_ptr<Worker> w, Question q, Snapshot snap) {
+net::Awaitable<Upstreamed> Forward(std::shared_ptr<Worker> w, Question q, Snapshot snap) {
   const DnsConfig& config = *snap.config;
   Shared* shared = w->shared;
-  std::vector<const Address*> order;
+  std::vector<const UpstreamConfig*> order;
   for (const auto& u : config.upstreams) {
     if (w->upstream_failures[u.ToString()] < 3) {
       order.push_back(&u);
@@ -259,19 +370,30 @@ net::Awaitable<Result<Message>> Forward(std::shared_ptr<Worker> w, Question q, S
       order.push_back(&u);
     }
   }
-  Result<Message> last = Error(vigie::Errc::kUnavailable, "no upstream");
-  for (const Address* u : order) {
-    auto ep = net::ToUdpEndpoint(*u);
-    if (!ep) {
-      continue;
-    }
+  Upstreamed last;
+  for (const UpstreamConfig* u : order) {
     const auto start = std::chrono::steady_clock::now();
-    shared->m.upstream_queries_total.Inc();
-    Result<Message> r = co_await QueryUdp(*ep, q, config.upstream_timeout, shared);
-    if (r && r->header.tc) {
-      shared->m.upstream_tcp_retries_total.Inc();
-      r = co_await QueryTcp(tcp::endpoint(ep->address(), ep->port()), q, config.upstream_timeout,
-                            shared);
+    Result<Message> r = Error(vigie::Errc::kUnavailable, "no upstream");
+    if (u->tls) {
+      auto conn = DotFor(w.get(), *u, config);
+      if (!conn) {
+        r = conn.error();
+      } else {
+        shared->m.upstream_queries_total.Inc();
+        r = co_await QueryDot(*conn, UpstreamQuery(q), config.upstream_timeout);
+      }
+    } else {
+      auto ep = net::ToUdpEndpoint(u->address);
+      if (!ep) {
+        continue;
+      }
+      shared->m.upstream_queries_total.Inc();
+      r = co_await QueryUdp(*ep, q, config.upstream_timeout, shared);
+      if (r && r->header.tc) {
+        shared->m.upstream_tcp_retries_total.Inc();
+        r = co_await QueryTcp(tcp::endpoint(ep->address(), ep->port()), q, config.upstream_timeout,
+                              shared);
+      }
     }
     shared->m.upstream_seconds.Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -279,23 +401,30 @@ net::Awaitable<Result<Message>> Forward(std::shared_ptr<Worker> w, Question q, S
     int& failures = w->upstream_failures[u->ToString()];
     if (good) {
       failures = 0;
-      co_return r;
+      co_return Upstreamed{std::move(r), u->ToString()};
     }
     ++failures;
     shared->m.upstream_errors_total.Inc();
     if (!r) {
-      shared->logger->debug("upstream {}: {} for {}", u->ToString(), r.error().ToString(),
-                            q.name.ToText());
+      // The first failure in a row is worth a warning (a bad certificate, a
+      // dead server); the following ones would flood the log.
+      if (failures == 1) {
+        shared->logger->warn("upstream {}: {} (for {})", u->ToString(), r.error().ToString(),
+                             q.name.ToText());
+      } else {
+        shared->logger->debug("upstream {}: {} for {}", u->ToString(), r.error().ToString(),
+                              q.name.ToText());
+      }
     }
-    last = std::move(r);
+    last = Upstreamed{std::move(r), u->ToString()};
   }
   co_return last;
 }
 
 // One upstream query per (name, type, class) on this worker; later askers
 // wait for its result.
-net::Awaitable<Result<Message>> Resolve(std::shared_ptr<Worker> w, Question q, std::string key,
-                                        Snapshot snap) {
+net::Awaitable<Upstreamed> Resolve(std::shared_ptr<Worker> w, Question q, std::string key,
+                                   Snapshot snap) {
   if (auto it = w->inflight.find(key); it != w->inflight.end()) {
     w->shared->m.joined_total.Inc();
     std::shared_ptr<Inflight> inf = it->second;
@@ -305,31 +434,41 @@ net::Awaitable<Result<Message>> Resolve(std::shared_ptr<Worker> w, Question q, s
     if (inf->result) {
       co_return *inf->result;
     }
-    co_return Error(vigie::Errc::kCancelled, "joined query abandoned");
+    co_return Upstreamed{Error(vigie::Errc::kCancelled, "joined query abandoned"), {}};
   }
   if (w->inflight.size() >= snap.config->max_inflight) {
     w->shared->m.overload_total.Inc();
-    co_return Error(vigie::Errc::kLimitExceeded, "too many upstream queries in flight");
+    co_return Upstreamed{Error(vigie::Errc::kLimitExceeded, "too many upstream queries in flight"),
+                         {}};
   }
   auto inf = std::make_shared<Inflight>(co_await asio::this_coro::executor);
   w->inflight.emplace(key, inf);
-  Result<Message> r = co_await Forward(w, q, snap);
+  Upstreamed r = co_await Forward(w, q, snap);
   inf->result = r;
   w->inflight.erase(key);
   inf->done.cancel();
   co_return r;
 }
 
+// `record`: the query log record begun on arrival (log on), else nullopt.
 net::Awaitable<void> ForwardUdp(std::shared_ptr<Worker> w, size_t index, udp::endpoint client,
-                                Message query, std::string key, bool allowed) {
+                                Message query, std::string key, bool allowed,
+                                std::optional<QueryRecord> record,
+                                std::chrono::steady_clock::time_point start) {
   Snapshot snap = w->snap;
   Shared* shared = w->shared;
   shared->m.cache_misses_total.Inc();
-  Result<Message> r = co_await Resolve(w, query.questions[0], key, snap);
+  Upstreamed r = co_await Resolve(w, query.questions[0], key, snap);
   Handled h;
-  AnswerFromUpstream(query, false, allowed, r, snap, &shared->cache,
+  AnswerFromUpstream(query, false, allowed, r.result, snap, &shared->cache,
                      std::chrono::steady_clock::now(), &h);
   shared->Count(h.result);
+  if (h.result == QueryResult::kBlockedCname) {
+    NoteBlocked(w.get(), query.questions[0].name);
+  }
+  if (record) {
+    FinishRecord(w.get(), std::move(*record), h, start, std::move(r.upstream));
+  }
   if (h.action != Handled::Action::kReply || w->stopping || !w->udp_sockets[index].is_open()) {
     co_return;
   }
@@ -345,10 +484,10 @@ net::Awaitable<void> Prefetch(std::shared_ptr<Worker> w, Message query, std::str
   Snapshot snap = w->snap;
   Shared* shared = w->shared;
   shared->m.prefetches_total.Inc();
-  Result<Message> r = co_await Resolve(w, query.questions[0], key, snap);
+  Upstreamed r = co_await Resolve(w, query.questions[0], key, snap);
   Handled h;
-  if (r) {
-    AnswerFromUpstream(query, false, allowed, r, snap, &shared->cache,
+  if (r.result) {
+    AnswerFromUpstream(query, false, allowed, r.result, snap, &shared->cache,
                        std::chrono::steady_clock::now(), &h);
   }
   shared->cache.PrefetchDone(key);
@@ -407,6 +546,7 @@ net::Awaitable<void> UdpLoop(std::shared_ptr<Worker> w, size_t index) {
     const auto now = std::chrono::steady_clock::now();
     const Snapshot& snap = w->snap;
     ShardedCache* cache = snap.config->cache_enabled ? &shared->cache : nullptr;
+    const bool logging = snap.config->query_log.enabled() && shared->query_log.enabled();
     unsigned replies = 0;
     for (int i = 0; i < n; ++i) {
       udp::endpoint from;
@@ -421,8 +561,15 @@ net::Awaitable<void> UdpLoop(std::shared_ptr<Worker> w, size_t index) {
       if ((b.in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
         size = 5;  // over kQueryBuffer: not a query we take (answered like garbage)
       }
-      HandleQuery(std::span<const std::byte>(b.in[i].data(), size), net::FromAsio(from.address()),
-                  false, snap, cache, now, &h);
+      const IpAddress client = net::FromAsio(from.address());
+      HandleQuery(std::span<const std::byte>(b.in[i].data(), size), client, false, snap, cache, now,
+                  &h, OverLimit(shared, *snap.config, client, false, now));
+      if (h.result == QueryResult::kBlocked && h.has_question) {
+        NoteBlocked(w.get(), h.qname);
+      }
+      if (logging && h.action != Handled::Action::kForward) {
+        FinishRecord(w.get(), StartRecord(h, client, false), h, now, {});
+      }
       if (h.result == QueryResult::kFormErr ||
           (h.result == QueryResult::kDropped && h.action == Handled::Action::kDrop)) {
         shared->m.malformed_total.Inc();
@@ -445,8 +592,13 @@ net::Awaitable<void> UdpLoop(std::shared_ptr<Worker> w, size_t index) {
           }
           break;
         case Handled::Action::kForward:
+          std::optional<QueryRecord> record;
+          if (logging) {
+            record = StartRecord(h, client, false);
+          }
           asio::co_spawn(*w->ctx,
-                         ForwardUdp(w, index, from, std::move(h.query), h.cache_key, h.allowed),
+                         ForwardUdp(w, index, from, std::move(h.query), h.cache_key, h.allowed,
+                                    std::move(record), now),
                          SpawnDone{"dns forward", shared});
           break;
       }
@@ -502,9 +654,16 @@ net::Awaitable<void> TcpSession(std::shared_ptr<Worker> w, tcp::socket sock) {
       }
       const size_t consumed = (*frame)->consumed;
       Snapshot snap = w->snap;
+      const auto start = std::chrono::steady_clock::now();
       HandleQuery((*frame)->message, client, true, snap,
-                  snap.config->cache_enabled ? &shared->cache : nullptr,
-                  std::chrono::steady_clock::now(), &h);
+                  snap.config->cache_enabled ? &shared->cache : nullptr, start, &h,
+                  OverLimit(shared, *snap.config, client, true, start));
+      const bool logging = snap.config->query_log.enabled() && shared->query_log.enabled();
+      std::optional<QueryRecord> record;
+      if (logging) {
+        record = StartRecord(h, client, true);
+      }
+      std::string upstream;
       if (h.result == QueryResult::kFormErr ||
           (h.result == QueryResult::kDropped && h.action == Handled::Action::kDrop)) {
         shared->m.malformed_total.Inc();
@@ -513,12 +672,21 @@ net::Awaitable<void> TcpSession(std::shared_ptr<Worker> w, tcp::socket sock) {
       if (h.action == Handled::Action::kForward) {
         shared->m.cache_misses_total.Inc();
         Message query = std::move(h.query);
-        Result<Message> r = co_await Resolve(w, query.questions[0], h.cache_key, snap);
-        AnswerFromUpstream(query, true, h.allowed, r, snap,
+        Upstreamed r = co_await Resolve(w, query.questions[0], h.cache_key, snap);
+        AnswerFromUpstream(query, true, h.allowed, r.result, snap,
                            snap.config->cache_enabled ? &shared->cache : nullptr,
                            std::chrono::steady_clock::now(), &h);
+        upstream = std::move(r.upstream);
+        if (h.result == QueryResult::kBlockedCname) {
+          NoteBlocked(w.get(), query.questions[0].name);
+        }
+      } else if (h.result == QueryResult::kBlocked && h.has_question) {
+        NoteBlocked(w.get(), h.qname);
       }
       shared->Count(h.result);
+      if (record) {
+        FinishRecord(w.get(), std::move(*record), h, start, std::move(upstream));
+      }
       if (h.action != Handled::Action::kReply) {
         continue;
       }
@@ -584,7 +752,13 @@ class DnsComponent final : public Component {
 
   Result<void> Start(std::shared_ptr<const ComponentConfig> base) override {
     auto config = std::static_pointer_cast<const DnsConfig>(base);
-    shared_ = std::make_shared<Shared>(ctx_.metrics, config->cache);
+    auto contexts = ctx_.runtime.workers();
+    shared_ = std::make_shared<Shared>(ctx_.metrics, *config, contexts.size());
+    shared_->query_log.Configure(config->query_log);
+    shared_->query_log.Start();
+    ctx_.metrics.AddGaugeFunction("vigie_dns_ratelimit_clients",
+                                  "Client prefixes tracked by the rate limiter", {},
+                                  [s = shared_] { return static_cast<double>(s->limiter.size()); });
     ctx_.metrics.AddGaugeFunction(
         "vigie_dns_cache_entries", "Entries in the answer cache", {},
         [s = shared_] { return static_cast<double>(s->cache.stats().entries); });
@@ -595,10 +769,11 @@ class DnsComponent final : public Component {
     BuiltPolicy built = store_.Build(*config);
     Snapshot snap{config, built.policy};
     Record(built);
-    auto contexts = ctx_.runtime.workers();
     for (auto* c : contexts) {
       auto w = std::make_shared<Worker>();
       w->ctx = c;
+      w->index = workers_.size();
+      w->top = std::make_unique<TopNames>(config->top_names);
       w->shared_owner = shared_;
       w->shared = shared_.get();
       w->snap = snap;
@@ -606,11 +781,24 @@ class DnsComponent final : public Component {
     }
     for (size_t li = 0; li < config->listen.size(); ++li) {
       const Address& a = config->listen[li];
-      VIGIE_ASSIGN_OR_RETURN(auto udps, net::BindUdpOn(contexts, a));
-      const uint16_t port = udps.empty() ? a.port : udps.front().local_endpoint().port();
+      // Port 0: the kernel picks a free UDP port, which may be taken for
+      // TCP; pick again a few times before giving up.
+      std::vector<udp::socket> udps;
+      std::vector<tcp::acceptor> tcps;
       Address bound = a;
-      bound.port = port;
-      VIGIE_ASSIGN_OR_RETURN(auto tcps, net::ListenTcpOn(contexts, bound));
+      for (int attempt = 0;; ++attempt) {
+        VIGIE_ASSIGN_OR_RETURN(udps, net::BindUdpOn(contexts, a));
+        bound.port = udps.empty() ? a.port : udps.front().local_endpoint().port();
+        auto listening = net::ListenTcpOn(contexts, bound);
+        if (listening) {
+          tcps = std::move(*listening);
+          break;
+        }
+        if (a.port != 0 || attempt >= 8) {
+          return listening.error();
+        }
+        udps.clear();
+      }
       for (size_t i = 0; i < workers_.size(); ++i) {
         workers_[i]->udp_sockets.push_back(std::move(udps[i]));
         workers_[i]->acceptors.push_back(std::move(tcps[i]));
@@ -631,6 +819,7 @@ class DnsComponent final : public Component {
     }
     ctx_.admin.AddRoute("/dns/why", [this](const AdminRequest& req) { return Why(req); });
     ctx_.admin.AddRoute("/dns/lists", [this](const AdminRequest&) { return Lists(); });
+    ctx_.admin.AddRoute("/dns/top", [this](const AdminRequest& req) { return Top(req); });
     refresher_ = std::thread([this] { RefreshLoop(); });
     return {};
   }
@@ -645,6 +834,9 @@ class DnsComponent final : public Component {
       std::lock_guard lock(mu_);
       snap = Snapshot{config, current_.policy};
     }
+    shared_->limiter.Reconfigure(config->rate_limit);
+    // Reopens the file too: SIGHUP after logrotate moved it.
+    shared_->query_log.Configure(config->query_log);
     Publish(snap);
     {
       std::lock_guard lock(refresh_mu_);
@@ -658,7 +850,9 @@ class DnsComponent final : public Component {
   void Stop() override {
     ctx_.admin.RemoveRoute("/dns/why");
     ctx_.admin.RemoveRoute("/dns/lists");
+    ctx_.admin.RemoveRoute("/dns/top");
     StopRefresher();
+    shared_->query_log.Stop();
     for (auto& w : workers_) {
       asio::post(*w->ctx, [w] {
         w->stopping = true;
@@ -671,6 +865,9 @@ class DnsComponent final : public Component {
         }
         for (tcp::socket* s : w->sessions) {
           s->close(ignored);
+        }
+        for (auto& [key, c] : w->dot) {
+          CloseDot(*c);
         }
       });
     }
@@ -778,6 +975,42 @@ class DnsComponent final : public Component {
     }
     const Decision d = snap.policy->Decide(name);
     res.body = snap.policy->Explain(name, d) + "\n";
+    return res;
+  }
+
+  // The most blocked names since start, merged over the workers, as JSON:
+  // {"total":N,"names":[{"name":…,"count":…,"error":…},…]}.
+  AdminResponse Top(const AdminRequest& req) {
+    AdminResponse res;
+    size_t n = 20;
+    if (const std::string p = req.Param("n"); !p.empty()) {
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(p.c_str(), &end, 10);
+      if (end == nullptr || *end != '\0' || v == 0 || v > 10000) {
+        res.status = 400;
+        res.body = "usage: /dns/top?n=N (1..10000)\n";
+        return res;
+      }
+      n = v;
+    }
+    std::vector<std::vector<TopEntry>> parts;
+    uint64_t total = 0;
+    for (auto& w : workers_) {
+      std::lock_guard lock(w->top_mu);
+      parts.push_back(w->top->entries());
+      total += w->top->total();
+    }
+    const std::vector<TopEntry> top = MergeTop(parts, n);
+    res.content_type = "application/json";
+    res.body = "{\"total\":" + std::to_string(total) + ",\"names\":[";
+    for (size_t i = 0; i < top.size(); ++i) {
+      std::string name_json;
+      AppendJsonString(top[i].name, &name_json);
+      res.body += (i == 0 ? "" : ",") + std::string("{\"name\":") + name_json +
+                  ",\"count\":" + std::to_string(top[i].count) +
+                  ",\"error\":" + std::to_string(top[i].error) + "}";
+    }
+    res.body += "]}\n";
     return res;
   }
 
