@@ -11,6 +11,7 @@
 #include "egress/acl/acl.h"
 #include "egress/acl/check_target.h"
 #include "egress/egress.h"
+#include "egress/forward/config.h"
 #include "egress/nft/ruleset.h"
 #include "egress/proxy/config.h"
 #include "egress/proxy/http_proxy.h"
@@ -32,6 +33,11 @@ struct EgressOptions {
   bool no_resolve = false;
   egress::router::RouterOptions router;
   bool no_network_setup = false;
+  // DNS proxy and userspace redirect.
+  std::string bind_address = "127.0.0.1";
+  std::string fallback_ports = "80,443";
+  std::string udp_idle_timeout;
+  std::string refresh_interval;
 };
 
 // A YAML double-quoted scalar holding `text` exactly.
@@ -106,6 +112,82 @@ int RunHttpProxy(const EgressOptions& o, const egress::Environment& env) {
   return server.Run();
 }
 
+// The admin/runtime head of a generated config.
+std::string ServeHead(const EgressOptions& o) {
+  std::string yaml = "admin:\n  listen: " + YamlQuote(o.admin) + "\n";
+  if (o.workers > 0)
+    yaml += "runtime:\n  workers: " + std::to_string(o.workers) + "\n";
+  return yaml;
+}
+
+int ServeGenerated(const std::string& yaml) {
+  std::vector<ComponentSpec> specs;
+  AddEgressSpec(specs);
+  Server server(ConfigSource{"", yaml}, std::move(specs), Version());
+  return server.Run();
+}
+
+// The DNS proxy image (haproxy forwarding TCP ports to addresses or names):
+// validate EGRESS_DNS_PROXY_DESTINATION as upstream, then serve it.
+int RunDnsProxy(const EgressOptions& o, const egress::Environment& env) {
+  std::string yaml = ServeHead(o) + "egress:\n  dns_proxy:\n";
+  yaml += "    listen_address: " + YamlQuote(o.bind_address) + "\n";
+  if (o.destination_file.empty()) {
+    auto spec = egress::ParseDnsProxyEnvironment(env);
+    if (!spec)
+      return EnvError(spec.error());
+    yaml +=
+        "    destination: " + YamlQuote(env.find("EGRESS_DNS_PROXY_DESTINATION")->second) + "\n";
+  } else {
+    yaml += "    destination_file: " + YamlQuote(o.destination_file) + "\n";
+  }
+  if (!o.hosts_file.empty())
+    yaml += "    hosts_file: " + YamlQuote(o.hosts_file) + "\n";
+  if (!o.nameservers.empty()) {
+    yaml += "    nameservers:\n";
+    for (const auto& n : o.nameservers)
+      yaml += "      - " + YamlQuote(n) + "\n";
+  }
+  if (!o.refresh_interval.empty())
+    yaml += "    refresh_interval: " + YamlQuote(o.refresh_interval) + "\n";
+  return ServeGenerated(yaml);
+}
+
+// Redirect mode, userspace engine (EGRESS_ROUTER_ENGINE=userspace, a vigie
+// extension): the EGRESS_DESTINATION lines served by vigie's own listeners,
+// for pods without NET_ADMIN. EGRESS_SOURCE, when set, is the address
+// outgoing sockets bind; EGRESS_GATEWAY is not used (no routes are changed).
+int RunUserspaceRedirect(const EgressOptions& o, const egress::Environment& env) {
+  auto get = [&](const char* name) -> std::string {
+    auto it = env.find(name);
+    return it == env.end() ? std::string() : it->second;
+  };
+  std::string yaml = ServeHead(o) + "egress:\n  redirect:\n";
+  yaml += "    listen_address: " + YamlQuote(o.bind_address) + "\n";
+  if (std::string source = get("EGRESS_SOURCE"); !source.empty()) {
+    auto parsed = egress::forward::ParseSourceValue(source);
+    if (!parsed)
+      return EnvError(parsed.error());
+    yaml += "    source: " + YamlQuote(parsed->ToString()) + "\n";
+  }
+  if (o.destination_file.empty()) {
+    auto spec = egress::ParseEgressDestination(get("EGRESS_DESTINATION"));
+    if (!spec)
+      return EnvError(spec.error());
+    yaml += "    destination: " + YamlQuote(get("EGRESS_DESTINATION")) + "\n";
+  } else {
+    yaml += "    destination_file: " + YamlQuote(o.destination_file) + "\n";
+  }
+  if (auto ports = egress::forward::ParsePortSet(o.fallback_ports); !ports) {
+    std::fprintf(stderr, "--fallback-ports: %s\n", ports.error().ToString().c_str());
+    return egress::kExitConfigError;
+  }
+  yaml += "    fallback_ports: " + YamlQuote(o.fallback_ports) + "\n";
+  if (!o.udp_idle_timeout.empty())
+    yaml += "    udp_idle_timeout: " + YamlQuote(o.udp_idle_timeout) + "\n";
+  return ServeGenerated(yaml);
+}
+
 // The router image (init, legacy, unit-test): validate as upstream.
 int RunRouter(const EgressOptions& o, const egress::Environment& env) {
   egress::ErrorLocation where;
@@ -120,9 +202,7 @@ int RunRouter(const EgressOptions& o, const egress::Environment& env) {
       std::fputs(script->c_str(), stdout);
       return egress::kExitOk;
     }
-    case egress::RouterMode::kDnsProxy:
-      std::fprintf(stderr, "EGRESS_ROUTER_MODE dns-proxy is not implemented by vigie yet\n");
-      return egress::kExitConfigError;
+    case egress::RouterMode::kDnsProxy:  // handled by RunDnsProxy
     case egress::RouterMode::kHttpProxy:
       break;
     case egress::RouterMode::kInit:
@@ -138,10 +218,31 @@ int RunRouter(const EgressOptions& o, const egress::Environment& env) {
 int RunEgress(const EgressOptions& o) {
   egress::Environment env = egress::ProcessEnvironment();
   auto mode = env.find("EGRESS_ROUTER_MODE");
-  bool proxy_env = env.count("EGRESS_HTTP_PROXY_DESTINATION") > 0 || !o.destination_file.empty();
+  auto engine = env.find("EGRESS_ROUTER_ENGINE");
+  bool dns_env = env.count("EGRESS_DNS_PROXY_DESTINATION") > 0;
+  bool userspace = engine != env.end() && engine->second == "userspace";
+  // --destination-file alone means the HTTP proxy's ACL, as before.
+  bool proxy_env = env.count("EGRESS_HTTP_PROXY_DESTINATION") > 0 ||
+                   (!o.destination_file.empty() && !dns_env && !userspace);
   if ((mode != env.end() && mode->second == "http-proxy") ||
       (mode == env.end() && proxy_env && env.count("EGRESS_DESTINATION") == 0)) {
     return RunHttpProxy(o, env);
+  }
+  if ((mode != env.end() && mode->second == "dns-proxy") ||
+      (mode == env.end() && dns_env && env.count("EGRESS_DESTINATION") == 0)) {
+    return RunDnsProxy(o, env);
+  }
+  if (engine != env.end() && !engine->second.empty()) {
+    if (engine->second != "userspace" && engine->second != "nftables") {
+      std::fprintf(stderr, "Unrecognized EGRESS_ROUTER_ENGINE '%s'\n", engine->second.c_str());
+      return egress::kExitConfigError;
+    }
+    auto parsed_mode = egress::ParseRouterMode(mode == env.end() ? "" : mode->second);
+    if (!parsed_mode)
+      return EnvError(parsed_mode.error());
+    if (engine->second == "userspace" &&
+        (*parsed_mode == egress::RouterMode::kInit || *parsed_mode == egress::RouterMode::kLegacy))
+      return RunUserspaceRedirect(o, env);
   }
   return RunRouter(o, env);
 }
@@ -228,6 +329,10 @@ void RegisterEgress(CLI::App& app, int& exit_code) {
       "alone) runs the HTTP proxy with that ACL; init and legacy (the default) set up\n"
       "EGRESS_SOURCE/EGRESS_GATEWAY and install the EGRESS_DESTINATION NAT in nft table\n"
       "ip vigie_egress (legacy then waits for SIGTERM and removes it); unit-test prints it.\n"
+      "EGRESS_ROUTER_ENGINE=userspace (vigie extension) serves EGRESS_DESTINATION with vigie's\n"
+      "own TCP/UDP listeners instead (no NET_ADMIN; outgoing sockets bound to EGRESS_SOURCE).\n"
+      "EGRESS_ROUTER_MODE=dns-proxy (or EGRESS_DNS_PROXY_DESTINATION alone) forwards TCP\n"
+      "ports to addresses or names re-resolved as their TTL expires.\n"
       "Errors use upstream's messages and exit 1. For a vigie.yaml, use `vigie serve`\n"
       "with an `egress:` section. Reference: docs/egress.md.");
   cmd->add_option("--listen", o->listen,
@@ -237,10 +342,13 @@ void RegisterEgress(CLI::App& app, int& exit_code) {
   cmd->add_option("--admin", o->admin, "Admin endpoint (/metrics, /healthz, POST /reload)")
       ->capture_default_str();
   cmd->add_option("--destination-file", o->destination_file,
-                  "Read the ACL from this file instead of EGRESS_HTTP_PROXY_DESTINATION;\n"
-                  "SIGHUP re-reads it (a mounted ConfigMap), keeping the old list on error");
+                  "Read the list from this file instead of EGRESS_HTTP_PROXY_DESTINATION\n"
+                  "(or, in the DNS proxy and userspace redirect, EGRESS_DNS_PROXY_DESTINATION /\n"
+                  "EGRESS_DESTINATION); SIGHUP re-reads it (a mounted ConfigMap), keeping the\n"
+                  "old list on error");
   cmd->add_option("--hosts-file", o->hosts_file,
-                  "Resolve names from this hosts-format file first (never /etc/hosts)");
+                  "Resolve names from this hosts-format file first (never /etc/hosts); the DNS\n"
+                  "proxy re-reads it every --refresh-interval");
   cmd->add_option("--nameserver", o->nameservers,
                   "Ask this DNS server (host[:port], repeatable) for names the hosts file does\n"
                   "not hold; with --hosts-file or --nameserver the system resolver is not used");
@@ -256,6 +364,20 @@ void RegisterEgress(CLI::App& app, int& exit_code) {
   cmd->add_option("--egress-interface", o->router.nft.egress_interface,
                   "Redirect mode: where EGRESS_SOURCE lives and SNAT applies (upstream: macvlan0)")
       ->capture_default_str();
+  cmd->add_option("--bind-address", o->bind_address,
+                  "DNS proxy and userspace redirect: the address every line's port is bound on\n"
+                  "(upstream: all addresses; e.g. --bind-address 0.0.0.0 in a pod)")
+      ->capture_default_str();
+  cmd->add_option("--fallback-ports", o->fallback_ports,
+                  "Userspace redirect: ports the fallback IP line serves, e.g.\n"
+                  "\"80,443,8000-8100,53/udp\" (a userspace engine cannot catch all ports)")
+      ->capture_default_str();
+  cmd->add_option("--udp-idle-timeout", o->udp_idle_timeout,
+                  "Userspace redirect: a UDP flow with no datagram either way for this long ends\n"
+                  "(default 30s)");
+  cmd->add_option("--refresh-interval", o->refresh_interval,
+                  "DNS proxy: how often names answered by --hosts-file or the system resolver\n"
+                  "are looked up again (DNS answers live their TTL; default 10s)");
   cmd->add_flag("--no-network-setup", o->no_network_setup,
                 "Redirect mode: only install the nft rules; leave addresses and routes alone");
   cmd->callback([cmd, o, &exit_code] {

@@ -1,8 +1,10 @@
-// The egress Component: owns the HTTP proxy and hands it new settings.
+// The egress Component: owns the HTTP proxy and the forwarders (DNS proxy,
+// userspace redirect) and hands them new settings.
 #include "egress/egress.h"
 
 #include <unistd.h>
 
+#include "egress/forward/forwarder.h"
 #include "egress/proxy/http_proxy.h"
 
 extern char** environ;  // NOLINT(readability-identifier-naming): POSIX
@@ -23,6 +25,18 @@ class EgressComponent : public Component {
       VIGIE_TRY(
           proxy_->Start(std::shared_ptr<const proxy::HttpProxyConfig>(cfg, &*cfg->http_proxy)));
     }
+    if (cfg->dns_proxy) {
+      dns_proxy_ = std::make_unique<forward::Forwarder>(ctx_.runtime, ctx_.metrics,
+                                                        forward::ForwardMode::kDnsProxy);
+      VIGIE_TRY(dns_proxy_->Start(
+          std::shared_ptr<const forward::ForwarderConfig>(cfg, &*cfg->dns_proxy)));
+    }
+    if (cfg->redirect) {
+      redirect_ = std::make_unique<forward::Forwarder>(ctx_.runtime, ctx_.metrics,
+                                                       forward::ForwardMode::kRedirect);
+      VIGIE_TRY(
+          redirect_->Start(std::shared_ptr<const forward::ForwarderConfig>(cfg, &*cfg->redirect)));
+    }
     config_ = cfg;
     return {};
   }
@@ -33,6 +47,23 @@ class EgressComponent : public Component {
       return Error(Errc::kInvalidArgument, "egress: unexpected config type");
     if (cfg->http_proxy.has_value() != (proxy_ != nullptr))
       return Error(Errc::kUnsupported, "egress.http_proxy added or removed: restart to apply");
+    if (cfg->dns_proxy.has_value() != (dns_proxy_ != nullptr))
+      return Error(Errc::kUnsupported, "egress.dns_proxy added or removed: restart to apply");
+    if (cfg->redirect.has_value() != (redirect_ != nullptr))
+      return Error(Errc::kUnsupported, "egress.redirect added or removed: restart to apply");
+    // Refuse a listen_address change before anything is applied.
+    if (dns_proxy_ && config_ && config_->dns_proxy &&
+        !(config_->dns_proxy->listen_address == cfg->dns_proxy->listen_address))
+      return Error(Errc::kUnsupported, "egress.dns_proxy.listen_address changed: restart to apply");
+    if (redirect_ && config_ && config_->redirect &&
+        !(config_->redirect->listen_address == cfg->redirect->listen_address))
+      return Error(Errc::kUnsupported, "egress.redirect.listen_address changed: restart to apply");
+    if (dns_proxy_)
+      VIGIE_TRY(dns_proxy_->Reload(
+          std::shared_ptr<const forward::ForwarderConfig>(cfg, &*cfg->dns_proxy)));
+    if (redirect_)
+      VIGIE_TRY(
+          redirect_->Reload(std::shared_ptr<const forward::ForwarderConfig>(cfg, &*cfg->redirect)));
     if (proxy_)
       VIGIE_TRY(
           proxy_->Reload(std::shared_ptr<const proxy::HttpProxyConfig>(cfg, &*cfg->http_proxy)));
@@ -43,12 +74,22 @@ class EgressComponent : public Component {
   void Stop() override {
     if (proxy_)
       proxy_->Stop();
+    if (dns_proxy_)
+      dns_proxy_->Stop();
+    if (redirect_)
+      redirect_->Stop();
   }
 
   std::vector<std::string> Listeners() const override {
     std::vector<std::string> out;
     if (proxy_)
       out.push_back("egress-http " + proxy_->bound().ToString());
+    for (const auto* f : {dns_proxy_.get(), redirect_.get()}) {
+      if (f == nullptr)
+        continue;
+      auto lines = f->Listeners();
+      out.insert(out.end(), lines.begin(), lines.end());
+    }
     return out;
   }
 
@@ -56,6 +97,8 @@ class EgressComponent : public Component {
   ServeContext& ctx_;
   std::shared_ptr<const EgressConfig> config_;
   std::unique_ptr<proxy::HttpProxy> proxy_;
+  std::unique_ptr<forward::Forwarder> dns_proxy_;
+  std::unique_ptr<forward::Forwarder> redirect_;
 };
 
 }  // namespace
@@ -63,6 +106,8 @@ class EgressComponent : public Component {
 bool ParseValue(const config::Field& f, EgressConfig& out) {
   auto m = f.AsMap();
   m.Optional("http_proxy", out.http_proxy);
+  m.Optional("dns_proxy", out.dns_proxy, forward::ForwardMode::kDnsProxy);
+  m.Optional("redirect", out.redirect, forward::ForwardMode::kRedirect);
   m.Finish();
   return m.ok();
 }

@@ -1,5 +1,6 @@
 // The egress component as `vigie serve` and `vigie egress` run it: the
-// `egress:` config section and the Component that starts the HTTP proxy.
+// `egress:` config section and the Component that starts the HTTP proxy,
+// the DNS proxy and the userspace redirect engine.
 //
 // Thread rules: as core/component.h (control thread only).
 #pragma once
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "core/component.h"
+#include "egress/forward/config.h"
 #include "egress/proxy/config.h"
 #include "egress/spec/spec.h"
 
@@ -17,6 +19,8 @@ namespace vigie::egress {
 // The `egress:` section of vigie.yaml.
 struct EgressConfig : ComponentConfig {
   std::optional<proxy::HttpProxyConfig> http_proxy;
+  std::optional<forward::ForwarderConfig> dns_proxy;  // EGRESS_DNS_PROXY_DESTINATION
+  std::optional<forward::ForwarderConfig> redirect;   // EGRESS_DESTINATION, userspace engine
 };
 
 bool ParseValue(const config::Field& f, EgressConfig& out);

@@ -487,9 +487,21 @@ def test_reload_keeps_tunnels_and_refuses_bad_lists(serve, tmp_path, hosts, back
 @pytest.mark.skipif(shutil.which("dnsmasq") is None, reason="needs dnsmasq (dnsmasq-base)")
 def test_nameserver_resolution_with_dnsmasq(tmp_path, backend):
     """dnsmasq (Debian) on a loopback port is the only DNS the proxy asks."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-        u.bind(("127.0.0.1", 0))
-        dns_port = u.getsockname()[1]
+    # dnsmasq binds the port for UDP and TCP: pick one free for both, or it
+    # exits at once and every lookup times out.
+    dns_port = None
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind(("127.0.0.1", 0))
+            candidate = u.getsockname()[1]
+        try:
+            with socket.socket() as t:
+                t.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        dns_port = candidate
+        break
+    assert dns_port, "no port free for both UDP and TCP"
     dnsmasq = subprocess.Popen(
         ["dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll",
          f"--port={dns_port}", "--listen-address=127.0.0.1", "--bind-interfaces",

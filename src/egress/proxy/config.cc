@@ -4,7 +4,6 @@
 #include <fstream>
 
 namespace vigie::egress::proxy {
-namespace {
 
 Result<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -18,6 +17,8 @@ Result<std::string> ReadSmallFile(const std::string& path) {
     return Error(Errc::kLimitExceeded, path + " is larger than 1 MiB");
   return text;
 }
+
+namespace {
 
 // The field `key` of map field `f`, for errors found after reading.
 config::Field SubField(const config::Field& f, std::string_view key) {

@@ -68,6 +68,9 @@ Result<void> LoadReferencedFiles(HttpProxyConfig& out);
 Result<void> LoadDestination(HttpProxyConfig& out);
 Result<void> LoadHosts(HttpProxyConfig& out);
 
+// Reads a destination list file (at most kMaxEnvValueBytes).
+Result<std::string> ReadSmallFile(const std::string& path);
+
 // Prints the config's destination error as upstream does, with the place:
 // "EGRESS_HTTP_PROXY_DESTINATION line 2: Bad destination 'x'".
 std::string DescribeSpecError(const Error& error, const ErrorLocation& where,

@@ -96,8 +96,13 @@ Result<DnsAnswer> ParseDnsResponse(std::span<const uint8_t> m) {
       return Bad("truncated record");
     uint16_t type = U16(m, pos);
     uint16_t klass = U16(m, pos + 2);
+    uint32_t ttl = (static_cast<uint32_t>(U16(m, pos + 4)) << 16) | U16(m, pos + 6);
     uint16_t rdlength = U16(m, pos + 8);
     pos += 10;
+    bool address_record = klass == 1 && ((type == kDnsTypeA && rdlength == 4) ||
+                                         (type == kDnsTypeAaaa && rdlength == 16));
+    if (address_record && pos + rdlength <= m.size())
+      out.min_ttl = out.addresses.empty() ? ttl : std::min(out.min_ttl, ttl);
     if (pos + rdlength > m.size())
       return Bad("record data runs past the end");
     if (klass == 1 && type == kDnsTypeA && rdlength == 4) {

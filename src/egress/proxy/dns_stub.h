@@ -32,6 +32,8 @@ struct DnsAnswer {
   int rcode = 0;
   bool truncated = false;
   std::vector<IpAddress> addresses;  // A and AAAA records of class IN, in order
+  // The smallest TTL (seconds) of those records; 0 when there are none.
+  uint32_t min_ttl = 0;
 };
 
 // Decodes a response. Every length and pointer is checked against the

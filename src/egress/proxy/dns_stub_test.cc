@@ -20,7 +20,7 @@ const std::string kResponse = std::string(
     "b\xc0\x0e"
     "\x01"
     "b\xc0\x0e\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x05"
-    "\xc0\x0c\x00\x1c\x00\x01\x00\x00\x00\x3c\x00\x10"
+    "\xc0\x0c\x00\x1c\x00\x01\x00\x00\x00\x1e\x00\x10"
     "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01",
     86);
 
@@ -45,6 +45,7 @@ TEST(DnsStubTest, AnswerWithCnameAndAaaa) {
   ASSERT_EQ(a->addresses.size(), 2u);
   EXPECT_EQ(a->addresses[0].ToString(), "127.0.0.5");
   EXPECT_EQ(a->addresses[1].ToString(), "::1");
+  EXPECT_EQ(a->min_ttl, 30u);  // the AAAA's 30 s, not the A's 60 s (the CNAME does not count)
 }
 
 TEST(DnsStubTest, EveryTruncationIsAnErrorOrShorter) {

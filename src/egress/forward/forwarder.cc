@@ -1,0 +1,771 @@
+// The forwarder's data plane: per-worker TCP accept loops relaying with
+// net::Relay, per-worker UDP sockets with their flow tables, and the
+// control-thread timers that re-resolve name destinations.
+#include "egress/forward/forwarder.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <map>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "core/log.h"
+#include "core/net.h"
+#include "core/relay.h"
+#include "egress/forward/resolver.h"
+#include "egress/forward/rotation.h"
+
+namespace vigie::egress::forward {
+
+namespace asio = net::asio;
+using net::Awaitable;
+using net::kUseTuple;
+using net::tcp;
+using net::udp;
+using SteadyClock = std::chrono::steady_clock;
+using namespace boost::asio::experimental::
+    awaitable_operators;  // NOLINT(google-build-using-namespace)
+
+#define VIGIE_EGRESS_LINE_METRICS(COUNTER, GAUGE, HISTOGRAM)                                  \
+  COUNTER(connections_total, "TCP connections accepted and UDP flows started, per line")      \
+  GAUGE(connections_active, "TCP connections and UDP flows open, per line")                   \
+  COUNTER(errors_total,                                                                       \
+          "Connections or flows that could not be forwarded or ended on an error, per line")  \
+  COUNTER(connect_failures_total, "Failed attempts to reach a destination address, per line") \
+  COUNTER(client_received_bytes_total, "Bytes from clients to the destination, per line")     \
+  COUNTER(client_sent_bytes_total, "Bytes from the destination to clients, per line")         \
+  HISTOGRAM(connect_seconds, "Time to connect to the destination, per line",                  \
+            metrics::kLatencyBuckets)
+
+VIGIE_DECLARE_METRICS(LineMetrics, "vigie_egress_line_", VIGIE_EGRESS_LINE_METRICS);
+
+#define VIGIE_EGRESS_FORWARD_METRICS(COUNTER, GAUGE, HISTOGRAM)                              \
+  COUNTER(connections_refused_total, "Connections closed at accept (max_connections)")       \
+  COUNTER(resolve_errors_total, "Failed resolutions of destination names (old answer kept)") \
+  COUNTER(resolve_changes_total, "Resolutions that changed a destination's addresses")       \
+  COUNTER(spawn_failures_total, "Coroutines that ended with an exception")
+
+VIGIE_DECLARE_METRICS(ForwardMetrics, "vigie_egress_forward_", VIGIE_EGRESS_FORWARD_METRICS);
+
+namespace {
+
+struct ListenKey {
+  Protocol protocol = Protocol::kTcp;
+  uint16_t port = 0;
+  friend auto operator<=>(const ListenKey&, const ListenKey&) = default;
+};
+
+// A destination name, re-resolved on the control thread as answers expire.
+struct Target {
+  std::string name;
+  std::string resolver_key;  // reused across reloads only with the same resolver settings
+  AddressRotation rotation;
+  std::atomic<bool> stopped{false};
+  std::unique_ptr<asio::steady_timer> timer;
+};
+
+struct Route {
+  ForwardLine line;
+  std::shared_ptr<Target> target;  // name destinations; null for an address
+  std::shared_ptr<LineMetrics> m;
+  std::shared_ptr<std::atomic<int>> udp_flows;
+  std::string destination;  // "127.0.0.5:80" or "example.com:8080", for logs
+};
+
+struct Snapshot {
+  std::shared_ptr<const ForwarderConfig> config;
+  std::map<ListenKey, Route> routes;
+};
+
+asio::ip::address ToAsio(const IpAddress& ip) {
+  if (ip.is_v4()) {
+    const auto& b = ip.bytes();
+    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{b[0], b[1], b[2], b[3]});
+  }
+  asio::ip::address_v6::bytes_type bytes;
+  std::copy(ip.bytes().begin(), ip.bytes().end(), bytes.begin());
+  return asio::ip::address_v6(bytes);
+}
+
+IpAddress FromAsio(const asio::ip::address& a) {
+  if (a.is_v4()) {
+    return IpAddress::V4(a.to_v4().to_uint());
+  }
+  auto b = a.to_v6().to_bytes();
+  std::array<uint8_t, 16> bytes;
+  std::copy(b.begin(), b.end(), bytes.begin());
+  return IpAddress::V6(bytes).Unmapped();
+}
+
+std::string HostPort(const IpAddress& ip, uint16_t port) {
+  return ip.is_v4() ? ip.ToString() + ":" + std::to_string(port)
+                    : "[" + ip.ToString() + "]:" + std::to_string(port);
+}
+
+std::string ListenerName(ForwardMode mode, const ListenKey& key) {
+  return "egress-" + std::string(ForwardModeName(mode)) + "-" +
+         std::string(ProtocolName(key.protocol)) + "-" + std::to_string(key.port);
+}
+
+std::string ResolverKey(const ForwarderConfig& c) {
+  std::string key = c.hosts_file + "|";
+  for (const Address& a : c.nameservers) {
+    key += a.ToString() + ",";
+  }
+  key += "|" + std::to_string(c.resolve_timeout.count()) + "|" +
+         std::to_string(c.refresh_interval.count()) + "|" + std::to_string(c.min_ttl.count()) +
+         "|" + std::to_string(c.max_ttl.count());
+  return key;
+}
+
+std::string JoinAddresses(const std::vector<IpAddress>& addresses) {
+  std::string out;
+  for (const IpAddress& a : addresses) {
+    out += (out.empty() ? "" : ", ") + a.ToString();
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+double Seconds(SteadyClock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+// A UDP port on one worker: its socket and flows, touched only on that worker.
+struct UdpPort;
+
+struct Forwarder::Shared {
+  Shared(metrics::Registry& r, ForwardMode mode, asio::io_context& control_ctx)
+      : registry(r), m(r, {{"mode", std::string(ForwardModeName(mode))}}), control(control_ctx) {}
+  metrics::Registry& registry;
+  ForwardMetrics m;
+  asio::io_context& control;
+  std::shared_ptr<spdlog::logger> log = log::Get("egress");
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot;
+  std::atomic<int64_t> active{0};
+  std::atomic<bool> stopping{false};
+  // Control thread only.
+  struct Listener {
+    ListenKey key;
+    Address address;
+    std::vector<std::shared_ptr<tcp::acceptor>> acceptors;  // one per worker
+    std::vector<std::shared_ptr<UdpPort>> udp;              // one per worker
+    bool started = false;
+  };
+  std::map<ListenKey, Listener> listeners;
+  std::map<std::string, std::shared_ptr<Target>> targets;  // by name
+  std::map<ListenKey, std::shared_ptr<std::atomic<int>>> udp_flow_counts;
+};
+
+using Shared = Forwarder::Shared;
+using SharedPtr = std::shared_ptr<Shared>;
+
+struct UdpFlow {
+  UdpFlow(const asio::any_io_executor& ex, Route r)
+      : upstream(ex), timer(ex), route(std::move(r)) {}
+  udp::socket upstream;
+  asio::steady_timer timer;
+  Route route;
+  udp::endpoint client;
+  IpAddress destination;
+  SteadyClock::time_point start = SteadyClock::now();
+  SteadyClock::time_point last = start;
+  uint64_t received = 0;  // client -> destination
+  uint64_t sent = 0;      // destination -> client
+  bool closed = false;
+};
+
+struct UdpPort {
+  UdpPort(udp::socket s, ListenKey k) : socket(std::move(s)), key(k) {}
+  udp::socket socket;
+  ListenKey key;
+  std::map<udp::endpoint, std::shared_ptr<UdpFlow>> flows;
+};
+
+namespace {
+
+void LogSpawnFailure(const SharedPtr& shared, std::string_view what, std::exception_ptr e) {
+  if (!e) {
+    return;
+  }
+  shared->m.spawn_failures_total.Inc();
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    shared->log->error("egress forwarder: {} failed: {}", what, ex.what());
+  }
+}
+
+// The addresses a new connection tries, in order; at most config.retries.
+std::vector<IpAddress> CandidatesFor(const Route& route, const ForwarderConfig& cfg) {
+  std::vector<IpAddress> out;
+  if (route.line.address) {
+    out.push_back(*route.line.address);
+  } else if (route.target) {
+    out = route.target->rotation.Candidates(SteadyClock::now());
+  }
+  if (cfg.source) {
+    // A source address can only reach destinations of its own family.
+    std::erase_if(out, [&](const IpAddress& a) { return a.is_v4() != cfg.source->is_v4(); });
+  }
+  if (out.size() > static_cast<size_t>(cfg.retries)) {
+    out.resize(static_cast<size_t>(cfg.retries));
+  }
+  return out;
+}
+
+void MarkFailed(const Route& route, const ForwarderConfig& cfg, const IpAddress& address) {
+  if (route.target) {
+    route.target->rotation.MarkFailed(
+        address, SteadyClock::now() +
+                     std::chrono::duration_cast<SteadyClock::duration>(cfg.failed_address_hold));
+  }
+}
+
+// Opens `socket` for `family` and binds it to the configured source. Linux's
+// IP_BIND_ADDRESS_NO_PORT defers the port choice to connect(), so many
+// connections from one source do not exhaust ephemeral ports at bind().
+template <class Socket, class Protocol>
+boost::system::error_code OpenBound(Socket& socket, const Protocol& family,
+                                    const ForwarderConfig& cfg) {
+  boost::system::error_code ec;
+  socket.open(family, ec);
+  if (ec || !cfg.source) {
+    return ec;
+  }
+#ifdef IP_BIND_ADDRESS_NO_PORT
+  int one = 1;
+  ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+  socket.bind(typename Protocol::endpoint(ToAsio(*cfg.source), 0), ec);
+  return ec;
+}
+
+void LogClosed(const Shared& shared, const ForwarderConfig& cfg, std::string_view proto,
+               const std::string& client, const Route& route, const std::string& destination,
+               uint64_t received, uint64_t sent, SteadyClock::time_point start,
+               std::string_view end) {
+  if (!cfg.connection_log) {
+    return;
+  }
+  shared.log->info("egress {} {} {} -> line {} ({}) -> {}{} in={} out={} duration={:.3f}s end={}",
+                   ForwardModeName(cfg.mode), proto, client, route.line.line, route.line.text,
+                   destination.empty() ? "-" : destination,
+                   cfg.source ? " from " + cfg.source->ToString() : std::string(), received, sent,
+                   Seconds(SteadyClock::now() - start), end);
+}
+
+// Connects `upstream` to the first candidate that answers within the timeout.
+// `route` points into `snap`, which the caller keeps alive.
+Awaitable<std::optional<IpAddress>> ConnectAny(tcp::socket& upstream,
+                                               std::shared_ptr<const Snapshot> snap,
+                                               const Route* route_in_snap,
+                                               std::string* last_error) {
+  const Route& route = *route_in_snap;
+  const auto& cfg = snap->config;
+  auto ex = co_await asio::this_coro::executor;
+  for (const IpAddress& address : CandidatesFor(route, *cfg)) {
+    boost::system::error_code ignored;
+    upstream.close(ignored);
+    tcp::endpoint endpoint(ToAsio(address), route.line.target_port);
+    if (auto ec = OpenBound(upstream, endpoint.protocol(), *cfg)) {
+      *last_error = "bind " + (cfg->source ? cfg->source->ToString() : "") + ": " + ec.message();
+      route.m->connect_failures_total.Inc();
+      continue;
+    }
+    auto start = SteadyClock::now();
+    asio::steady_timer timer(
+        ex, std::chrono::duration_cast<SteadyClock::duration>(cfg->connect_timeout));
+    auto result =
+        co_await (upstream.async_connect(endpoint, kUseTuple) || timer.async_wait(kUseTuple));
+    boost::system::error_code ec;
+    if (result.index() == 0) {
+      ec = std::get<0>(std::get<0>(result));
+    } else {
+      ec = asio::error::timed_out;
+    }
+    if (!ec) {
+      route.m->connect_seconds.Observe(Seconds(SteadyClock::now() - start));
+      if (route.target) {
+        route.target->rotation.MarkOk(address);
+      }
+      co_return address;
+    }
+    route.m->connect_failures_total.Inc();
+    MarkFailed(route, *cfg, address);
+    *last_error = HostPort(address, route.line.target_port) + ": " + ec.message();
+  }
+  boost::system::error_code ignored;
+  upstream.close(ignored);
+  if (last_error->empty()) {
+    *last_error = route.target ? route.line.name + " has no address" : "no address";
+  }
+  co_return std::nullopt;
+}
+
+// `route_in_snap` points into `snap` (routes are immutable map nodes), so a
+// connection copies nothing but the snapshot pointer.
+Awaitable<void> ServeTcp(tcp::socket client, std::shared_ptr<const Snapshot> snap,
+                         const Route* route_in_snap, SharedPtr shared) {
+  const Route& route = *route_in_snap;
+  const auto& cfg = snap->config;
+  auto start = SteadyClock::now();
+  boost::system::error_code ec;
+  std::string client_text;
+  if (cfg->connection_log) {
+    auto remote = client.remote_endpoint(ec);
+    client_text = ec ? "-" : HostPort(FromAsio(remote.address()), remote.port());
+  }
+  client.set_option(tcp::no_delay(true), ec);
+  tcp::socket upstream(client.get_executor());
+  std::string error;
+  auto address = co_await ConnectAny(upstream, snap, route_in_snap, &error);
+  if (!address) {
+    route.m->errors_total.Inc();
+    LogClosed(*shared, *cfg, "tcp", client_text, route, route.destination, 0, 0, start,
+              "connect-failed: " + error);
+    co_return;
+  }
+  upstream.set_option(tcp::no_delay(true), ec);
+  net::RelayOptions options;
+  options.idle_timeout = cfg->idle_timeout;
+  options.half_close_timeout = cfg->half_close_timeout;
+  options.splice = cfg->splice;
+  auto result = co_await net::Relay(client, upstream, options);
+  route.m->client_received_bytes_total.Inc(result.a_to_b);
+  route.m->client_sent_bytes_total.Inc(result.b_to_a);
+  std::string end = "closed";
+  if (result.end == net::RelayResult::End::kIdleTimeout) {
+    end = "idle-timeout";
+  } else if (result.end == net::RelayResult::End::kError) {
+    end = "error: " + result.error.message();
+    route.m->errors_total.Inc();
+  }
+  if (cfg->connection_log) {
+    LogClosed(*shared, *cfg, "tcp", client_text, route, HostPort(*address, route.line.target_port),
+              result.a_to_b, result.b_to_a, start, end);
+  }
+}
+
+Awaitable<void> AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor, ListenKey key,
+                           SharedPtr shared) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(kUseTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) {
+        co_return;
+      }
+      shared->log->warn("egress forwarder: accept: {}", ec.message());
+      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(kUseTuple);
+      continue;
+    }
+    auto snap = shared->snapshot.load();
+    auto it = snap->routes.find(key);
+    if (it == snap->routes.end() || shared->stopping.load()) {
+      continue;  // the line was removed by a reload; this listener is closing
+    }
+    if (shared->active.load() >= snap->config->max_connections) {
+      shared->m.connections_refused_total.Inc();
+      it->second.m->errors_total.Inc();
+      continue;
+    }
+    const Route& route = it->second;
+    shared->active.fetch_add(1);
+    route.m->connections_total.Inc();
+    route.m->connections_active.Add(1);
+    asio::co_spawn(acceptor->get_executor(), ServeTcp(std::move(socket), snap, &route, shared),
+                   [shared, m = route.m](std::exception_ptr e) {
+                     shared->active.fetch_sub(1);
+                     m->connections_active.Sub(1);
+                     LogSpawnFailure(shared, "tcp connection", e);
+                   });
+  }
+}
+
+// Relays the destination's datagrams back to the client until the flow has
+// been idle for udp_idle_timeout (both directions count as activity).
+Awaitable<void> RunUdpFlow(std::shared_ptr<UdpFlow> flow, std::shared_ptr<UdpPort> port,
+                           std::shared_ptr<const ForwarderConfig> cfg, SharedPtr shared) {
+  std::vector<char> buf(size_t{64} * 1024);
+  auto idle = std::chrono::duration_cast<SteadyClock::duration>(cfg->udp_idle_timeout);
+  std::string end;
+  while (end.empty()) {
+    flow->timer.expires_at(flow->last + idle);
+    auto result = co_await (flow->upstream.async_receive(asio::buffer(buf), kUseTuple) ||
+                            flow->timer.async_wait(kUseTuple));
+    if (flow->closed) {
+      end = "stopped";
+    } else if (result.index() == 1) {
+      if (SteadyClock::now() >= flow->last + idle) {
+        end = "idle-timeout";
+      }
+    } else {
+      auto [ec, n] = std::get<0>(result);
+      if (ec) {
+        end = "error: " + ec.message();
+        flow->route.m->errors_total.Inc();
+        if (flow->route.target) {
+          MarkFailed(flow->route, *cfg, flow->destination);
+        }
+      } else {
+        flow->last = SteadyClock::now();
+        boost::system::error_code send_ec;
+        // Non-blocking: a full socket buffer drops the datagram, as UDP may.
+        port->socket.send_to(asio::buffer(buf.data(), n), flow->client, 0, send_ec);
+        if (!send_ec) {
+          flow->sent += n;
+          flow->route.m->client_sent_bytes_total.Inc(n);
+        }
+      }
+    }
+  }
+  auto it = port->flows.find(flow->client);
+  if (it != port->flows.end() && it->second == flow) {
+    port->flows.erase(it);
+  }
+  boost::system::error_code ignored;
+  flow->upstream.close(ignored);
+  flow->route.udp_flows->fetch_sub(1);
+  flow->route.m->connections_active.Sub(1);
+  LogClosed(*shared, *cfg, "udp", HostPort(FromAsio(flow->client.address()), flow->client.port()),
+            flow->route, HostPort(flow->destination, flow->route.line.target_port), flow->received,
+            flow->sent, flow->start, end);
+}
+
+// A new flow for `client`, or null when it cannot be forwarded.
+std::shared_ptr<UdpFlow> StartUdpFlow(const std::shared_ptr<UdpPort>& port,
+                                      const udp::endpoint& client, const SharedPtr& shared) {
+  auto snap = shared->snapshot.load();
+  auto it = snap->routes.find(port->key);
+  if (it == snap->routes.end() || shared->stopping.load()) {
+    return nullptr;
+  }
+  const Route& route = it->second;
+  const ForwarderConfig& cfg = *snap->config;
+  std::string client_text = HostPort(FromAsio(client.address()), client.port());
+  if (route.udp_flows->load() >= cfg.max_udp_flows) {
+    route.m->errors_total.Inc();
+    shared->log->warn("egress {} udp {}: line {}: {} flows already, datagram dropped",
+                      ForwardModeName(cfg.mode), client_text, route.line.line, cfg.max_udp_flows);
+    return nullptr;
+  }
+  auto flow = std::make_shared<UdpFlow>(port->socket.get_executor(), route);
+  flow->client = client;
+  std::string error;
+  bool connected = false;
+  for (const IpAddress& address : CandidatesFor(route, cfg)) {
+    boost::system::error_code ec;
+    flow->upstream.close(ec);
+    udp::endpoint endpoint(ToAsio(address), route.line.target_port);
+    ec = OpenBound(flow->upstream, endpoint.protocol(), cfg);
+    if (!ec) {
+      flow->upstream.connect(endpoint, ec);  // only the destination's datagrams come back
+    }
+    if (!ec) {
+      flow->upstream.non_blocking(true, ec);
+    }
+    if (!ec) {
+      flow->destination = address;
+      connected = true;
+      break;
+    }
+    route.m->connect_failures_total.Inc();
+    error = HostPort(address, route.line.target_port) + ": " + ec.message();
+  }
+  if (!connected) {
+    route.m->errors_total.Inc();
+    LogClosed(*shared, cfg, "udp", client_text, route, route.destination, 0, 0, flow->start,
+              "connect-failed: " + (error.empty() ? std::string("no address") : error));
+    return nullptr;
+  }
+  route.udp_flows->fetch_add(1);
+  route.m->connections_total.Inc();
+  route.m->connections_active.Add(1);
+  port->flows[client] = flow;
+  asio::co_spawn(port->socket.get_executor(), RunUdpFlow(flow, port, snap->config, shared),
+                 [shared](std::exception_ptr e) { LogSpawnFailure(shared, "udp flow", e); });
+  return flow;
+}
+
+Awaitable<void> UdpReceiveLoop(std::shared_ptr<UdpPort> port, SharedPtr shared) {
+  std::vector<char> buf(size_t{64} * 1024);
+  for (;;) {
+    udp::endpoint client;
+    auto [ec, n] = co_await port->socket.async_receive_from(asio::buffer(buf), client, kUseTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !port->socket.is_open()) {
+        co_return;
+      }
+      continue;  // e.g. an ICMP error reported on the listening socket
+    }
+    std::shared_ptr<UdpFlow> flow;
+    if (auto it = port->flows.find(client); it != port->flows.end()) {
+      flow = it->second;
+    } else {
+      flow = StartUdpFlow(port, client, shared);
+    }
+    if (!flow) {
+      continue;
+    }
+    flow->last = SteadyClock::now();
+    boost::system::error_code send_ec;
+    flow->upstream.send(asio::buffer(buf.data(), n), 0, send_ec);
+    if (!send_ec) {
+      flow->received += n;
+      flow->route.m->client_received_bytes_total.Inc(n);
+    }
+  }
+}
+
+// Re-resolves a name as its answers expire, on the control thread.
+Awaitable<void> RefreshTarget(std::shared_ptr<Target> target,
+                              std::shared_ptr<const ForwarderConfig> cfg, Duration first_wait,
+                              SharedPtr shared) {
+  Duration wait = first_wait;
+  for (;;) {
+    target->timer->expires_after(std::chrono::duration_cast<SteadyClock::duration>(
+        std::max<Duration>(wait, std::chrono::milliseconds(100))));
+    co_await target->timer->async_wait(kUseTuple);
+    if (target->stopped.load()) {
+      co_return;
+    }
+    Resolution r = co_await ResolveName(target->name, cfg);
+    if (target->stopped.load()) {
+      co_return;
+    }
+    if (r.ok) {
+      auto before = target->rotation.addresses();
+      if (before != r.addresses) {
+        shared->m.resolve_changes_total.Inc();
+        shared->log->info("egress {}: {} now resolves to {} (was {})", ForwardModeName(cfg->mode),
+                          target->name, JoinAddresses(r.addresses), JoinAddresses(before));
+        target->rotation.SetAddresses(r.addresses);
+      }
+      wait = r.ttl;
+    } else {
+      shared->m.resolve_errors_total.Inc();
+      shared->log->warn("egress {}: cannot resolve {} ({}); keeping {}", ForwardModeName(cfg->mode),
+                        target->name, r.error, JoinAddresses(target->rotation.addresses()));
+      wait = std::max<Duration>(cfg->min_ttl, std::chrono::seconds(1));
+    }
+  }
+}
+
+void CloseListener(asio::io_context& worker, Shared::Listener listener, size_t i) {
+  asio::post(worker, [listener = std::move(listener), i] {
+    boost::system::error_code ignored;
+    if (i < listener.acceptors.size()) {
+      listener.acceptors[i]->close(ignored);
+    }
+    if (i < listener.udp.size()) {
+      auto& port = *listener.udp[i];
+      port.socket.close(ignored);
+      for (auto& [client, flow] : port.flows) {
+        flow->closed = true;
+        flow->upstream.close(ignored);
+        flow->timer.cancel();
+      }
+    }
+  });
+}
+
+}  // namespace
+
+Forwarder::Forwarder(Runtime& runtime, metrics::Registry& registry, ForwardMode mode)
+    : runtime_(runtime), shared_(std::make_shared<Shared>(registry, mode, runtime.control())) {}
+
+Forwarder::~Forwarder() = default;
+
+Result<void> Forwarder::Start(std::shared_ptr<const ForwarderConfig> config) {
+  return Apply(std::move(config));
+}
+
+Result<void> Forwarder::Reload(std::shared_ptr<const ForwarderConfig> config) {
+  auto old = shared_->snapshot.load();
+  if (old && !(old->config->listen_address == config->listen_address)) {
+    return Error(Errc::kUnsupported,
+                 std::string("egress.") +
+                     (config->mode == ForwardMode::kDnsProxy ? "dns_proxy" : "redirect") +
+                     ".listen_address changed: restart to apply");
+  }
+  return Apply(std::move(config));
+}
+
+Result<void> Forwarder::Apply(std::shared_ptr<const ForwarderConfig> config) {
+  Shared& s = *shared_;
+  const std::string mode(ForwardModeName(config->mode));
+  auto snap = std::make_shared<Snapshot>();
+  snap->config = config;
+  const std::string resolver_key = ResolverKey(*config);
+  std::map<std::string, std::shared_ptr<Target>> targets;
+  std::vector<std::shared_ptr<Target>> new_targets;
+  for (const ForwardLine& line : config->lines) {
+    ListenKey key{line.protocol, line.port};
+    Route route;
+    route.line = line;
+    if (!line.name.empty()) {
+      auto& t = targets[line.name];
+      if (!t) {
+        auto old = s.targets.find(line.name);
+        if (old != s.targets.end() && old->second->resolver_key == resolver_key) {
+          t = old->second;
+        } else {
+          t = std::make_shared<Target>();
+          t->name = line.name;
+          t->resolver_key = resolver_key;
+          t->timer = std::make_unique<asio::steady_timer>(s.control);
+          new_targets.push_back(t);
+        }
+      }
+      route.target = t;
+      route.destination = line.name + ":" + std::to_string(line.target_port);
+    } else {
+      route.destination = HostPort(*line.address, line.target_port);
+    }
+    route.m = std::make_shared<LineMetrics>(
+        s.registry, metrics::Labels{{"mode", mode},
+                                    {"proto", std::string(ProtocolName(line.protocol))},
+                                    {"port", std::to_string(line.port)},
+                                    {"destination", route.destination}});
+    auto& count = s.udp_flow_counts[key];
+    if (!count) {
+      count = std::make_shared<std::atomic<int>>(0);
+    }
+    route.udp_flows = count;
+    snap->routes.emplace(key, std::move(route));
+  }
+
+  // Bind the new ports first: all or nothing.
+  std::map<ListenKey, Shared::Listener> opened;
+  for (const auto& [key, route] : snap->routes) {
+    if (s.listeners.count(key)) {
+      continue;
+    }
+    Shared::Listener l;
+    l.key = key;
+    l.address = Address{Address::Kind::kInet, config->listen_address.ToString(), key.port, {}};
+    Result<void> r;
+    if (key.protocol == Protocol::kTcp) {
+      auto acceptors = net::ListenTcpOn(runtime_.workers(), l.address);
+      if (acceptors) {
+        for (auto& a : *acceptors) {
+          l.acceptors.push_back(std::make_shared<tcp::acceptor>(std::move(a)));
+        }
+      } else {
+        r = acceptors.error();
+      }
+    } else {
+      auto sockets = net::BindUdpOn(runtime_.workers(), l.address);
+      if (sockets) {
+        for (auto& u : *sockets) {
+          boost::system::error_code ec;
+          u.non_blocking(true, ec);
+          l.udp.push_back(std::make_shared<UdpPort>(std::move(u), key));
+        }
+      } else {
+        r = sockets.error();
+      }
+    }
+    if (!r) {
+      for (auto& [k, o] : opened) {
+        for (size_t i = 0; i < runtime_.worker_count(); ++i) {
+          CloseListener(runtime_.worker(i), o, i);
+        }
+      }
+      return Error(r.error().code(), "egress " + mode + " line " + std::to_string(route.line.line) +
+                                         ": " + std::string(ProtocolName(key.protocol)) + " " +
+                                         l.address.ToString() + ": " + r.error().ToString());
+    }
+    opened.emplace(key, std::move(l));
+  }
+
+  // Names new to this list: one blocking resolution so the first connections
+  // have somewhere to go, then the refresh loop.
+  for (auto& t : new_targets) {
+    Resolution r = ResolveNameBlocking(t->name, config);
+    Duration wait = r.ttl;
+    if (r.ok) {
+      t->rotation.SetAddresses(r.addresses);
+      s.log->info("egress {}: {} resolves to {}", mode, t->name, JoinAddresses(r.addresses));
+    } else {
+      s.m.resolve_errors_total.Inc();
+      s.log->warn("egress {}: cannot resolve {} yet ({}); retrying", mode, t->name, r.error);
+      wait = std::max<Duration>(config->min_ttl, std::chrono::seconds(1));
+    }
+    asio::co_spawn(
+        s.control, RefreshTarget(t, config, wait, shared_),
+        [shared = shared_](std::exception_ptr e) { LogSpawnFailure(shared, "name refresh", e); });
+  }
+
+  s.snapshot.store(snap);
+
+  for (auto& [key, l] : opened) {
+    for (size_t i = 0; i < runtime_.worker_count(); ++i) {
+      if (key.protocol == Protocol::kTcp) {
+        asio::co_spawn(runtime_.worker(i), AcceptLoop(l.acceptors[i], key, shared_),
+                       [shared = shared_](std::exception_ptr e) {
+                         LogSpawnFailure(shared, "accept loop", e);
+                       });
+      } else {
+        asio::co_spawn(runtime_.worker(i), UdpReceiveLoop(l.udp[i], shared_),
+                       [shared = shared_](std::exception_ptr e) {
+                         LogSpawnFailure(shared, "udp receive loop", e);
+                       });
+      }
+    }
+    s.listeners.emplace(key, std::move(l));
+  }
+  for (auto it = s.listeners.begin(); it != s.listeners.end();) {
+    if (snap->routes.count(it->first)) {
+      ++it;
+      continue;
+    }
+    // Removed: stop accepting. UDP flows of a removed port end with it.
+    for (size_t i = 0; i < runtime_.worker_count(); ++i) {
+      CloseListener(runtime_.worker(i), it->second, i);
+    }
+    it = s.listeners.erase(it);
+  }
+  for (auto& [name, t] : s.targets) {
+    auto now = targets.find(name);
+    if (now == targets.end() || now->second != t) {
+      t->stopped.store(true);
+      t->timer->cancel();
+    }
+  }
+  s.targets = std::move(targets);
+  s.log->info("egress {}: {} lines on {} ports", mode, config->lines.size(), snap->routes.size());
+  return {};
+}
+
+void Forwarder::Stop() {
+  shared_->stopping.store(true);
+  for (auto& [key, l] : shared_->listeners) {
+    for (size_t i = 0; i < runtime_.worker_count(); ++i) {
+      CloseListener(runtime_.worker(i), l, i);
+    }
+  }
+  for (auto& [name, t] : shared_->targets) {
+    t->stopped.store(true);
+    t->timer->cancel();
+  }
+}
+
+std::vector<std::string> Forwarder::Listeners() const {
+  std::vector<std::string> out;
+  auto snap = shared_->snapshot.load();
+  if (!snap) {
+    return out;
+  }
+  for (const auto& [key, l] : shared_->listeners) {
+    out.push_back(ListenerName(snap->config->mode, key) + " " + l.address.ToString());
+  }
+  return out;
+}
+
+}  // namespace vigie::egress::forward
