@@ -38,7 +38,13 @@ class UnboundDot:
         self.dir.mkdir()
         self.key, self.pem = make_cert(self.dir, "server", "dot.vigie.test",
                                        "DNS:dot.vigie.test,IP:127.0.0.1")
-        self.port = free_port()
+        for _ in range(5):
+            self.port = free_port()
+            if self._start():
+                return
+        raise AssertionError("unbound did not start (5 ports tried); see " + str(self.dir))
+
+    def _start(self):
         conf = self.dir / "unbound.conf"
         conf.write_text(f"""server:
   interface: 127.0.0.1@{self.port}
@@ -68,12 +74,15 @@ remote-control:
                                      stderr=subprocess.DEVNULL, start_new_session=True)
 
         def listening():
+            if self.proc.poll() is not None:
+                return True  # exited (port taken meanwhile): retried below
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
                 return True
             except OSError:
                 return False
         wait_for(listening, timeout=30, what="unbound's TLS port")
+        return self.proc.poll() is None
 
     def stop(self):
         if self.proc.poll() is None:
