@@ -78,12 +78,15 @@ void Riemann(const char* host, int port, int per_msg, uint64_t keys, int id) {
   uint64_t seq = static_cast<uint64_t>(id) * 7919;
   std::string batch;
   const int window = std::max(1, 2000 / per_msg);
-  for (int i = 0; i < window; ++i) {
-    batch += Message(per_msg, seq, keys);
-  }
   std::vector<char> buf(1 << 16);
   size_t have = 0;
   while (!g_stop.load()) {
+    // New messages every round: keys advance over the whole key space (a
+    // resent batch would only ever touch window * per_msg keys).
+    batch.clear();
+    for (int i = 0; i < window; ++i) {
+      batch += Message(per_msg, seq, keys);
+    }
     if (write(fd, batch.data(), batch.size()) != static_cast<ssize_t>(batch.size())) {
       break;
     }
