@@ -132,7 +132,7 @@ TEST(OriginRequestTest, RewritesForTheOrigin) {
 TEST(OriginRequestTest, ChunkedIsRegeneratedAndOptionsApply) {
   RequestHead head = Head(
       "PUT http://a.example/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX-Forwarded-For: "
-      "1.1.1.1\r\n\r\n");
+      "192.0.2.1\r\n\r\n");
   auto target = ParseProxyTarget(head.method, head.target);
   auto framing = DetermineRequestBodyFraming(head);
   ASSERT_TRUE(target && framing);
@@ -156,9 +156,9 @@ TEST(OriginRequestTest, ChunkedIsRegeneratedAndOptionsApply) {
     return at == std::string::npos ? std::string("-")
                                    : text.substr(at + 17, text.find("\r\n", at) - at - 17);
   };
-  EXPECT_EQ(with(ForwardedFor::kOn), "1.1.1.1, 10.0.0.9");
-  EXPECT_EQ(with(ForwardedFor::kOff), "1.1.1.1, unknown");
-  EXPECT_EQ(with(ForwardedFor::kTransparent), "1.1.1.1");
+  EXPECT_EQ(with(ForwardedFor::kOn), "192.0.2.1, 10.0.0.9");
+  EXPECT_EQ(with(ForwardedFor::kOff), "192.0.2.1, unknown");
+  EXPECT_EQ(with(ForwardedFor::kTransparent), "192.0.2.1");
   EXPECT_EQ(with(ForwardedFor::kTruncate), "10.0.0.9");
   EXPECT_EQ(with(ForwardedFor::kDelete), "-");
 }

@@ -54,22 +54,22 @@ TEST(UpstreamRouterVectors, GoodInputs) {
       "add rule ip nat prerouting iifname \"eth0\" dnat to 10.1.2.3\n"
       "add rule ip nat postrouting oifname \"macvlan0\" snat to 1.2.3.4\n";
   const std::vector<Vector> vectors = {
-      {"1.2.3.4", "1.1.1.1", "10.1.2.3", kFallbackOnly},
-      {"1.2.3.4/24", "1.1.1.1", "10.1.2.3", kFallbackOnly},
-      {"1.2.3.4", "1.1.1.1", "10.1.2.3", kFallbackOnly},
-      {"1.2.3.4", "1.1.1.1", "10.1.2.3\n", kFallbackOnly},
-      {"1.2.3.4", "1.1.1.1", "80 tcp 10.4.5.6",
+      {"1.2.3.4", "192.0.2.1", "10.1.2.3", kFallbackOnly},
+      {"1.2.3.4/24", "192.0.2.1", "10.1.2.3", kFallbackOnly},
+      {"1.2.3.4", "192.0.2.1", "10.1.2.3", kFallbackOnly},
+      {"1.2.3.4", "192.0.2.1", "10.1.2.3\n", kFallbackOnly},
+      {"1.2.3.4", "192.0.2.1", "80 tcp 10.4.5.6",
        "add rule ip nat prerouting iifname \"eth0\" tcp dport 80 dnat to 10.4.5.6\n"
        "add rule ip nat postrouting oifname \"macvlan0\" snat to 1.2.3.4\n"},
-      {"1.2.3.4", "1.1.1.1", "8080 tcp 10.7.8.9 80",
+      {"1.2.3.4", "192.0.2.1", "8080 tcp 10.7.8.9 80",
        "add rule ip nat prerouting iifname \"eth0\" tcp dport 8080 dnat to 10.7.8.9:80\n"
        "add rule ip nat postrouting oifname \"macvlan0\" snat to 1.2.3.4\n"},
-      {"1.2.3.4", "1.1.1.1", "80 tcp 10.4.5.6\n8080 tcp 10.7.8.9 80",
+      {"1.2.3.4", "192.0.2.1", "80 tcp 10.4.5.6\n8080 tcp 10.7.8.9 80",
        "add rule ip nat prerouting iifname \"eth0\" tcp dport 80 dnat to 10.4.5.6\n"
        "add rule ip nat prerouting iifname \"eth0\" tcp dport 8080 dnat to 10.7.8.9:80\n"
        "add rule ip nat postrouting oifname \"macvlan0\" snat to 1.2.3.4\n"},
-      {"1.2.3.4", "1.1.1.1", "80 tcp 10.4.5.6\n8080 tcp 10.7.8.9 80\n10.1.2.3", kMixed},
-      {"1.2.3.4", "1.1.1.1",
+      {"1.2.3.4", "192.0.2.1", "80 tcp 10.4.5.6\n8080 tcp 10.7.8.9 80\n10.1.2.3", kMixed},
+      {"1.2.3.4", "192.0.2.1",
        "\n# My egress-router rules\n\n# Port 80 forwards to 10.4.5.6\n80 tcp 10.4.5.6\n\n"
        "# Port 8080 forwards to port 80 on 10.7.8.9\n8080 tcp 10.7.8.9 80\n\n"
        "# Skip this rule for now\n# 8443 tcp 10.7.8.9 443\n\n# Add new rules here\n\n"
@@ -90,25 +90,25 @@ TEST(UpstreamRouterVectors, BadInputs) {
     std::string source, gateway, dest, error;
   };
   const std::vector<Vector> vectors = {
-      {"not an IP address", "1.1.1.1", "10.1.2.3", "EGRESS_SOURCE unspecified or invalid"},
-      {"not\nan\nIP\naddress", "1.1.1.1", "10.1.2.3", "EGRESS_SOURCE unspecified or invalid"},
+      {"not an IP address", "192.0.2.1", "10.1.2.3", "EGRESS_SOURCE unspecified or invalid"},
+      {"not\nan\nIP\naddress", "192.0.2.1", "10.1.2.3", "EGRESS_SOURCE unspecified or invalid"},
       {"1.2.3.4", "not an IP address", "10.1.2.3", "EGRESS_GATEWAY unspecified or invalid"},
-      {"1.2.3.4", "1.1.1.1", "", "EGRESS_DESTINATION unspecified"},
-      {"1.2.3.4", "1.1.1.1", "not an IP address",
+      {"1.2.3.4", "192.0.2.1", "", "EGRESS_DESTINATION unspecified"},
+      {"1.2.3.4", "192.0.2.1", "not an IP address",
        "EGRESS_DESTINATION value 'not an IP address' is invalid"},
-      {"1.2.3.4", "1.1.1.1", "10.1.2.3\n80 tcp 10.4.5.6",
+      {"1.2.3.4", "192.0.2.1", "10.1.2.3\n80 tcp 10.4.5.6",
        "EGRESS_DESTINATION fallback IP must be the last line"},
-      {"1.2.3.4", "1.1.1.1", "10.1.2.3\n10.4.5.6",
+      {"1.2.3.4", "192.0.2.1", "10.1.2.3\n10.4.5.6",
        "EGRESS_DESTINATION fallback IP must be the last line"},
-      {"1.2.3.4", "1.1.1.1", "80 tcp 10.4.5.6\n10.1.2.3\n8080 tcp 10.7.8.9 80",
+      {"1.2.3.4", "192.0.2.1", "80 tcp 10.4.5.6\n10.1.2.3\n8080 tcp 10.7.8.9 80",
        "EGRESS_DESTINATION fallback IP must be the last line"},
-      {"1.2.3.4", "1.1.1.1", "80 tcp 10.4.5.6\ninvalid\n8080 tcp 10.7.8.9 80",
+      {"1.2.3.4", "192.0.2.1", "80 tcp 10.4.5.6\ninvalid\n8080 tcp 10.7.8.9 80",
        "EGRESS_DESTINATION value 'invalid' is invalid"},
-      {"1.2.3.4", "1.1.1.1", "80 sctp 10.4.5.6",
+      {"1.2.3.4", "192.0.2.1", "80 sctp 10.4.5.6",
        "EGRESS_DESTINATION value '80 sctp 10.4.5.6' is invalid"},
-      {"1.2.3.4", "1.1.1.1", "800000 tcp 10.4.5.6",
+      {"1.2.3.4", "192.0.2.1", "800000 tcp 10.4.5.6",
        "Invalid port: 800000, must be in the range 1 to 65535"},
-      {"1.2.3.4", "1.1.1.1", "80 tcp 10.4.5.6\n8080 tcp 10.7.8.9 80\n80 tcp 10.7.8.9 900",
+      {"1.2.3.4", "192.0.2.1", "80 tcp 10.4.5.6\n8080 tcp 10.7.8.9 80\n80 tcp 10.7.8.9 900",
        "EGRESS_DESTINATION localport 80 is already used, must be unique for each destination"},
   };
   for (size_t i = 0; i < vectors.size(); ++i) {
@@ -152,14 +152,14 @@ TEST(RouterSpecTest, SourcePrefixAndSeedArticleEnvironment) {
   ASSERT_TRUE(spec->redirect);
   EXPECT_EQ(spec->redirect->fallback->destination.ToString(), "8.8.8.8");
 
-  auto with_prefix = ParseRouterEnvironment(RouterEnv("1.2.3.4/24", "1.1.1.1", "10.1.2.3"));
+  auto with_prefix = ParseRouterEnvironment(RouterEnv("1.2.3.4/24", "192.0.2.1", "10.1.2.3"));
   ASSERT_TRUE(with_prefix);
   EXPECT_EQ(with_prefix->source_prefix_length, 24);
   EXPECT_EQ(with_prefix->source.ToString(), "1.2.3.4");
 }
 
 TEST(RouterSpecTest, ModeDefaultsToLegacyAndProxyModesSkipDestination) {
-  Environment env = RouterEnv("1.2.3.4", "1.1.1.1", "10.1.2.3");
+  Environment env = RouterEnv("1.2.3.4", "192.0.2.1", "10.1.2.3");
   env.erase("EGRESS_ROUTER_MODE");
   auto legacy = ParseRouterEnvironment(env);
   ASSERT_TRUE(legacy);
@@ -188,7 +188,7 @@ TEST(RouterSpecTest, ModeDefaultsToLegacyAndProxyModesSkipDestination) {
 }
 
 TEST(RouterSpecTest, DebugFlag) {
-  Environment env = RouterEnv("1.2.3.4", "1.1.1.1", "10.1.2.3");
+  Environment env = RouterEnv("1.2.3.4", "192.0.2.1", "10.1.2.3");
   EXPECT_FALSE(ParseRouterEnvironment(env)->debug);
   env["EGRESS_ROUTER_DEBUG"] = "1";
   EXPECT_TRUE(ParseRouterEnvironment(env)->debug);
@@ -197,13 +197,13 @@ TEST(RouterSpecTest, DebugFlag) {
 TEST(RouterSpecTest, SourceAndGatewayForms) {
   for (std::string bad : {"1.2.3.4/", "1.2.3.4/33", "1.2.3.4/x", "1.2.3", "1.2.3.4 ", " 1.2.3.4",
                           "256.1.1.1", "fe80::1", "1.2.3.4\n"}) {
-    EXPECT_EQ(RouterError(RouterEnv(bad, "1.1.1.1", "10.1.2.3")),
+    EXPECT_EQ(RouterError(RouterEnv(bad, "192.0.2.1", "10.1.2.3")),
               "EGRESS_SOURCE unspecified or invalid")
         << bad;
   }
-  EXPECT_EQ(RouterError(RouterEnv("1.2.3.4", "1.1.1.1/24", "10.1.2.3")),
+  EXPECT_EQ(RouterError(RouterEnv("1.2.3.4", "192.0.2.1/24", "10.1.2.3")),
             "EGRESS_GATEWAY unspecified or invalid");
-  EXPECT_TRUE(ParseRouterEnvironment(RouterEnv("1.2.3.4/0", "1.1.1.1", "10.1.2.3")));
+  EXPECT_TRUE(ParseRouterEnvironment(RouterEnv("1.2.3.4/0", "192.0.2.1", "10.1.2.3")));
 }
 
 TEST(RouterSpecTest, LexicalRules) {
@@ -263,7 +263,7 @@ TEST(RouterSpecTest, ErrorLocationNamesVariableAndLine) {
   EXPECT_EQ(where.variable, "EGRESS_DESTINATION");
   EXPECT_EQ(where.line, 4);
   ErrorLocation env_where;
-  EXPECT_FALSE(ParseRouterEnvironment(RouterEnv("x", "1.1.1.1", "1.2.3.4"), &env_where));
+  EXPECT_FALSE(ParseRouterEnvironment(RouterEnv("x", "192.0.2.1", "1.2.3.4"), &env_where));
   EXPECT_EQ(env_where.variable, "EGRESS_SOURCE");
   EXPECT_EQ(env_where.line, 0);
 }

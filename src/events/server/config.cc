@@ -120,6 +120,25 @@ bool ParseChildren(const config::Field& f, std::vector<StreamSpec>& out) {
   return ok;
 }
 
+// The batching settings the forward and webhook outputs share.
+template <class OutputConfig>
+bool ReadBatchSettings(config::MapReader& m, OutputConfig& out) {
+  bool ok = true;
+  if (auto v = m.Get("batch")) {
+    ok = ParsePositive(*v, out.batch) && ok;
+  }
+  if (auto v = m.Get("queue")) {
+    ok = ParsePositive(*v, out.queue) && ok;
+  }
+  if (auto v = m.Get("flush_interval")) {
+    ok = ParsePositive(*v, out.flush_interval) && ok;
+  }
+  m.Optional("timeout", out.timeout, BareUnit::kSeconds);
+  m.Optional("backoff_min", out.backoff_min, BareUnit::kSeconds);
+  m.Optional("backoff_max", out.backoff_max, BareUnit::kSeconds);
+  return ok;
+}
+
 std::string Place(const config::Field& f) {
   return f.diag().file() + ":" + std::to_string(f.mark().line);
 }
@@ -322,18 +341,7 @@ bool ParseValue(const config::Field& f, WebhookOutputConfig& out) {
       out.headers.emplace_back(name, *s);
     }
   }
-  if (auto v = m.Get("batch")) {
-    ok = ParsePositive(*v, out.batch) && ok;
-  }
-  if (auto v = m.Get("queue")) {
-    ok = ParsePositive(*v, out.queue) && ok;
-  }
-  if (auto v = m.Get("flush_interval")) {
-    ok = ParsePositive(*v, out.flush_interval) && ok;
-  }
-  m.Optional("timeout", out.timeout, BareUnit::kSeconds);
-  m.Optional("backoff_min", out.backoff_min, BareUnit::kSeconds);
-  m.Optional("backoff_max", out.backoff_max, BareUnit::kSeconds);
+  ok = ReadBatchSettings(m, out) && ok;
   m.Finish();
   return ok && m.ok();
 }
@@ -363,18 +371,7 @@ bool ParseValue(const config::Field& f, ForwardOutputConfig& out) {
   auto m = f.AsMap();
   m.Optional("host", out.target, AddressOptions{.allow_names = true, .default_port = 5555});
   bool ok = true;
-  if (auto v = m.Get("batch")) {
-    ok = ParsePositive(*v, out.batch) && ok;
-  }
-  if (auto v = m.Get("queue")) {
-    ok = ParsePositive(*v, out.queue) && ok;
-  }
-  if (auto v = m.Get("flush_interval")) {
-    ok = ParsePositive(*v, out.flush_interval) && ok;
-  }
-  m.Optional("timeout", out.timeout, BareUnit::kSeconds);
-  m.Optional("backoff_min", out.backoff_min, BareUnit::kSeconds);
-  m.Optional("backoff_max", out.backoff_max, BareUnit::kSeconds);
+  ok = ReadBatchSettings(m, out) && ok;
   m.Finish();
   return ok && m.ok();
 }

@@ -579,32 +579,16 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
       Log()->info("event {}", EventToJson(e));
     }
   };
-  struct GraphiteSink final : StreamSink {
-    Impl* core;
-    explicit GraphiteSink(Impl* c) : core(c) {}
+  // An output sink: hands events to the output while it is configured.
+  template <class Output>
+  struct OutputSink final : StreamSink {
+    explicit OutputSink(std::shared_ptr<Output>& o) : output(o) {}
     void Accept(const Event& e, int64_t /*now*/) override {
-      if (core->graphite) {
-        core->graphite->Add(e);
+      if (output) {
+        output->Add(e);
       }
     }
-  };
-  struct ForwardSink final : StreamSink {
-    Impl* core;
-    explicit ForwardSink(Impl* c) : core(c) {}
-    void Accept(const Event& e, int64_t /*now*/) override {
-      if (core->forward) {
-        core->forward->Add(e);
-      }
-    }
-  };
-  struct WebhookSink final : StreamSink {
-    Impl* core;
-    explicit WebhookSink(Impl* c) : core(c) {}
-    void Accept(const Event& e, int64_t /*now*/) override {
-      if (core->webhook) {
-        core->webhook->Add(e);
-      }
-    }
+    std::shared_ptr<Output>& output;
   };
 
   int64_t Now() const { return ToMicros(clock.WallNow()); }
@@ -820,16 +804,16 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
   bool stopping = false;
 
   EventIndex index;
-  IndexSink index_sink{this};
-  LogSink log_sink;
-  GraphiteSink graphite_sink{this};
-  ForwardSink forward_sink{this};
-  WebhookSink webhook_sink{this};
-  std::vector<std::unique_ptr<Stream>> streams;
-  std::vector<std::shared_ptr<Subscription>> subs;
   std::shared_ptr<GraphiteOutput> graphite;
   std::shared_ptr<ForwardOutput> forward;
   std::shared_ptr<WebhookOutput> webhook;
+  IndexSink index_sink{this};
+  LogSink log_sink;
+  OutputSink<GraphiteOutput> graphite_sink{graphite};
+  OutputSink<ForwardOutput> forward_sink{forward};
+  OutputSink<WebhookOutput> webhook_sink{webhook};
+  std::vector<std::unique_ptr<Stream>> streams;
+  std::vector<std::shared_ptr<Subscription>> subs;
   StatsdAggregator statsd;
   int64_t statsd_last_flush = 0;
 

@@ -12,7 +12,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "core/log.h"
 #include "events/proto/json.h"
 #include "events/server/listeners.h"
 
@@ -27,21 +26,6 @@ using net::tcp;
 using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
 
 namespace {
-
-auto Log() {
-  return log::Get("events");
-}
-
-void LogFailure(const char* what, const std::exception_ptr& e) {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    Log()->error("{} failed: {}", what, ex.what());
-  }
-}
 
 using Wake = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
 
@@ -368,6 +352,8 @@ http::response<http::string_body> PostEvents(const http::request<http::string_bo
   return Simple(req, http::status::ok, std::move(reply));
 }
 
+}  // namespace
+
 net::Awaitable<void> HttpSession(tcp::socket sock, std::shared_ptr<SessionShared> sh) {
   auto cfg = sh->config.load();
   beast::tcp_stream stream(std::move(sock));
@@ -439,42 +425,6 @@ net::Awaitable<void> HttpSession(tcp::socket sock, std::shared_ptr<SessionShared
       co_return;
     }
   }
-}
-
-net::Awaitable<void> HttpAcceptLoop(tcp::acceptor* acceptor, std::shared_ptr<SessionShared> sh) {
-  EventsMetrics& m = sh->core->metrics();
-  for (;;) {
-    auto [ec, sock] = co_await acceptor->async_accept(kUseTuple);
-    if (ec) {
-      if (!acceptor->is_open() || sh->stopping.load()) {
-        co_return;
-      }
-      asio::steady_timer t(co_await asio::this_coro::executor);
-      t.expires_after(std::chrono::milliseconds(50));
-      co_await t.async_wait(kUseTuple);
-      continue;
-    }
-    if (sh->open_connections.load() >= static_cast<int64_t>(sh->config.load()->max_connections)) {
-      m.connections_refused_total.Inc();
-      continue;
-    }
-    m.connections_total.Inc();
-    m.connections.Add(1);
-    sh->open_connections.fetch_add(1);
-    asio::co_spawn(acceptor->get_executor(), HttpSession(std::move(sock), sh),
-                   [sh](const std::exception_ptr& e) {
-                     sh->open_connections.fetch_sub(1);
-                     sh->core->metrics().connections.Sub(1);
-                     LogFailure("http connection", e);
-                   });
-  }
-}
-
-}  // namespace
-
-void StartHttpAcceptor(tcp::acceptor& acceptor, std::shared_ptr<SessionShared> shared) {
-  asio::co_spawn(acceptor.get_executor(), HttpAcceptLoop(&acceptor, std::move(shared)),
-                 [](const std::exception_ptr& e) { LogFailure("http accept", e); });
 }
 
 }  // namespace vigie::events

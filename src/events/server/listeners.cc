@@ -258,10 +258,14 @@ net::Awaitable<void> CarbonSession(std::shared_ptr<Conn> c, std::shared_ptr<Sess
   }
 }
 
-enum class TcpKind { kRiemann, kCarbon };
+enum class TcpKind { kRiemann, kCarbon, kHttp };
 
 net::Awaitable<void> RunConnection(tcp::socket sock, TcpKind kind,
                                    std::shared_ptr<SessionShared> sh) {
+  if (kind == TcpKind::kHttp) {
+    co_await HttpSession(std::move(sock), std::move(sh));
+    co_return;
+  }
   auto c = std::make_shared<Conn>(std::move(sock));
   SetDeadline(*c, sh->config.load()->idle_timeout);
   boost::system::error_code ignored;
@@ -430,7 +434,7 @@ Result<void> Listeners::Start(const EventsConfig& config) {
     Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kCarbon, shared_), "carbon accept");
   }
   for (auto& a : st.http) {
-    StartHttpAcceptor(a, shared_);
+    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kHttp, shared_), "http accept");
   }
   for (auto& s : st.riemann_udp) {
     Spawn(s.get_executor(), UdpLoop(state_, &s, shared_), "udp");

@@ -49,7 +49,8 @@ class Listeners {
   std::shared_ptr<State> state_;
 };
 
-// http.cc: the WebSocket/SSE/HTTP listener on one worker's acceptor.
-void StartHttpAcceptor(net::tcp::acceptor& acceptor, std::shared_ptr<SessionShared> shared);
+// http.cc: one connection to the HTTP port (WebSocket/SSE/HTTP), accepted
+// by the listeners' shared accept loop; Beast's stream keeps its deadlines.
+net::Awaitable<void> HttpSession(net::tcp::socket sock, std::shared_ptr<SessionShared> sh);
 
 }  // namespace vigie::events
