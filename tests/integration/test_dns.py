@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from vigie_harness import Served, run_vigie, wait_for
+from vigie_harness import Served, run_vigie, start_peer, wait_for
 
 pytestmark = pytest.mark.skipif(not (shutil.which("nsd") and shutil.which("dig")),
                                 reason="needs nsd and dig (apt-get install nsd bind9-dnsutils)")
@@ -445,19 +445,21 @@ def test_same_answers_as_unbound(setup, nsd, tmp_path):
     if not unbound:
         pytest.skip("unbound not installed")
     s = setup()
-    port = free_port()
     d = tmp_path / "unbound"
     d.mkdir()
-    (d / "unbound.conf").write_text(f"""server:
+
+    def spawn(port):
+        (d / "unbound.conf").write_text(f"""server:
   interface: 127.0.0.1@{port}
   port: {port}
   do-daemonize: no
   use-syslog: no
-  logfile: ""
   username: ""
   chroot: ""
   directory: "{d}"
   pidfile: "{d}/unbound.pid"
+  logfile: "{d}/unbound.log"
+  verbosity: 1
   do-not-query-localhost: no
   module-config: "iterator"
   num-threads: 1
@@ -472,12 +474,13 @@ forward-zone:
   name: "."
   forward-addr: 127.0.0.1@{nsd.port}
 """)
-    proc = subprocess.Popen([unbound, "-d", "-c", str(d / "unbound.conf")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+        return subprocess.Popen([unbound, "-d", "-c", str(d / "unbound.conf")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+    proc, port = start_peer(
+        spawn, lambda port: dig(port, "www.vigie.test", timeout=1)["status"] == "NOERROR",
+        "unbound", log=d / "unbound.log")
     try:
-        wait_for(lambda: dig(port, "www.vigie.test", timeout=1)["status"] == "NOERROR",
-                 what="unbound to answer")
         for name, qtype in [("www.vigie.test", "A"), ("www.vigie.test", "AAAA"),
                             ("alias.vigie.test", "A"), ("nothere.vigie.test", "A"),
                             ("ads.vigie.test", "A"), ("ads.vigie.test", "AAAA"),

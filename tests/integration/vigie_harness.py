@@ -135,3 +135,49 @@ def port_refuses(host, port):
         return True
     s.close()
     return False
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A loopback port free for `kind` at the time of the call."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_port_both():
+    """A loopback port free for both TCP and UDP at the time of the call."""
+    for _ in range(50):
+        p = free_port()
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            continue
+    raise AssertionError("no port free for both TCP and UDP")
+
+
+def start_peer(spawn, ready, what, attempts=5, timeout=30.0, log=None):
+    """Starts a peer daemon (unbound, nsd, ...) on a free port.
+
+    Another test running in parallel may take the picked port between the
+    pick and the peer's bind; the peer then exits. So: pick a port free for
+    TCP and UDP, spawn(port) -> Popen, poll ready(port) until it holds or the
+    peer exits, and on exit try another port. Returns (proc, port). `log`,
+    the peer's log file, is quoted when it never becomes ready.
+    """
+    for _ in range(attempts):
+        port = free_port_both()
+        proc = spawn(port)
+        try:
+            wait_for(lambda: proc.poll() is not None or ready(port), timeout=timeout,
+                     what=f"{what} to be ready on port {port}")
+        except AssertionError as e:
+            proc.kill()
+            proc.wait()
+            tail = log.read_text()[-1500:] if log and log.exists() else ""
+            raise AssertionError(f"{e}\n{tail}") from None
+        if proc.poll() is None:
+            return proc, port
+    tail = log.read_text()[-1500:] if log and log.exists() else ""
+    raise AssertionError(f"{what} exited on each of {attempts} ports\n{tail}")
