@@ -588,3 +588,96 @@ LoadPlugin write_riemann
         except subprocess.TimeoutExpired:  # its write threads may hang on exit
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@pytest.fixture
+def pki(tmp_path):
+    """A CA, a server certificate for 127.0.0.1/localhost and a client
+    certificate signed by it, and a self-signed client nobody trusts. Keys
+    are PKCS#8 PEM, as Riemann's TLS server wants them."""
+    d = tmp_path / "pki"
+    d.mkdir()
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60, cwd=d)
+
+    def key(name):
+        run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-out", f"{name}.key")
+
+    key("ca")
+    run("req", "-x509", "-new", "-key", "ca.key", "-days", "2", "-subj", "/CN=vigie test CA",
+        "-out", "ca.pem")
+    for name, ext in [("server", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
+                      ("client", "extendedKeyUsage=clientAuth")]:
+        key(name)
+        run("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr")
+        (d / f"{name}.ext").write_text(ext + "\n")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.pem")
+    key("rogue")
+    run("req", "-x509", "-new", "-key", "rogue.key", "-days", "2", "-subj", "/CN=rogue",
+        "-out", "rogue.pem")
+    return d
+
+
+def tls_config(pki, extra=""):
+    return BASE + (f"  tls:\n    listen: 127.0.0.1:0\n    cert: {pki}/server.pem\n"
+                   f"    key: {pki}/server.key\n    ca_cert: {pki}/ca.pem\n") + extra
+
+
+def test_riemann_over_tls_with_client_certificates(serve, pki):
+    """riemann-client -G (GnuTLS) against the TLS listener, as with Riemann's
+    5554: a client certificate signed by the CA is required."""
+    s = serve(tls_config(pki, "  self_telemetry: off\n"))
+    host, port = s.listeners["events-tls"].rsplit(":", 1)
+    opts = ["-o", f"cafile={pki}/ca.pem", "-o", f"certfile={pki}/client.pem",
+            "-o", f"keyfile={pki}/client.key"]
+    r = rc("send", "-G", *opts, "-h", "tls1", "-S", "secure", "-i", "7", host, port)
+    assert r.returncode == 0, r.stderr
+    r = rc("query", 'host = "tls1"', "-G", "-j", *opts, host, port)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert [(e["service"], e["metric_sint64"]) for e in got] == [("secure", 7)]
+    # The plain listener sees the same index.
+    assert query(s, 'host = "tls1"')[0]["service"] == "secure"
+
+    # A client whose certificate the CA did not sign, and one with none, are
+    # refused at the handshake and counted; the server goes on.
+    import ssl
+    for cert in ["rogue", None]:
+        ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+        if cert:
+            ctx.load_cert_chain(str(pki / f"{cert}.pem"), str(pki / f"{cert}.key"))
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            with socket.create_connection((host, int(port)), timeout=5) as raw:
+                with ctx.wrap_socket(raw, server_hostname="localhost") as t:
+                    # TLS 1.3: the server's verdict on the client certificate
+                    # arrives after the client's handshake; a read sees it.
+                    t.sendall(frame(b""))
+                    if not t.recv(1):
+                        raise ConnectionError("closed")
+    wait_for(lambda: metric(s, "vigie_events_tls_handshake_failures_total") >= 2,
+             what="handshake failures counted")
+    assert s.log_contains("events-tls: handshake with 127.0.0.1:")
+    # Plain Riemann protocol on the TLS port is not served.
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(frame(b"\x1a\x00"))
+        raw.settimeout(5)
+        assert not raw.recv(4096).startswith(b"\x00")
+    r = rc("send", "-G", *opts, "-h", "tls2", "-S", "secure", host, port)
+    assert r.returncode == 0, r.stderr
+
+
+def test_tls_reload_with_a_bad_key_keeps_the_running_certificate(serve, pki):
+    s = serve(tls_config(pki, "  self_telemetry: off\n"))
+    host, port = s.listeners["events-tls"].rsplit(":", 1)
+    s.config_path.write_text(tls_config(pki).replace("server.key", "missing.key"))
+    status, body, _ = s.http("POST", "/reload")
+    assert status != 200
+    assert "events.tls.key" in body and "missing.key" in body, body
+    opts = ["-o", f"cafile={pki}/ca.pem", "-o", f"certfile={pki}/client.pem",
+            "-o", f"keyfile={pki}/client.key"]
+    r = rc("send", "-G", *opts, "-h", "tls3", "-S", "after-reload", host, port)
+    assert r.returncode == 0, r.stderr
+    assert query(s, 'host = "tls3"')[0]["service"] == "after-reload"

@@ -7,6 +7,7 @@
 #include "events/server/config.h"
 #include "events/server/core.h"
 #include "events/server/listeners.h"
+#include "events/server/tls.h"
 
 namespace vigie::events {
 namespace {
@@ -29,6 +30,10 @@ class EventsComponent final : public Component {
     shared_ = std::make_shared<SessionShared>();
     shared_->core = core_.get();
     shared_->config.store(cfg);
+    if (cfg->tls) {
+      VIGIE_ASSIGN_OR_RETURN(auto tls, MakeServerTlsContext(*cfg->tls));
+      shared_->tls.store(std::move(tls));
+    }
     listeners_ = std::make_unique<events::Listeners>(ctx_.runtime, shared_);
     VIGIE_TRY(listeners_->Start(*cfg));
     running_ = cfg;
@@ -37,11 +42,24 @@ class EventsComponent final : public Component {
 
   Result<void> Reload(std::shared_ptr<const ComponentConfig> config) override {
     auto cfg = std::dynamic_pointer_cast<const EventsConfig>(config);
+    auto tls_listen = [](const EventsConfig& c) {
+      return c.tls ? std::optional<Address>(c.tls->listen) : std::nullopt;
+    };
     if (cfg->tcp != running_->tcp || cfg->udp != running_->udp || cfg->http != running_->http ||
-        cfg->carbon != running_->carbon || cfg->statsd != running_->statsd) {
+        cfg->carbon != running_->carbon || cfg->statsd != running_->statsd ||
+        tls_listen(*cfg) != tls_listen(*running_)) {
       log::Get("events")->warn("events: listener addresses take effect at the next restart");
     }
+    // Certificates are read again (rotation without a restart); files that
+    // do not load fail the reload before anything changes.
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    if (cfg->tls && running_->tls) {
+      VIGIE_ASSIGN_OR_RETURN(tls, MakeServerTlsContext(*cfg->tls));
+    }
     VIGIE_TRY(core_->Reconfigure(cfg));
+    if (tls) {
+      shared_->tls.store(std::move(tls));
+    }
     shared_->config.store(cfg);
     running_ = cfg;
     return {};

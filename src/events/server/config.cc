@@ -376,6 +376,29 @@ bool ParseValue(const config::Field& f, ForwardOutputConfig& out) {
   return ok && m.ok();
 }
 
+bool ParseValue(const config::Field& f, TlsListenerConfig& out) {
+  auto m = f.AsMap();
+  bool ok = true;
+  if (auto v = m.Get("listen")) {
+    ok = config::ParseValue(*v, out.listen, AddressOptions{.default_port = 5554}) && ok;
+  }
+  m.Required("cert", out.cert);
+  m.Required("key", out.key);
+  m.Optional("ca_cert", out.ca_cert);
+  m.Optional("verify_clients", out.verify_clients);
+  if (auto v = m.Get("handshake_timeout")) {
+    ok = ParsePositive(*v, out.handshake_timeout) && ok;
+  }
+  if (out.verify_clients && out.ca_cert.empty()) {
+    ok = f.Fail(
+             "ca_cert is required to verify clients' certificates (as Riemann does); "
+             "set verify_clients: false to accept any client") &&
+         ok;
+  }
+  m.Finish();
+  return ok && m.ok();
+}
+
 bool ParseValue(const config::Field& f, EventsConfig& out) {
   auto m = f.AsMap();
   bool ok = true;
@@ -430,6 +453,7 @@ bool ParseValue(const config::Field& f, EventsConfig& out) {
   m.Optional("graphite", out.graphite);
   m.Optional("forward", out.forward);
   m.Optional("webhook", out.webhook);
+  m.Optional("tls", out.tls);
   if (auto v = m.Get("self_telemetry")) {
     if (v->value().is_scalar() && (v->value().scalar == "off" || v->value().scalar == "false")) {
       out.self_telemetry.reset();

@@ -68,13 +68,29 @@ struct WebhookOutputConfig {
 // Parses "http://host[:port][/path]"; the error names what is wrong.
 Result<WebhookOutputConfig> ParseWebhookUrl(std::string_view url);
 
+// Riemann's TLS server (tcp-server {:tls? true ...}): the Riemann protocol
+// over TLS, by default on 5554. As in Riemann, clients must present a
+// certificate signed by `ca_cert` unless verify_clients is false. The
+// files are read when the listener starts and again at every reload, so a
+// rotated certificate takes effect without a restart; a reload whose files
+// do not load fails and keeps the running ones.
+struct TlsListenerConfig {
+  Address listen{Address::Kind::kInet, "127.0.0.1", 5554, {}};
+  std::string cert;     // PEM certificate chain, server first
+  std::string key;      // PEM private key (PKCS#8 as Riemann wants, or traditional)
+  std::string ca_cert;  // PEM CA certificates that sign the clients' certificates
+  bool verify_clients = true;
+  Duration handshake_timeout = std::chrono::seconds(10);
+};
+
 struct EventsConfig final : ComponentConfig {
   // Listeners; nullopt = off. Riemann's defaults.
   std::optional<Address> tcp = Address{Address::Kind::kInet, "127.0.0.1", 5555, {}};
   std::optional<Address> udp = Address{Address::Kind::kInet, "127.0.0.1", 5555, {}};
   std::optional<Address> http = Address{Address::Kind::kInet, "127.0.0.1", 5556, {}};
-  std::optional<Address> carbon;  // graphite-server input (2003), off by default
-  std::optional<Address> statsd;  // statsd input (8125/udp), off by default
+  std::optional<Address> carbon;         // graphite-server input (2003), off by default
+  std::optional<Address> statsd;         // statsd input (8125/udp), off by default
+  std::optional<TlsListenerConfig> tls;  // Riemann over TLS (5554), off by default
   Duration statsd_flush = std::chrono::seconds(10);
 
   // Index.
@@ -108,6 +124,7 @@ bool ParseValue(const config::Field& f, EventsConfig& out);
 bool ParseValue(const config::Field& f, GraphiteOutputConfig& out);
 bool ParseValue(const config::Field& f, ForwardOutputConfig& out);
 bool ParseValue(const config::Field& f, WebhookOutputConfig& out);
+bool ParseValue(const config::Field& f, TlsListenerConfig& out);
 
 // Reads one stream node (see docs/events.md §7.2): a bare word (`index`,
 // `sum`), or a map with one kind key, an optional `then:` list of children

@@ -119,5 +119,33 @@ TEST(EventsConfig, ErrorsArePlaced) {
   EXPECT_NE(p.errors.find("a stream node holds one kind"), std::string::npos) << p.errors;
 }
 
+TEST(EventsConfig, TlsListener) {
+  auto p = Parse("events: {}\n");
+  ASSERT_TRUE(p.config) << p.errors;
+  EXPECT_FALSE(p.config->tls) << "TLS is off unless configured";
+
+  p = Parse("events:\n  tls:\n    cert: s.pem\n    key: s.key\n    ca_cert: ca.pem\n");
+  ASSERT_TRUE(p.config) << p.errors;
+  ASSERT_TRUE(p.config->tls);
+  EXPECT_EQ(p.config->tls->listen.ToString(), "127.0.0.1:5554");
+  EXPECT_EQ(p.config->tls->cert, "s.pem");
+  EXPECT_EQ(p.config->tls->key, "s.key");
+  EXPECT_EQ(p.config->tls->ca_cert, "ca.pem");
+  EXPECT_TRUE(p.config->tls->verify_clients);
+
+  p = Parse(
+      "events:\n  tls:\n    listen: 0.0.0.0\n    cert: s.pem\n    key: s.key\n"
+      "    verify_clients: false\n");
+  ASSERT_TRUE(p.config) << p.errors;
+  EXPECT_EQ(p.config->tls->listen.ToString(), "0.0.0.0:5554");
+  EXPECT_FALSE(p.config->tls->verify_clients);
+
+  p = Parse("events:\n  tls:\n    cert: s.pem\n    key: s.key\n");
+  EXPECT_NE(p.errors.find("F:3:5: events.tls: ca_cert is required"), std::string::npos) << p.errors;
+  p = Parse("events:\n  tls:\n    cert: s.pem\n    ca_cert: ca.pem\n");
+  EXPECT_NE(p.errors.find("events.tls.key: missing required setting"), std::string::npos)
+      << p.errors;
+}
+
 }  // namespace
 }  // namespace vigie::events

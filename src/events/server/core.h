@@ -44,6 +44,7 @@ namespace vigie::events {
   COUNTER(oversized_frames_total, "TCP frames over max_frame (connection closed)")              \
   COUNTER(connections_total, "Connections accepted (TCP, HTTP, carbon)")                        \
   COUNTER(connections_refused_total, "Connections refused over max_connections")                \
+  COUNTER(tls_handshake_failures_total, "TLS handshakes that failed or timed out (events.tls)") \
   GAUGE(connections, "Connections open")                                                        \
   GAUGE(queue_events, "Events waiting for the event core")                                      \
   GAUGE(index_events, "Events in the index")                                                    \

@@ -1,6 +1,7 @@
 // Riemann TCP/UDP, carbon plaintext and statsd listeners on the workers.
 #include "events/server/listeners.h"
 
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
 #include "core/log.h"
@@ -41,17 +42,30 @@ void LogFailure(const char* what, const std::exception_ptr& e) {
 // Events per batch handed to the core; bigger batches are split.
 constexpr size_t kMaxBatch = 10'000;
 
-// A connection and its deadline, watched by Watchdog.
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
+// A connection (plain TCP or TLS) and its deadline, watched by Watchdog.
+template <class Stream>
 struct Conn {
-  explicit Conn(tcp::socket s) : sock(std::move(s)) {}
-  tcp::socket sock;
+  explicit Conn(Stream s) : sock(std::move(s)) {}
+  Stream sock;
   std::chrono::steady_clock::time_point deadline;
   bool busy = false;  // a request is being handled (drain waits for it)
+  // A TLS connection keeps the context it began with (a reload may swap it).
+  std::shared_ptr<asio::ssl::context> tls;
 };
+
+tcp::socket& Lowest(tcp::socket& s) {
+  return s;
+}
+tcp::socket& Lowest(TlsStream& s) {
+  return s.next_layer();
+}
 
 // Ends the connection (by returning, which cancels the session it races
 // with) when its deadline passes, or when the server stops and it is idle.
-net::Awaitable<void> Watchdog(std::shared_ptr<Conn> c, std::shared_ptr<SessionShared> sh) {
+template <class C>
+net::Awaitable<void> Watchdog(std::shared_ptr<C> c, std::shared_ptr<SessionShared> sh) {
   asio::steady_timer t(co_await asio::this_coro::executor);
   for (;;) {
     t.expires_after(std::chrono::milliseconds(250));
@@ -63,7 +77,8 @@ net::Awaitable<void> Watchdog(std::shared_ptr<Conn> c, std::shared_ptr<SessionSh
   }
 }
 
-void SetDeadline(Conn& c, Duration d) {
+template <class C>
+void SetDeadline(C& c, Duration d) {
   c.deadline = std::chrono::steady_clock::now() + d;
 }
 
@@ -82,10 +97,13 @@ net::Awaitable<void> WaitWhileCongested(const EventCore& core, Duration limit) {
   }
 }
 
-// Riemann TCP: frames in, replies out in order. Events of consecutive
-// frames are handed to the core as one batch; their `ok`s are written once
-// the batch is accepted (or an overload error for each if it is shed).
-net::Awaitable<void> RiemannSession(std::shared_ptr<Conn> c, std::shared_ptr<SessionShared> sh) {
+// Riemann TCP (or TLS): frames in, replies out in order. Events of
+// consecutive frames are handed to the core as one batch; their `ok`s are
+// written once the batch is accepted (or an overload error for each if it
+// is shed).
+template <class Stream>
+net::Awaitable<void> RiemannSession(std::shared_ptr<Conn<Stream>> c,
+                                    std::shared_ptr<SessionShared> sh) {
   auto cfg = sh->config.load();
   EventsMetrics& m = sh->core->metrics();
   FrameReader reader(cfg->max_frame.bytes);
@@ -198,14 +216,31 @@ net::Awaitable<void> RiemannSession(std::shared_ptr<Conn> c, std::shared_ptr<Ses
     }
     if (close) {
       boost::system::error_code ignored;
-      c->sock.shutdown(tcp::socket::shutdown_send, ignored);
+      Lowest(c->sock).shutdown(tcp::socket::shutdown_send, ignored);
       break;
     }
   }
 }
 
+// TLS: the handshake (within handshake_timeout; Riemann's clients send
+// their certificate, checked against ca_cert), then the Riemann session.
+net::Awaitable<void> TlsSession(std::shared_ptr<Conn<TlsStream>> c,
+                                std::shared_ptr<SessionShared> sh) {
+  auto [ec] = co_await c->sock.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+  if (ec) {
+    sh->core->metrics().tls_handshake_failures_total.Inc();
+    boost::system::error_code ignored;
+    auto peer = Lowest(c->sock).remote_endpoint(ignored);
+    Log()->info("events-tls: handshake with {} failed: {}", net::FromEndpoint(peer).ToString(),
+                ec.message());
+    co_return;
+  }
+  co_await RiemannSession(c, sh);
+}
+
 // carbon plaintext: lines in, nothing out.
-net::Awaitable<void> CarbonSession(std::shared_ptr<Conn> c, std::shared_ptr<SessionShared> sh) {
+net::Awaitable<void> CarbonSession(std::shared_ptr<Conn<tcp::socket>> c,
+                                   std::shared_ptr<SessionShared> sh) {
   auto cfg = sh->config.load();
   EventsMetrics& m = sh->core->metrics();
   std::string buf;
@@ -258,7 +293,7 @@ net::Awaitable<void> CarbonSession(std::shared_ptr<Conn> c, std::shared_ptr<Sess
   }
 }
 
-enum class TcpKind { kRiemann, kCarbon, kHttp };
+enum class TcpKind { kRiemann, kRiemannTls, kCarbon, kHttp };
 
 net::Awaitable<void> RunConnection(tcp::socket sock, TcpKind kind,
                                    std::shared_ptr<SessionShared> sh) {
@@ -266,10 +301,22 @@ net::Awaitable<void> RunConnection(tcp::socket sock, TcpKind kind,
     co_await HttpSession(std::move(sock), std::move(sh));
     co_return;
   }
-  auto c = std::make_shared<Conn>(std::move(sock));
-  SetDeadline(*c, sh->config.load()->idle_timeout);
   boost::system::error_code ignored;
-  c->sock.set_option(tcp::no_delay(true), ignored);
+  sock.set_option(tcp::no_delay(true), ignored);
+  auto cfg = sh->config.load();
+  if (kind == TcpKind::kRiemannTls) {
+    auto tls = sh->tls.load();
+    if (!tls) {
+      co_return;
+    }
+    auto c = std::make_shared<Conn<TlsStream>>(TlsStream(std::move(sock), *tls));
+    c->tls = std::move(tls);
+    SetDeadline(*c, cfg->tls ? cfg->tls->handshake_timeout : std::chrono::seconds(10));
+    co_await (TlsSession(c, sh) || Watchdog(c, sh));
+    co_return;
+  }
+  auto c = std::make_shared<Conn<tcp::socket>>(std::move(sock));
+  SetDeadline(*c, cfg->idle_timeout);
   if (kind == TcpKind::kRiemann) {
     co_await (RiemannSession(c, sh) || Watchdog(c, sh));
   } else {
@@ -281,6 +328,7 @@ net::Awaitable<void> RunConnection(tcp::socket sock, TcpKind kind,
 
 struct Listeners::State {
   std::vector<tcp::acceptor> riemann_tcp;
+  std::vector<tcp::acceptor> riemann_tls;
   std::vector<tcp::acceptor> carbon;
   std::vector<tcp::acceptor> http;
   std::vector<udp::socket> riemann_udp;
@@ -423,12 +471,18 @@ Result<void> Listeners::Start(const EventsConfig& config) {
     udp_addr->port = st.riemann_tcp.front().local_endpoint().port();
   }
   VIGIE_TRY(bind_udp(udp_addr, st.riemann_udp, "events-udp"));
+  if (config.tls) {
+    VIGIE_TRY(bind_tcp(config.tls->listen, st.riemann_tls, "events-tls"));
+  }
   VIGIE_TRY(bind_tcp(config.http, st.http, "events-http"));
   VIGIE_TRY(bind_tcp(config.carbon, st.carbon, "events-carbon"));
   VIGIE_TRY(bind_udp(config.statsd, st.statsd, "events-statsd"));
 
   for (auto& a : st.riemann_tcp) {
     Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kRiemann, shared_), "tcp accept");
+  }
+  for (auto& a : st.riemann_tls) {
+    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kRiemannTls, shared_), "tls accept");
   }
   for (auto& a : st.carbon) {
     Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kCarbon, shared_), "carbon accept");
@@ -457,6 +511,9 @@ void Listeners::Stop() {
     });
   };
   for (auto& a : state_->riemann_tcp) {
+    close_on(a);
+  }
+  for (auto& a : state_->riemann_tls) {
     close_on(a);
   }
   for (auto& a : state_->carbon) {

@@ -1,5 +1,5 @@
 // The worker-side listeners: Riemann TCP (framed, pipelined, in-order
-// replies) and UDP (one Msg per datagram), carbon plaintext over TCP and
+// replies), the same over TLS, and UDP (one Msg per datagram), carbon plaintext over TCP and
 // statsd over UDP, plus the HTTP/WebSocket port (http.cc). Connections stay
 // on the worker that accepted them; decoding happens there, and events go
 // to the EventCore in batches.
@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/ssl/context.hpp>
+
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/runtime.h"
@@ -21,11 +23,12 @@
 
 namespace vigie::events {
 
-// What every session shares: the event core, the current config snapshot
-// and the stop flag.
+// What every session shares: the event core, the current config snapshot,
+// the TLS context (when events.tls is on) and the stop flag.
 struct SessionShared {
   EventCore* core = nullptr;
   std::atomic<std::shared_ptr<const EventsConfig>> config;
+  std::atomic<std::shared_ptr<boost::asio::ssl::context>> tls;
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> open_connections{0};
 };
