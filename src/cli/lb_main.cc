@@ -6,7 +6,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <signal.h>
+
 #include "cli/commands.h"
+#include "core/handover.h"
 #include "core/server.h"
 #include "lb/haproxy_cfg/yaml_export.h"
 #include "lb/server/lb_component.h"
@@ -54,7 +57,40 @@ bool PrintHaproxyDiagnostics(const std::string& path, bool verbose) {
   return errors.empty();
 }
 
-int RunFromHaproxyCfg(const std::string& file, const std::string& admin, int workers, bool splice) {
+// Binary upgrade, as `haproxy -x SOCKET -sf PID...`: take the listening
+// sockets of the running process over its stats socket (`expose-fd
+// listeners`) before starting, and once ready tell the old processes to
+// finish (SIGUSR1: stop accepting, drain) or, for --st, to stop (SIGTERM).
+struct Takeover {
+  std::string socket;               // -x
+  std::vector<int> finish_pids;     // -sf / --sf
+  std::vector<int> terminate_pids;  // -st / --st
+};
+
+bool PrepareTakeover(const Takeover& t, Server& server) {
+  if (!t.socket.empty()) {
+    auto fds = net::FetchListeners(t.socket);
+    if (!fds) {
+      std::fprintf(stderr, "vigie lb -x: %s\n", fds.error().ToString().c_str());
+      return false;
+    }
+    std::fprintf(stderr, "vigie lb: took %zu listening sockets over from %s\n", fds->size(),
+                 t.socket.c_str());
+    net::AdoptInherited(std::move(*fds));
+  }
+  server.OnReady([t] {
+    for (int pid : t.finish_pids) {
+      kill(pid, SIGUSR1);
+    }
+    for (int pid : t.terminate_pids) {
+      kill(pid, SIGTERM);
+    }
+  });
+  return true;
+}
+
+int RunFromHaproxyCfg(const std::string& file, const std::string& admin, int workers, bool splice,
+                      const Takeover& takeover) {
   if (!PrintHaproxyDiagnostics(file, false)) {
     return 1;
   }
@@ -71,6 +107,9 @@ int RunFromHaproxyCfg(const std::string& file, const std::string& admin, int wor
   text += "lb:\n  haproxy_cfg: " + YamlQuote(abs) + "\n";
   text += std::string("  splice: ") + (splice ? "true" : "false") + "\n";
   Server server(ConfigSource{"", text}, {LbSpec()}, Version());
+  if (!PrepareTakeover(takeover, server)) {
+    return 1;
+  }
   return server.Run();
 }
 
@@ -87,7 +126,10 @@ void RegisterLb(CLI::App& app, int& exit_code) {
       "  vigie lb status                why each server is up or down (from the admin endpoint)\n"
       "Directives that do not apply are printed as 'file:line: ignored: ...', those vigie\n"
       "does not implement as 'unsupported'. SIGHUP or `vigie reload --admin ADDR` re-reads\n"
-      "the file and keeps the listening sockets.");
+      "the file and keeps the listening sockets. Binary upgrade, as haproxy:\n"
+      "  vigie lb -f haproxy.cfg -x /run/haproxy.sock -sf $(pidof vigie)\n"
+      "takes the listening sockets over from the running process (its stats socket needs\n"
+      "'expose-fd listeners' and 'level admin'), then tells it to drain and exit.");
   auto file = std::make_shared<std::string>();
   auto yaml = std::make_shared<std::string>();
   auto admin = std::make_shared<std::string>("127.0.0.1:9901");
@@ -104,6 +146,13 @@ void RegisterLb(CLI::App& app, int& exit_code) {
                   "Worker threads for -f (default: nbthread, else one per core)");
   cmd->add_flag("--check", *check_only, "With -f: read the file, print diagnostics, exit");
   cmd->add_flag("--splice", *splice, "With -f: zero-copy forwarding with splice(2)");
+  auto takeover = std::make_shared<Takeover>();
+  cmd->add_option("-x", takeover->socket,
+                  "Take the listening sockets over from the process whose stats socket this is");
+  cmd->add_option("--sf", takeover->finish_pids,
+                  "Once ready, tell these pids to stop accepting and drain (haproxy's -sf)");
+  cmd->add_option("--st", takeover->terminate_pids,
+                  "Once ready, tell these pids to stop (SIGTERM; haproxy's -st)");
 
   auto* import = cmd->add_subcommand(
       "import",
@@ -144,7 +193,7 @@ status->callback([status_admin, &exit_code] {
   exit_code = reply->status == 200 ? 0 : 1;
 });
 
-cmd->callback([cmd, file, yaml, admin, workers, check_only, splice, &exit_code] {
+cmd->callback([cmd, file, yaml, admin, workers, check_only, splice, takeover, &exit_code] {
   if (!cmd->get_subcommands().empty()) {
     return;
   }
@@ -156,12 +205,12 @@ cmd->callback([cmd, file, yaml, admin, workers, check_only, splice, &exit_code] 
     return;
   }
   if (!file->empty()) {
-    exit_code = RunFromHaproxyCfg(*file, *admin, *workers, *splice);
+    exit_code = RunFromHaproxyCfg(*file, *admin, *workers, *splice, *takeover);
     return;
   }
   if (!yaml->empty()) {
     Server server(ConfigSource{*yaml, ""}, {LbSpec()}, Version());
-    exit_code = server.Run();
+    exit_code = PrepareTakeover(*takeover, server) ? server.Run() : 1;
     return;
   }
   std::fprintf(stderr, "vigie lb: give -f haproxy.cfg or -c vigie.yaml (see --help)\n");

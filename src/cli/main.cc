@@ -1,6 +1,9 @@
 // vigie: one binary for the platform around a self-hosted cluster. This file
 // is the subcommand table; each subcommand lives in its own <cmd>_main.cc.
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 
@@ -26,8 +29,17 @@ int main(int argc, char** argv) {
   for (Register r : kSubcommands) {
     r(app, exit_code);
   }
+  // haproxy's `-sf PID` / `-st PID` (two letters after one dash, which the
+  // option parser does not take) as --sf / --st.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (auto& a : args) {
+    if (a == "-sf" || a == "-st") {
+      a = "-" + a;
+    }
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

@@ -4,6 +4,9 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/handover.h"
 
 namespace vigie::net {
 namespace {
@@ -77,8 +80,39 @@ IpAddress FromAsio(const asio::ip::address& address) {
   return IpAddress::V6(address.to_v6().to_bytes());
 }
 
+namespace {
+
+// A socket handed over by the previous process (core/handover.h) bound to
+// `endpoint`, as an acceptor; nullopt when there is none.
+Result<std::optional<tcp::acceptor>> AdoptListener(asio::io_context& ctx,
+                                                   const tcp::endpoint& endpoint) {
+  if (endpoint.port() == 0) {
+    return std::optional<tcp::acceptor>();
+  }
+  std::optional<int> fd = TakeInherited(endpoint);
+  if (!fd) {
+    return std::optional<tcp::acceptor>();
+  }
+  tcp::acceptor acceptor(ctx);
+  boost::system::error_code ec;
+  acceptor.assign(endpoint.protocol(), *fd, ec);
+  if (ec) {
+    ::close(*fd);
+    return Error(ToStd(ec),
+                 "adopting the inherited socket of " + FromEndpoint(endpoint).ToString());
+  }
+  RegisterListener(*fd, endpoint);
+  return std::optional<tcp::acceptor>(std::move(acceptor));
+}
+
+}  // namespace
+
 Result<tcp::acceptor> ListenTcp(asio::io_context& ctx, const tcp::endpoint& endpoint,
                                 const ListenOptions& options) {
+  VIGIE_ASSIGN_OR_RETURN(auto adopted, AdoptListener(ctx, endpoint));
+  if (adopted) {
+    return std::move(*adopted);
+  }
   tcp::acceptor acceptor(ctx);
   VIGIE_TRY(Prepare(acceptor, endpoint, options));
   boost::system::error_code ec;
@@ -86,6 +120,7 @@ Result<tcp::acceptor> ListenTcp(asio::io_context& ctx, const tcp::endpoint& endp
   if (ec) {
     return Error(ToStd(ec), "listen " + FromEndpoint(endpoint).ToString());
   }
+  RegisterListener(acceptor.native_handle(), acceptor.local_endpoint(ec));
   return acceptor;
 }
 
@@ -107,6 +142,19 @@ Result<std::vector<tcp::acceptor>> ListenTcpOn(const std::vector<asio::io_contex
       endpoint = a.local_endpoint();
     }
     out.push_back(std::move(a));
+  }
+  if (contexts.empty()) {
+    return out;
+  }
+  // The previous process ran more workers: its extra sockets (same
+  // address, same listen queue group) are accepted on too, spread over the
+  // contexts, so no queued connection is stranded.
+  for (size_t i = 0;; ++i) {
+    VIGIE_ASSIGN_OR_RETURN(auto adopted, AdoptListener(*contexts[i % contexts.size()], endpoint));
+    if (!adopted) {
+      break;
+    }
+    out.push_back(std::move(*adopted));
   }
   return out;
 }

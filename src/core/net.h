@@ -61,7 +61,9 @@ IpAddress FromAsio(const asio::ip::address& address);
 
 // One acceptor per context, all on the same address and port, so the kernel
 // spreads connections over the workers. Port 0 is resolved by the first bind
-// and reused for the others.
+// and reused for the others. Sockets handed over by a previous process
+// (core/handover.h) are adopted first; there may then be more acceptors
+// than contexts, each on contexts[i % n]. ListenTcp adopts one the same way.
 [[nodiscard]] Result<std::vector<tcp::acceptor>> ListenTcpOn(
     const std::vector<asio::io_context*>& contexts, const Address& address,
     const ListenOptions& options = {});

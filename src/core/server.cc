@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include "core/handover.h"
 #include "core/runtime.h"
 
 namespace vigie {
@@ -89,6 +90,7 @@ struct Server::State {
   ConfigSource source;
   std::vector<ComponentSpec> specs;
   std::string version;
+  std::function<void()> on_ready;
   std::shared_ptr<spdlog::logger> logger = log::Get("serve");
   metrics::Registry registry;
   std::optional<ServeConfig> config;
@@ -268,6 +270,10 @@ Server::Server(ConfigSource source, std::vector<ComponentSpec> specs, std::strin
 
 Server::~Server() = default;
 
+void Server::OnReady(std::function<void()> fn) {
+  state_->on_ready = std::move(fn);
+}
+
 int Server::Run() {
   State& s = *state_;
   config::Diagnostics diag(s.source.path.empty() ? "<embedded>" : s.source.path);
@@ -322,12 +328,19 @@ int Server::Run() {
   for (const auto& l : listeners) {
     std::printf("listening: %s\n", l.c_str());
   }
+  if (size_t n = net::CloseUnclaimedInherited(); n > 0) {
+    s.logger->info("closed {} inherited listening sockets no longer in the config", n);
+  }
   std::printf("ready: vigie %s, config %s\n", s.version.c_str(), s.config->path.c_str());
   std::fflush(stdout);
+  if (s.on_ready) {
+    s.on_ready();
+  }
   s.logger->info("vigie {} serving {} with {} workers", s.version, s.config->path,
                  s.runtime->worker_count());
 
   s.signals = std::make_unique<asio::signal_set>(s.runtime->control(), SIGHUP, SIGTERM, SIGINT);
+  s.signals->add(SIGUSR1);
   std::function<void()> wait_signal = [&s, &wait_signal] {
     s.signals->async_wait([&s, &wait_signal](boost::system::error_code ec, int signo) {
       if (ec) {

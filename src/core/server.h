@@ -2,12 +2,15 @@
 // section), starts the runtime, the admin endpoint and the components, and
 // handles signals: SIGHUP and POST /reload re-read and validate everything,
 // then swap, keeping the old config on any error; SIGTERM/SIGINT stop
-// accepting and drain for the grace period.
+// accepting and drain for the grace period; SIGUSR1 does the same (haproxy's
+// soft-stop, sent by a successor that took the listeners over, see
+// core/handover.h).
 //
 // Thread rules: Run() is called from the main thread and returns when the
 // server has stopped.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,6 +61,10 @@ class Server {
  public:
   Server(ConfigSource source, std::vector<ComponentSpec> specs, std::string version);
   ~Server();
+  // Called once every component has started and `ready:` is printed (a
+  // binary upgrade tells the old process to stop from here).
+  void OnReady(std::function<void()> fn);
+
   // Loads the config, starts everything and serves until stopped. Returns
   // the process exit code (0 after a clean drain, 1 when start-up failed).
   int Run();

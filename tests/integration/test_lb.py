@@ -492,6 +492,72 @@ def test_reload_under_load_drops_nothing(tmp_path, backends, lb):
     assert served.log_contains("reloaded")
 
 
+def test_binary_upgrade_takes_listeners_over_without_dropping(tmp_path, backends, lb):
+    """haproxy's `-x SOCKET -sf PID` with the seed's `expose-fd listeners`:
+    the new process adopts the listening sockets (2 workers' worth, with 1
+    worker of its own), the old one drains and exits, no client sees an
+    error and the stats socket file survives the old process."""
+    bs = backends(3)
+    port = free_port()
+    path = seed_cfg(tmp_path, bs, port)
+    old = lb(path, workers=2)
+    sock = tmp_path / "admin.sock"
+    results = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            try:
+                results.append(fetch(port, timeout=5))
+            except OSError as e:
+                results.append("error: " + str(e))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: len(results) > 30, what="load")
+        new = Served(["lb", "-f", str(path), "--admin", "127.0.0.1:0", "-j", "1",
+                      "-x", str(sock), "-sf", str(old.proc.pid)])
+        try:
+            new.wait_ready()
+            assert old.wait_exit(30) == 0
+            assert new.log_contains("took 3 listening sockets over")  # 2 lb + old admin
+            assert old.log_contains("handed 3 listening sockets over")
+            assert new.log_contains("closed 1 inherited listening sockets")  # admin port 0
+            mark = len(results)
+            wait_for(lambda: len(results) > mark + 30, what="load served by the new process")
+            stop.set()
+            for t in threads:
+                t.join()
+            errors = [r for r in results if not r.startswith("master")]
+            assert errors == [], errors[:5]
+            assert lb_port(new) == port
+            assert sock.exists()
+            assert show_stat(sock)[(BACKEND, "master1")]["status"] == "UP"
+        finally:
+            new.stop()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+
+
+def test_takeover_refused_without_expose_fd(tmp_path, backends, lb):
+    bs = backends(1)
+    port = free_port()
+    path = seed_cfg(tmp_path, bs, port)
+    path.write_text(path.read_text().replace(" expose-fd listeners", ""))
+    old = lb(path)
+    new = Served(["lb", "-f", str(path), "--admin", "127.0.0.1:0",
+                  "-x", str(tmp_path / "admin.sock"), "-sf", str(old.proc.pid)])
+    assert new.wait_exit(15) == 1
+    assert "expose-fd listeners" in new.stderr()
+    # The running process is untouched.
+    assert old.proc.poll() is None
+    assert fetch(port).startswith("master")
+
+
 def test_accept_proxy_and_send_proxy(tmp_path, backends, lb):
     bs = backends(1, tls=False)
     port = free_port()

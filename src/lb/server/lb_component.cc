@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/handover.h"
 #include "core/log.h"
 #include "lb/server/checks.h"
 #include "lb/server/lb_config.h"
@@ -62,6 +63,10 @@ struct ControlState {
 struct StatsSocketRt {
   haproxy_cfg::StatsSocket cfg;
   std::optional<unix_socket::acceptor> acceptor;
+  // The socket file this process made: a successor (binary upgrade) may
+  // have replaced it at the same path, and that one must not be removed.
+  dev_t dev = 0;
+  ino_t ino = 0;
   bool closed = false;
   Millis timeout{10000};
 };
@@ -390,7 +395,7 @@ class CliRuntime final : public stats::Runtime {
 
 // One stats socket client, on the control thread.
 net::Awaitable<void> CliConnection(unix_socket::socket sock, std::shared_ptr<ControlState> state,
-                                   stats::Level level, Millis timeout) {
+                                   stats::Level level, bool expose_fds, Millis timeout) {
   CliRuntime runtime(state);
   stats::CliSession session(level);
   session.set_timeout(std::chrono::duration_cast<std::chrono::seconds>(timeout));
@@ -419,6 +424,31 @@ net::Awaitable<void> CliConnection(unix_socket::socket sock, std::shared_ptr<Con
       line = buffer.substr(0, n - 1);
       buffer.erase(0, n);
     }
+    if (line == "_getsocks") {
+      // Binary upgrade (haproxy -x): hand every listening socket of the
+      // process to the caller; only on a socket with `expose-fd listeners`
+      // and `level admin`.
+      std::string refusal;
+      if (!expose_fds) {
+        refusal = "_getsocks: this stats socket has no 'expose-fd listeners'\n";
+      } else if (level != stats::Level::kAdmin) {
+        refusal = "Permission denied\n";
+      }
+      if (!refusal.empty()) {
+        boost::system::error_code ignored;
+        asio::write(sock, asio::buffer(refusal), ignored);
+        co_return;
+      }
+      auto fds = net::OpenListeners();
+      auto sent = net::SendListeners(sock.native_handle(), fds);
+      if (sent) {
+        state->shared->logger->info("stats socket: handed {} listening sockets over (_getsocks)",
+                                    fds.size());
+      } else {
+        state->shared->logger->warn("stats socket: _getsocks: {}", sent.error().ToString());
+      }
+      co_return;
+    }
     auto reply = session.OnLine(line, runtime);
     timer.expires_after(std::chrono::seconds(10));
     auto w = co_await (asio::async_write(sock, asio::buffer(reply.output), kUseTuple) ||
@@ -437,13 +467,14 @@ net::Awaitable<void> CliAcceptLoop(std::shared_ptr<StatsSocketRt> socket,
     if (ec || socket->closed) {
       co_return;
     }
-    asio::co_spawn(
-        ex, CliConnection(std::move(peer), state, ToLevel(socket->cfg.level), socket->timeout),
-        [logger = state->shared->logger](std::exception_ptr e) {
-          if (e) {
-            logger->error("stats socket session failed");
-          }
-        });
+    asio::co_spawn(ex,
+                   CliConnection(std::move(peer), state, ToLevel(socket->cfg.level),
+                                 socket->cfg.expose_fd_listeners, socket->timeout),
+                   [logger = state->shared->logger](std::exception_ptr e) {
+                     if (e) {
+                       logger->error("stats socket session failed");
+                     }
+                   });
   }
 }
 
@@ -624,7 +655,9 @@ class LbComponent final : public Component {
     }
     for (auto& l : fresh) {
       for (std::size_t i = 0; i < l->acceptors.size(); ++i) {
-        asio::co_spawn(ctx_.runtime.worker(i), AcceptLoop(l, i, shared_),
+        // acceptors[i] lives on its own worker (sockets taken over from a
+        // previous process with more workers may outnumber ours).
+        asio::co_spawn(l->acceptors[i].get_executor(), AcceptLoop(l, i, shared_),
                        [logger = shared_->logger, key = l->key](std::exception_ptr e) {
                          if (e) {
                            logger->error("{}: accept loop failed", key);
@@ -765,6 +798,10 @@ class LbComponent final : public Component {
     if (ec) {
       return Error(Errc::kUnavailable, "stats socket " + sc.path + ": " + ec.message());
     }
+    if (lstat(sc.path.c_str(), &st) == 0) {
+      s->dev = st.st_dev;
+      s->ino = st.st_ino;
+    }
     return s;
   }
 
@@ -774,13 +811,16 @@ class LbComponent final : public Component {
     if (s.acceptor) {
       s.acceptor->close(ec);
     }
-    unlink(s.cfg.path.c_str());
+    struct stat st {};
+    if (lstat(s.cfg.path.c_str(), &st) == 0 && st.st_dev == s.dev && st.st_ino == s.ino) {
+      unlink(s.cfg.path.c_str());
+    }
   }
 
   void CloseListener(const std::shared_ptr<Listener>& l) {
     l->closed = true;
     for (std::size_t i = 0; i < l->acceptors.size(); ++i) {
-      asio::post(ctx_.runtime.worker(i), [l, i] {
+      asio::post(l->acceptors[i].get_executor(), [l, i] {
         boost::system::error_code ec;
         l->acceptors[i].close(ec);
       });

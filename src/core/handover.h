@@ -1,0 +1,60 @@
+// Binary upgrade without closing a listening socket, as haproxy's
+// `expose-fd listeners` + `haproxy -x SOCKET -sf PID`: the running process
+// hands its listening TCP sockets (the file descriptors themselves, over a
+// unix socket with SCM_RIGHTS) to its successor, which adopts them instead
+// of binding; the old process is then told to stop accepting and drain.
+// Connections waiting in a listen queue are never lost: the queue belongs
+// to the socket, which both processes hold until the old one closes it.
+//
+//   old process: every ListenTcp() registers its socket here; a control
+//     channel (lb's stats socket with expose-fd listeners) answers
+//     `_getsocks` with SendListeners(OpenListeners()).
+//   new process: FetchListeners(path) then AdoptInherited(fds) before the
+//     components start; ListenTcp() takes an inherited socket bound to the
+//     requested address when there is one, else binds.
+//
+// Thread rules: every function is thread-safe (one process-wide mutex).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "core/error.h"
+#include "core/units.h"
+
+namespace vigie::net {
+
+// Records a listening socket this process opened (ListenTcp calls it).
+void RegisterListener(int fd, const boost::asio::ip::tcp::endpoint& bound);
+
+// The registered sockets that are still open listening sockets bound where
+// they were (a closed descriptor whose number was reused is skipped).
+std::vector<int> OpenListeners();
+
+// Writes `fds` to a connected unix stream socket, then an end marker.
+// Blocking, bounded by `timeout`.
+[[nodiscard]] Result<void> SendListeners(int unix_fd, std::span<const int> fds,
+                                         Duration timeout = std::chrono::seconds(5));
+
+// Connects to the unix socket `path`, sends "_getsocks\n" and reads the
+// descriptors until the end marker (close-on-exec; at most 4096).
+[[nodiscard]] Result<std::vector<int>> FetchListeners(const std::string& path,
+                                                      Duration timeout = std::chrono::seconds(10));
+
+// Makes received listening sockets available to ListenTcp. Descriptors that
+// are not listening TCP sockets are closed.
+void AdoptInherited(std::vector<int> fds);
+
+// Removes and returns one inherited socket bound exactly to `endpoint`
+// (a process with one socket per worker hands over several).
+std::optional<int> TakeInherited(const boost::asio::ip::tcp::endpoint& endpoint);
+
+// Closes the inherited sockets no listener took (their address left the
+// config) and returns how many.
+size_t CloseUnclaimedInherited();
+
+}  // namespace vigie::net
