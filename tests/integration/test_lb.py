@@ -10,6 +10,7 @@ import signal
 import socket
 import ssl
 import stat
+import struct
 import subprocess
 import threading
 import time
@@ -597,6 +598,40 @@ listen api
         assert bs[0].accepted == 1
     finally:
         served.stop()
+
+
+def test_send_proxy_v2_names_the_client_and_the_bind(tmp_path, backends, lb):
+    """send-proxy-v2 without accept-proxy: the header carries the client's
+    address and port and the address and port it connected to."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(f"""defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+listen api
+  bind 127.0.0.1:{port}
+  server s1 127.0.0.1:{bs[0].port} send-proxy-v2
+""")
+    served = lb(path, workers=1)
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    c.sendall(b"hello")
+    assert c.recv(100).startswith(b"master1")
+    wait_for(lambda: len(b"".join(bs[0].first_bytes)) >= 28, what="backend bytes")
+    got = b"".join(bs[0].first_bytes)
+    assert got[:12] == b"\r\n\r\n\x00\r\nQUIT\n", got
+    assert got[12] == 0x21 and got[13] == 0x11, got  # v2 PROXY, TCP over IPv4
+    (length,) = struct.unpack(">H", got[14:16])
+    assert length == 12
+    src, dst = socket.inet_ntoa(got[16:20]), socket.inet_ntoa(got[20:24])
+    sport, dport = struct.unpack(">HH", got[24:28])
+    assert (src, sport) == c.getsockname()
+    assert (dst, dport) == ("127.0.0.1", port)
+    assert got[28:].startswith(b"hello")
+    c.close()
+    served.stop()
 
 
 def test_serve_lb_section_and_import(tmp_path, backends, serve):

@@ -203,8 +203,11 @@ net::Awaitable<std::size_t> WaitInQueue(std::shared_ptr<BackendRt> be,
   co_return balance::Pick::kNone;
 }
 
-net::Awaitable<void> ServeConnection(tcp::socket client, std::shared_ptr<FrontendRt> fe,
-                                     bool accept_proxy, std::shared_ptr<Shared> shared,
+// `client_ep` comes from accept(2) itself; the local address is asked of
+// the kernel only when something needs it (PROXY headers, port mapping).
+net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep,
+                                     std::shared_ptr<FrontendRt> fe, bool accept_proxy,
+                                     std::shared_ptr<Shared> shared,
                                      std::shared_ptr<Admission> admission) {
   // `admission` is held for the connection's life: its destructor frees the
   // maxconn slots.
@@ -213,11 +216,6 @@ net::Awaitable<void> ServeConnection(tcp::socket client, std::shared_ptr<Fronten
   const auto& be = fe->backend;
   const auto& bcfg = be->cfg;
   boost::system::error_code ec;
-  tcp::endpoint client_ep = client.remote_endpoint(ec);
-  tcp::endpoint local_ep = client.local_endpoint(ec);
-  if (ec) {
-    co_return;
-  }
   if (fe->cfg.clitcpka) {
     client.set_option(tcp::socket::keep_alive(true), ec);
   }
@@ -227,7 +225,14 @@ net::Awaitable<void> ServeConnection(tcp::socket client, std::shared_ptr<Fronten
   // accept-proxy: the real client is in the header.
   std::string initial;
   tcp::endpoint src = client_ep;
-  tcp::endpoint dst = local_ep;
+  std::optional<tcp::endpoint> dst_known;
+  auto dst = [&]() -> const tcp::endpoint& {
+    if (!dst_known) {
+      boost::system::error_code lec;
+      dst_known = client.local_endpoint(lec);
+    }
+    return *dst_known;
+  };
   if (accept_proxy) {
     proxy_protocol::Header h;
     auto rest = co_await ReadProxyHeader(client, client_timeout, h);
@@ -241,7 +246,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, std::shared_ptr<Fronten
     if (h.command == proxy_protocol::Command::kProxy &&
         (h.family == proxy_protocol::Family::kInet || h.family == proxy_protocol::Family::kInet6)) {
       src = EndpointOf(h, true);
-      dst = EndpointOf(h, false);
+      dst_known = EndpointOf(h, false);
     }
   }
   std::array<std::uint8_t, 16> addr{};
@@ -306,7 +311,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, std::shared_ptr<Fronten
     previous = slot.index;
     tcp::endpoint target = server->endpoint;
     if (server->cfg.port_from_client) {
-      target.port(dst.port());
+      target.port(dst().port());
     }
     session->server.emplace(ctx);
     auto started = SteadyClock::now();
@@ -338,6 +343,9 @@ net::Awaitable<void> ServeConnection(tcp::socket client, std::shared_ptr<Fronten
   server->last_session.store(NowSeconds(), std::memory_order_relaxed);
   be->m.backend_current_connections.Add(1);
   UpdateMax(be->smax, static_cast<std::uint64_t>(be->m.backend_current_connections.value()));
+  if (server->cfg.send_proxy != haproxy_cfg::ProxyProtocolVersion::kNone) {
+    (void)dst();  // asked while `client` still holds the socket
+  }
   session->client.emplace(std::move(client));
   Registration reg;
   {
@@ -348,7 +356,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, std::shared_ptr<Fronten
   }
 
   if (server->cfg.send_proxy != haproxy_cfg::ProxyProtocolVersion::kNone) {
-    auto header = HeaderFor(src, dst);
+    auto header = HeaderFor(src, dst());
     std::string prefix;
     if (server->cfg.send_proxy == haproxy_cfg::ProxyProtocolVersion::kV1) {
       proxy_protocol::AppendV1(header, prefix);
@@ -546,7 +554,8 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
       }
       (g == 0 ? admission->global : admission->frontend) = gates[g];
     }
-    auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+    tcp::endpoint peer;
+    auto [ec, socket] = co_await acceptor.async_accept(peer, kUseTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || listener->closed.load()) {
         co_return;
@@ -566,10 +575,10 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
     shared->curr_conns.fetch_add(1, std::memory_order_relaxed);
     admission->fe = fe;
     admission->shared = shared;
-    asio::co_spawn(
-        ctx,
-        ServeConnection(std::move(socket), fe, listener->accept_proxy.load(), shared, admission),
-        [shared](std::exception_ptr e) { LogConnectionEnd(shared, e); });
+    asio::co_spawn(ctx,
+                   ServeConnection(std::move(socket), peer, fe, listener->accept_proxy.load(),
+                                   shared, admission),
+                   [shared](std::exception_ptr e) { LogConnectionEnd(shared, e); });
   }
 }
 
