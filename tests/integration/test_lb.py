@@ -634,6 +634,37 @@ listen api
     served.stop()
 
 
+def test_server_names_resolve_through_the_system_resolver(tmp_path, backends, lb):
+    """`server m1 localhost:PORT` (from /etc/hosts, nothing leaves the
+    machine) as haproxy's default init-addr libc."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(f"""defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+listen api
+  bind 127.0.0.1:{port}
+  server m1 localhost:{bs[0].port}
+""")
+    served = lb(path, workers=1)
+    assert fetch(port, tls=False) == "master1"
+    row = show_stat_http(served)
+    assert row in ("127.0.0.1:" + str(bs[0].port), "[::1]:" + str(bs[0].port)), row
+    served.stop()
+
+
+def show_stat_http(served):
+    """The server address vigie lb status reports for m1."""
+    status, body, _ = served.http("GET", "/lb/status")
+    assert status == 200, body
+    m = re.search(r"m1\s.*?((?:\d+\.){3}\d+:\d+|\[[0-9a-f:]+\]:\d+)", body)
+    assert m, body
+    return m.group(1)
+
+
 def test_serve_lb_section_and_import(tmp_path, backends, serve):
     bs = backends(2, tls=False)
     r = run_vigie("lb", "import", SEED)

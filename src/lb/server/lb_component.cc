@@ -4,8 +4,11 @@
 
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
+#include <netdb.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "core/handover.h"
 #include "core/log.h"
@@ -478,6 +481,37 @@ net::Awaitable<void> CliAcceptLoop(std::shared_ptr<StatsSocketRt> socket,
   }
 }
 
+// An IP literal as is; a name through getaddrinfo (/etc/hosts, then DNS),
+// first address returned.
+Result<asio::ip::address> ResolveServerHost(const std::string& host) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(host, ec);
+  if (!ec) {
+    return ip;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    return Error(Errc::kNotFound, "could not resolve address '" + host + "': " +
+                                      (rc != 0 ? gai_strerror(rc) : "no address"));
+  }
+  asio::ip::address out;
+  if (res->ai_family == AF_INET6) {
+    asio::ip::address_v6::bytes_type b;
+    std::memcpy(b.data(), &reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr, 16);
+    out = asio::ip::address_v6(b);
+  } else {
+    asio::ip::address_v4::bytes_type b;
+    std::memcpy(b.data(), &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, 4);
+    out = asio::ip::address_v4(b);
+  }
+  freeaddrinfo(res);
+  return out;
+}
+
 std::string ServerAddress(const ServerRt& s) {
   auto a = s.endpoint.address();
   return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" +
@@ -688,6 +722,18 @@ class LbComponent final : public Component {
         specs.push_back(
             balance::ServerSpec{s.name, s.id, s.weight, s.maxconn, s.backup, s.slowstart});
       }
+      // Names are resolved now, as haproxy's default `init-addr libc`: once
+      // per start or reload (the system resolver's own timeouts apply); a
+      // name that does not resolve fails the start or the reload.
+      std::vector<asio::ip::address> resolved;
+      for (const auto& scfg : bcfg.servers) {
+        auto ip = ResolveServerHost(scfg.host);
+        if (!ip) {
+          return std::move(ip).error().WithContext("backend '" + bcfg.name + "' server '" +
+                                                   scfg.name + "'");
+        }
+        resolved.push_back(*ip);
+      }
       balance::ServerPool pool(balance::PoolOptions{ToAlgorithm(bcfg.balance), bcfg.allbackups},
                                std::move(specs));
       auto be = std::make_shared<BackendRt>(bcfg, ctx_.metrics, std::move(pool));
@@ -702,8 +748,7 @@ class LbComponent final : public Component {
             ctx_.metrics, metrics::Labels{{"backend", bcfg.name}, {"server", scfg.name}});
         s->cfg = scfg;
         s->index = i;
-        auto ip = asio::ip::make_address(scfg.host);
-        s->endpoint = tcp::endpoint(ip, scfg.port);
+        s->endpoint = tcp::endpoint(resolved[i], scfg.port);
         if (scfg.check.enabled) {
           s->health.emplace(health::CheckParams{scfg.check.inter, scfg.check.fastinter,
                                                 scfg.check.downinter, scfg.check.rise,

@@ -405,14 +405,7 @@ std::vector<std::string> ValidateForServing(const haproxy_cfg::Config& model) {
       }
     }
   }
-  for (const auto& be : model.backends) {
-    for (const auto& s : be.servers) {
-      if (s.host_is_name || !IpAddress::Parse(s.host)) {
-        out.push_back("backend '" + be.name + "' server '" + s.name + "': '" + s.host +
-                      "' is not an IP address (vigie does not resolve server names)");
-      }
-    }
-  }
+  // Server names are resolved when the config is applied (ResolveServer).
   return out;
 }
 
