@@ -619,7 +619,9 @@ listen api
     c = socket.create_connection(("127.0.0.1", port), timeout=5)
     c.sendall(b"hello")
     assert c.recv(100).startswith(b"master1")
-    wait_for(lambda: len(b"".join(bs[0].first_bytes)) >= 28, what="backend bytes")
+    # The 28-byte header, then the payload (possibly in a second read).
+    wait_for(lambda: len(b"".join(bs[0].first_bytes)) >= 28 + len(b"hello"),
+             what="backend bytes")
     got = b"".join(bs[0].first_bytes)
     assert got[:12] == b"\r\n\r\n\x00\r\nQUIT\n", got
     assert got[12] == 0x21 and got[13] == 0x11, got  # v2 PROXY, TCP over IPv4
