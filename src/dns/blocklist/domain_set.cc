@@ -69,16 +69,26 @@ std::optional<RuleRef> DomainSet::Match(std::string_view name) const {
     return std::nullopt;
   }
   char buf[256];
+  size_t labels = 1;
   for (size_t i = 0; i < name.size(); ++i) {
     buf[i] = static_cast<char>(AsciiLower(static_cast<uint8_t>(name[i])));
+    labels += buf[i] == '.' ? 1 : 0;
   }
   std::string_view key(buf, name.size());
   if (const Slot* s = Find(key)) {
     return ToRef(*s);
   }
-  // Ancestors, closest first: only subtree rules cover names below them.
+  if ((subtree_depths_[0] | subtree_depths_[1]) == 0) {
+    return std::nullopt;  // exact rules only: no ancestor can cover the name
+  }
+  // Ancestors, closest first: only subtree rules cover names below them,
+  // and only depths that have some are looked up.
   for (size_t dot = key.find('.'); dot != std::string_view::npos; dot = key.find('.')) {
     key.remove_prefix(dot + 1);
+    --labels;
+    if (!HasSubtreeAt(labels)) {
+      continue;
+    }
     if (const Slot* s = Find(key); s != nullptr && (s->meta & 1) != 0) {
       return ToRef(*s);
     }
@@ -155,6 +165,13 @@ void DomainSet::Builder::Add(std::string_view name, RuleScope scope, ListFormat 
   VIGIE_CHECK(!name.empty() && name.size() <= 253, "DomainSet name must be 1..253 characters");
   if (set_.slots_.empty() || (set_.size_ + 1) * 4 > set_.slots_.size() * 3) {
     Grow();
+  }
+  if (scope == RuleScope::kSubtree) {
+    size_t labels = 1;
+    for (char c : name) {
+      labels += c == '.' ? 1 : 0;
+    }
+    set_.subtree_depths_[labels / 64] |= uint64_t{1} << (labels % 64);
   }
   const uint8_t meta = static_cast<uint8_t>((scope == RuleScope::kSubtree ? 1 : 0) |
                                             (static_cast<unsigned>(format) & 7) << 1 |

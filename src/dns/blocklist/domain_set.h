@@ -12,6 +12,7 @@
 // call Match concurrently. The Builder is single-threaded.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -66,9 +67,16 @@ class DomainSet {
   const Slot* Find(std::string_view key) const;
   RuleRef ToRef(const Slot& s) const;
 
+  bool HasSubtreeAt(size_t labels) const {
+    return labels < 128 && ((subtree_depths_[labels / 64] >> (labels % 64)) & 1) != 0;
+  }
+
   std::string arena_;
   std::vector<Slot> slots_;  // size is a power of two, or zero
   size_t size_ = 0;
+  // Bit n: some subtree rule has n labels. Match() looks up only the
+  // ancestors at those depths (none for a hosts list, whose rules are exact).
+  std::array<uint64_t, 2> subtree_depths_{};
 };
 
 // Collects names, then Build() produces the set. Adding the same name twice

@@ -41,6 +41,43 @@ TEST(DomainSetTest, SubtreeMatchesNameAndBelowOnly) {
   EXPECT_EQ(m->format, ListFormat::kAdblock);
 }
 
+// Match() looks up only the ancestor depths that hold subtree rules (none
+// for exact-only sets): every depth combination still matches as before.
+TEST(DomainSetTest, AncestorLookupsOnlyAtSubtreeDepths) {
+  auto exact_only = Make({{"a.b.c", RuleScope::kExact}, {"b.c", RuleScope::kExact}});
+  EXPECT_EQ(exact_only.Match("A.B.C")->name, "a.b.c");
+  EXPECT_EQ(exact_only.Match("b.c")->name, "b.c");
+  EXPECT_FALSE(exact_only.Match("z.a.b.c"));
+  EXPECT_FALSE(exact_only.Match("c"));
+
+  auto mixed = Make({{"a.b.c", RuleScope::kExact},
+                     {"x.y", RuleScope::kSubtree},
+                     {"p.q.r.s", RuleScope::kSubtree},
+                     {"q.r.s", RuleScope::kExact}});
+  EXPECT_EQ(mixed.Match("deep.er.x.y")->name, "x.y");
+  EXPECT_EQ(mixed.Match("X.Y")->name, "x.y");
+  EXPECT_EQ(mixed.Match("1.2.3.p.q.r.s")->name, "p.q.r.s");
+  EXPECT_EQ(mixed.Match("q.r.s")->name, "q.r.s");
+  EXPECT_FALSE(mixed.Match("z.q.r.s"));  // exact q.r.s covers nothing below
+  EXPECT_FALSE(mixed.Match("z.a.b.c"));
+  EXPECT_FALSE(mixed.Match("y"));
+  // Empty labels in a text query count as labels, as they always did.
+  EXPECT_EQ(mixed.Match("a..x.y")->name, "x.y");
+  // A subtree rule replacing an exact duplicate registers its depth.
+  auto upgraded = Make({{"m.n", RuleScope::kExact}, {"m.n", RuleScope::kSubtree}});
+  EXPECT_EQ(upgraded.Match("k.m.n")->name, "m.n");
+  // The deepest possible rule (127 one-octet labels).
+  std::string deep = "a";
+  for (int i = 1; i < 127; ++i) {
+    deep += ".a";
+  }
+  DomainSet::Builder b;
+  b.Add(deep, RuleScope::kSubtree, ListFormat::kAdblock, BlockAnswer::kDefault, 0, 1);
+  const DomainSet deep_set = std::move(b).Build();
+  EXPECT_TRUE(deep_set.Match(deep));
+  EXPECT_FALSE(deep_set.Match(deep.substr(2)));
+}
+
 TEST(DomainSetTest, MostSpecificSuffixWins) {
   auto set = Make({{"example", RuleScope::kSubtree},
                    {"b.example", RuleScope::kSubtree},

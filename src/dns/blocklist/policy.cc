@@ -45,7 +45,11 @@ Decision Policy::Decide(std::string_view name) const {
 }
 
 Decision Policy::Decide(const Name& name) const {
-  std::string key = name.ToKey();
+  // One key buffer per thread: deciding a query allocates nothing once the
+  // buffer has grown (Decide(string_view) keeps no reference to it).
+  thread_local std::string key;
+  key.clear();
+  name.AppendKey(&key);
   return Decide(std::string_view(key));
 }
 

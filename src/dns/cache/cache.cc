@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "core/check.h"
 #include "dns/wire/writer.h"
 
 namespace vigie::dns {
@@ -58,7 +59,14 @@ uint32_t SecondsBetween(CacheTime from, CacheTime to) {
 }  // namespace
 
 std::string CacheKey(const Name& name, uint16_t type, uint16_t klass) {
-  std::string key(name.wire());
+  std::string key;
+  CacheKeyInto(name, type, klass, &key);
+  return key;
+}
+
+void CacheKeyInto(const Name& name, uint16_t type, uint16_t klass, std::string* out) {
+  std::string& key = *out;
+  key.assign(name.wire());
   for (char& c : key) {
     c = static_cast<char>(AsciiLower(static_cast<uint8_t>(c)));
   }
@@ -66,7 +74,6 @@ std::string CacheKey(const Name& name, uint16_t type, uint16_t klass) {
   key.push_back(static_cast<char>(type & 0xFF));
   key.push_back(static_cast<char>(klass >> 8));
   key.push_back(static_cast<char>(klass & 0xFF));
-  return key;
 }
 
 Result<std::vector<uint16_t>> TtlOffsets(std::span<const std::byte> wire) {
@@ -236,47 +243,59 @@ bool Cache::Insert(const Cacheable& c, CacheTime now) {
   if (need > config_.max_bytes) {
     return false;
   }
-  if (auto it = index_.find(e.key); it != index_.end()) {
-    Erase(it->second);
+  e.tag = TagOf(e.key);
+  if (const size_t cell = FindCell(e.key, e.tag); cell != std::string_view::npos) {
+    Erase(cells_[cell].entry);
   }
   EvictFor(need);
   lru_.push_front(std::move(e));
-  index_.emplace(lru_.front().key, lru_.begin());
+  InsertCell(lru_.front().tag, lru_.begin());
   bytes_ += need;
   ++stats_.inserts;
   return true;
 }
 
 std::optional<CacheHit> Cache::Lookup(std::string_view key, CacheTime now, bool allow_stale) {
-  auto it = index_.find(key);
-  if (it == index_.end()) {
+  CacheHit hit;
+  if (!Lookup(key, now, allow_stale, &hit)) {
+    return std::nullopt;
+  }
+  return hit;
+}
+
+bool Cache::Lookup(std::string_view key, CacheTime now, bool allow_stale, CacheHit* out) {
+  const size_t cell = FindCell(key, TagOf(key));
+  if (cell == std::string_view::npos) {
     if (!allow_stale) {
       ++stats_.misses;
     }
-    return std::nullopt;
+    return false;
   }
-  Entry& e = *it->second;
+  const Lru::iterator it = cells_[cell].entry;
+  Entry& e = *it;
   const bool expired = now >= e.expires;
   if (expired) {
     const bool in_window =
         config_.stale_window > 0 && now < e.expires + std::chrono::seconds(config_.stale_window);
     if (!in_window) {
-      Erase(it->second);
+      Erase(it);
       if (!allow_stale) {
         ++stats_.misses;
       }
-      return std::nullopt;
+      return false;
     }
     if (!allow_stale) {
       ++stats_.misses;
-      return std::nullopt;
+      return false;
     }
   }
   // Most recently used to the front.
-  lru_.splice(lru_.begin(), lru_, it->second);
-  CacheHit hit;
+  lru_.splice(lru_.begin(), lru_, it);
+  CacheHit& hit = *out;
   hit.kind = e.kind;
   hit.stale = expired;
+  hit.prefetch = false;
+  // Assignment reuses the caller's buffer when it is large enough.
   hit.wire = e.wire;
   const uint32_t elapsed = SecondsBetween(e.inserted, now);
   for (size_t i = 0; i < e.ttl_offsets.size(); ++i) {
@@ -296,24 +315,93 @@ std::optional<CacheHit> Cache::Lookup(std::string_view key, CacheTime now, bool 
       hit.prefetch = true;
     }
   }
-  return hit;
+  return true;
 }
 
 void Cache::PrefetchDone(std::string_view key) {
-  if (auto it = index_.find(key); it != index_.end()) {
-    it->second->prefetching = false;
+  if (const size_t cell = FindCell(key, TagOf(key)); cell != std::string_view::npos) {
+    cells_[cell].entry->prefetching = false;
   }
 }
 
 void Cache::Clear() {
-  index_.clear();
+  cells_.clear();
+  used_cells_ = 0;
+  cell_bits_ = 0;
   lru_.clear();
   bytes_ = 0;
 }
 
+uint64_t Cache::TagOf(std::string_view key) {
+  return std::hash<std::string_view>{}(key) | (uint64_t{1} << 63);
+}
+
+size_t Cache::Home(uint64_t tag) const {
+  // Fibonacci hashing: the top bits of the product depend on every bit of
+  // the tag (ShardedCache already used its low bits to pick the shard).
+  return static_cast<size_t>((tag * 0x9E3779B97F4A7C15ull) >> (64 - cell_bits_));
+}
+
+size_t Cache::FindCell(std::string_view key, uint64_t tag) const {
+  if (cells_.empty()) {
+    return std::string_view::npos;
+  }
+  const size_t mask = cells_.size() - 1;
+  for (size_t i = Home(tag);; i = (i + 1) & mask) {
+    const Cell& c = cells_[i];
+    if (c.tag == 0) {
+      return std::string_view::npos;
+    }
+    if (c.tag == tag && c.entry->key == key) {
+      return i;
+    }
+  }
+}
+
+void Cache::InsertCell(uint64_t tag, Lru::iterator entry) {
+  if (2 * (used_cells_ + 1) > cells_.size()) {
+    std::vector<Cell> old = std::move(cells_);
+    cell_bits_ = std::max(cell_bits_ + 1, 4);
+    cells_.assign(size_t{1} << cell_bits_, Cell{});
+    used_cells_ = 0;
+    for (const Cell& c : old) {
+      if (c.tag != 0) {
+        InsertCell(c.tag, c.entry);
+      }
+    }
+  }
+  const size_t mask = cells_.size() - 1;
+  size_t i = Home(tag);
+  while (cells_[i].tag != 0) {
+    i = (i + 1) & mask;
+  }
+  cells_[i] = Cell{tag, entry};
+  ++used_cells_;
+}
+
+// Backward-shift deletion: later cells of the probe run move into the hole
+// unless their home lies cyclically in (hole, j], so lookups never stop
+// early.
+void Cache::EraseCell(size_t cell) {
+  const size_t mask = cells_.size() - 1;
+  size_t hole = cell;
+  for (size_t j = (cell + 1) & mask; cells_[j].tag != 0; j = (j + 1) & mask) {
+    const size_t home = Home(cells_[j].tag);
+    const bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!stays) {
+      cells_[hole] = cells_[j];
+      hole = j;
+    }
+  }
+  cells_[hole] = Cell{};
+  --used_cells_;
+}
+
 void Cache::Erase(Lru::iterator it) {
   bytes_ -= it->Bytes();
-  index_.erase(std::string_view(it->key));
+  const size_t cell = FindCell(it->key, it->tag);
+  VIGIE_CHECK(cell != std::string_view::npos, "cache entry missing from its index");
+  EraseCell(cell);
   lru_.erase(it);
 }
 
@@ -361,6 +449,12 @@ std::optional<CacheHit> ShardedCache::Lookup(std::string_view key, CacheTime now
   Shard& s = For(key);
   std::lock_guard lock(s.mu);
   return s.cache->Lookup(key, now, allow_stale);
+}
+
+bool ShardedCache::Lookup(std::string_view key, CacheTime now, bool allow_stale, CacheHit* out) {
+  Shard& s = For(key);
+  std::lock_guard lock(s.mu);
+  return s.cache->Lookup(key, now, allow_stale, out);
 }
 
 void ShardedCache::PrefetchDone(std::string_view key) {

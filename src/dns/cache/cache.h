@@ -52,6 +52,9 @@ struct CacheConfig {
 
 // The cache key: lowercased wire name, type and class, in one string.
 std::string CacheKey(const Name& name, uint16_t type, uint16_t klass);
+// The same key written over *out (its buffer reused: no allocation on the
+// query path once it has grown).
+void CacheKeyInto(const Name& name, uint16_t type, uint16_t klass, std::string* out);
 
 // What a response is worth caching as.
 enum class CacheKind : uint8_t { kPositive, kNegative };
@@ -104,6 +107,10 @@ class Cache {
   // inside the stale window. Counts a hit or a miss (a stale lookup that
   // finds nothing is not counted again).
   std::optional<CacheHit> Lookup(std::string_view key, CacheTime now, bool allow_stale = false);
+  // The same lookup into *out, whose wire buffer is reused (the query path
+  // lends its reply buffer, so a hit allocates nothing). On false *out is
+  // unspecified apart from keeping its buffer.
+  bool Lookup(std::string_view key, CacheTime now, bool allow_stale, CacheHit* out);
 
   // Forgets everything.
   void Clear();
@@ -126,16 +133,33 @@ class Cache {
     uint32_t hits = 0;
     bool prefetching = false;
     CacheKind kind = CacheKind::kPositive;
+    uint64_t tag = 0;  // TagOf(key)
     size_t Bytes() const;
   };
   using Lru = std::list<Entry>;
+
+  // The key index: open addressing with linear probing, at most half full,
+  // positions by Fibonacci hashing of the key's hash. A lookup reads one
+  // cell (hash and entry side by side) and compares the key only on a hash
+  // match: no division and no node to chase, as std::unordered_map has.
+  struct Cell {
+    uint64_t tag = 0;  // the key's hash with the top bit set; 0: empty
+    Lru::iterator entry;
+  };
+  static uint64_t TagOf(std::string_view key);
+  size_t Home(uint64_t tag) const;
+  size_t FindCell(std::string_view key, uint64_t tag) const;  // npos when absent
+  void InsertCell(uint64_t tag, Lru::iterator entry);
+  void EraseCell(size_t cell);
 
   void Erase(Lru::iterator it);
   void EvictFor(size_t bytes);
 
   CacheConfig config_;
-  Lru lru_;  // front = most recently used
-  std::unordered_map<std::string_view, Lru::iterator> index_;
+  Lru lru_;                  // front = most recently used
+  std::vector<Cell> cells_;  // size a power of two (or empty before the first insert)
+  size_t used_cells_ = 0;
+  int cell_bits_ = 0;
   size_t bytes_ = 0;
   CacheStats stats_;
 };
@@ -148,6 +172,7 @@ class ShardedCache {
   explicit ShardedCache(CacheConfig config = {}, size_t shards = 16);
   bool Insert(const Cacheable& c, CacheTime now);
   std::optional<CacheHit> Lookup(std::string_view key, CacheTime now, bool allow_stale = false);
+  bool Lookup(std::string_view key, CacheTime now, bool allow_stale, CacheHit* out);
   void PrefetchDone(std::string_view key);
   void Clear();
   CacheStats stats() const;

@@ -255,5 +255,77 @@ TEST(ShardedCacheTest, SharesAcrossShardsAndSumsStats) {
   EXPECT_EQ(s.misses, 1u);
 }
 
+// The lookup into a caller's CacheHit (the query path lends its reply
+// buffer) gives the same bytes and flags as the returning one, overwrites a
+// previous, larger or stale result completely, and counts the same.
+TEST(CacheTest, LookupIntoReusedHitMatchesReturningLookup) {
+  ShardedCache cache;
+  ASSERT_TRUE(cache.Insert(Subset(Answer("a.example", 300)), kT0));
+  Message big = Answer("long-name.b.example", 300);
+  big.answers.push_back(MakeA(N("long-name.b.example"), 300, {192, 0, 2, 9}));
+  ASSERT_TRUE(cache.Insert(Subset(big), kT0));
+  CacheHit reused;
+  ASSERT_TRUE(cache.Lookup(KeyOf("long-name.b.example"), kT0 + seconds(10), false, &reused));
+  const size_t capacity = reused.wire.capacity();
+  reused.stale = true;
+  reused.prefetch = true;
+  ASSERT_TRUE(cache.Lookup(KeyOf("a.example"), kT0 + seconds(10), false, &reused));
+  auto fresh = cache.Lookup(KeyOf("a.example"), kT0 + seconds(10));
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(reused.wire, fresh->wire);
+  EXPECT_FALSE(reused.stale);
+  EXPECT_FALSE(reused.prefetch);
+  EXPECT_EQ(reused.wire.capacity(), capacity);  // the buffer was reused
+  EXPECT_EQ(Decoded(reused).answers.at(0).ttl, 290u);
+  EXPECT_FALSE(cache.Lookup(KeyOf("missing.example"), kT0, false, &reused));
+  const CacheStats st = cache.stats();
+  EXPECT_EQ(st.hits, 3u);
+  EXPECT_EQ(st.misses, 1u);
+}
+
+// CacheKeyInto overwrites its buffer with CacheKey's bytes.
+TEST(CacheTest, CacheKeyIntoOverwrites) {
+  std::string key = "previous contents that are longer";
+  CacheKeyInto(N("WWW.Example.com"), rr_type::kAaaa, rr_class::kIn, &key);
+  EXPECT_EQ(key, CacheKey(N("www.example.com"), rr_type::kAaaa, rr_class::kIn));
+}
+
+// The open-addressing key index stays consistent with the LRU list through
+// growth, evictions, replacements and clears: exactly the entries counted
+// are found, the newest are never lost, and evicted ones are gone.
+TEST(CacheTest, IndexConsistentUnderChurn) {
+  CacheConfig cfg;
+  cfg.max_bytes = 20000;
+  Cache cache(cfg);
+  auto name = [](int i) { return "n" + std::to_string(i) + ".churn.example"; };
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(cache.Insert(Subset(Answer(name(i), 300, static_cast<uint8_t>(i))), kT0));
+    if (i % 7 == 0 && i >= 10) {
+      // Replace a recent entry with a different answer.
+      ASSERT_TRUE(cache.Insert(Subset(Answer(name(i - 3), 300, 200)), kT0));
+    }
+    ASSERT_TRUE(cache.Lookup(KeyOf(name(i)), kT0)) << i;
+  }
+  const CacheStats s = cache.stats();
+  EXPECT_GT(s.evictions, 2000u);
+  size_t found = 0;
+  for (int i = 0; i < 3000; ++i) {
+    if (auto hit = cache.Lookup(KeyOf(name(i)), kT0)) {
+      ++found;
+      const Message m = Decoded(*hit);
+      ASSERT_EQ(m.questions.size(), 1u);
+      EXPECT_EQ(m.questions[0].name, N(name(i)));
+    }
+  }
+  EXPECT_EQ(found, s.entries);
+  EXPECT_TRUE(cache.Lookup(KeyOf(name(2999)), kT0));
+  EXPECT_FALSE(cache.Lookup(KeyOf(name(0)), kT0));
+  cache.Clear();
+  EXPECT_FALSE(cache.Lookup(KeyOf(name(2999)), kT0));
+  ASSERT_TRUE(cache.Insert(Subset(Answer(name(1), 300)), kT0));
+  EXPECT_TRUE(cache.Lookup(KeyOf(name(1)), kT0));
+  EXPECT_EQ(cache.stats().entries, 1u);
+}
+
 }  // namespace
 }  // namespace vigie::dns

@@ -2,7 +2,9 @@
 #include "dns/server/answer.h"
 
 #include <cstdio>
+#include <cstring>
 
+#include "core/check.h"
 #include "dns/wire/builders.h"
 #include "dns/wire/writer.h"
 
@@ -110,16 +112,6 @@ Message MinimalAny(const Message& query, const DnsConfig& config) {
   return r;
 }
 
-void Append16(std::vector<std::byte>& w, uint16_t v) {
-  w.push_back(std::byte(v >> 8));
-  w.push_back(std::byte(v & 0xFF));
-}
-
-void Append32(std::vector<std::byte>& w, uint32_t v) {
-  Append16(w, static_cast<uint16_t>(v >> 16));
-  Append16(w, static_cast<uint16_t>(v & 0xFFFF));
-}
-
 // The RDATA of SyntheticSoa() for a given TTL, built once per TTL value.
 const std::vector<std::byte>& SoaRdata(uint32_t ttl) {
   thread_local uint32_t cached_ttl = 0;
@@ -190,9 +182,40 @@ bool FastBlockReply(const Message& query, const Decision& d, const DnsConfig& co
       soa = true;  // NODATA for the other types
     }
   }
+  // The EDE text: "blocked" or "blocked by list ID line N".
+  std::string_view list = d.list != nullptr ? std::string_view(d.list->id) : "";
+  list = list.substr(0, 200);
+  const std::string_view prefix = list.empty() ? "blocked" : "blocked by list ";
+  char line_text[24] = "";
+  if (query.edns && !list.empty() && d.rule) {
+    std::snprintf(line_text, sizeof line_text, " line %u", static_cast<unsigned>(d.rule->line));
+  }
+  const std::string_view line(line_text);
+  const uint16_t ede_len = static_cast<uint16_t>(2 + prefix.size() + list.size() + line.size());
+  const std::vector<std::byte>& soa_rdata = SoaRdata(config.block_ttl);
+  const std::string_view qname = q.name.wire();
+  const size_t rdlen = q.type == rr_type::kA ? 4 : 16;
+  // Sized once and written in place: this is the hottest answer.
+  const size_t size = kHeaderSize + qname.size() + 4 + answers * (12 + rdlen) +
+                      (soa ? 12 + soa_rdata.size() : 0) + (query.edns ? 11 + 4 + ede_len : 0);
   std::vector<std::byte>& w = *out;
-  w.clear();
-  Append16(w, query.header.id);
+  w.resize(size);
+  std::byte* p = w.data();
+  auto put8 = [&p](uint8_t v) { *p++ = std::byte(v); };
+  auto put16 = [&p](uint16_t v) {
+    p[0] = std::byte(v >> 8);
+    p[1] = std::byte(v & 0xFF);
+    p += 2;
+  };
+  auto put32 = [&put16](uint32_t v) {
+    put16(static_cast<uint16_t>(v >> 16));
+    put16(static_cast<uint16_t>(v & 0xFFFF));
+  };
+  auto put_text = [&p](std::string_view t) {
+    std::memcpy(p, t.data(), t.size());
+    p += t.size();
+  };
+  put16(query.header.id);
   uint8_t flags1 = static_cast<uint8_t>(0x80 | ((query.header.opcode & 0x0F) << 3) |
                                         (query.header.rd ? 0x01 : 0));
   if (kind != Kind::kRefused) {
@@ -201,73 +224,52 @@ bool FastBlockReply(const Message& query, const Decision& d, const DnsConfig& co
   const auto rc = static_cast<uint8_t>(kind == Kind::kNxdomain  ? rcode::kNxDomain
                                        : kind == Kind::kRefused ? rcode::kRefused
                                                                 : rcode::kNoError);
-  const uint8_t flags2 = static_cast<uint8_t>(0x80 | (query.header.cd ? 0x10 : 0) | rc);
-  w.push_back(std::byte(flags1));
-  w.push_back(std::byte(flags2));
-  Append16(w, 1);
-  Append16(w, answers);
-  Append16(w, soa ? 1 : 0);
-  Append16(w, query.edns ? 1 : 0);
-  for (char c : q.name.wire()) {
-    w.push_back(std::byte(static_cast<uint8_t>(c)));
-  }
-  Append16(w, q.type);
-  Append16(w, q.klass);
+  put8(flags1);
+  put8(static_cast<uint8_t>(0x80 | (query.header.cd ? 0x10 : 0) | rc));
+  put16(1);
+  put16(answers);
+  put16(soa ? 1 : 0);
+  put16(query.edns ? 1 : 0);
+  put_text(qname);
+  put16(q.type);
+  put16(q.klass);
   for (uint16_t i = 0; i < answers; ++i) {
-    Append16(w, 0xC00C);
-    Append16(w, q.type);
-    Append16(w, rr_class::kIn);
-    Append32(w, config.block_ttl);
+    put16(0xC00C);
+    put16(q.type);
+    put16(rr_class::kIn);
+    put32(config.block_ttl);
+    put16(static_cast<uint16_t>(rdlen));
     if (q.type == rr_type::kA) {
-      Append16(w, 4);
-      for (uint8_t b : (*v4)[i]) {
-        w.push_back(std::byte(b));
-      }
+      std::memcpy(p, (*v4)[i].data(), 4);
     } else {
-      Append16(w, 16);
-      for (uint8_t b : (*v6)[i]) {
-        w.push_back(std::byte(b));
-      }
+      std::memcpy(p, (*v6)[i].data(), 16);
     }
+    p += rdlen;
   }
   if (soa) {
-    const std::vector<std::byte>& rdata = SoaRdata(config.block_ttl);
-    Append16(w, 0xC00C);
-    Append16(w, rr_type::kSoa);
-    Append16(w, rr_class::kIn);
-    Append32(w, config.block_ttl);
-    Append16(w, static_cast<uint16_t>(rdata.size()));
-    w.insert(w.end(), rdata.begin(), rdata.end());
+    put16(0xC00C);
+    put16(rr_type::kSoa);
+    put16(rr_class::kIn);
+    put32(config.block_ttl);
+    put16(static_cast<uint16_t>(soa_rdata.size()));
+    std::memcpy(p, soa_rdata.data(), soa_rdata.size());
+    p += soa_rdata.size();
   }
   if (query.edns) {
-    std::string_view list = d.list != nullptr ? std::string_view(d.list->id) : "";
-    list = list.substr(0, 200);
-    const std::string_view prefix = list.empty() ? "blocked" : "blocked by list ";
-    char line_text[24] = "";
-    if (!list.empty() && d.rule) {
-      std::snprintf(line_text, sizeof line_text, " line %u", static_cast<unsigned>(d.rule->line));
-    }
-    const std::string_view line(line_text);
-    const uint16_t ede_len = static_cast<uint16_t>(2 + prefix.size() + list.size() + line.size());
-    w.push_back(std::byte{0});
-    Append16(w, rr_type::kOpt);
-    Append16(w, config.edns_udp_size);
-    Append16(w, 0);
-    Append16(w, query.edns->dnssec_ok ? 0x8000 : 0);
-    Append16(w, static_cast<uint16_t>(4 + ede_len));
-    Append16(w, edns_option::kExtendedError);
-    Append16(w, ede_len);
-    Append16(w, ede::kBlocked);
-    for (char c : prefix) {
-      w.push_back(std::byte(static_cast<uint8_t>(c)));
-    }
-    for (char c : list) {
-      w.push_back(std::byte(static_cast<uint8_t>(c)));
-    }
-    for (char c : line) {
-      w.push_back(std::byte(static_cast<uint8_t>(c)));
-    }
+    put8(0);
+    put16(rr_type::kOpt);
+    put16(config.edns_udp_size);
+    put16(0);
+    put16(query.edns->dnssec_ok ? 0x8000 : 0);
+    put16(static_cast<uint16_t>(4 + ede_len));
+    put16(edns_option::kExtendedError);
+    put16(ede_len);
+    put16(ede::kBlocked);
+    put_text(prefix);
+    put_text(list);
+    put_text(line);
   }
+  VIGIE_CHECK(p == w.data() + w.size(), "block answer size mismatch");
   return w.size() <= limit;
 }
 
@@ -458,20 +460,23 @@ void HandleQuery(std::span<const std::byte> wire, const IpAddress& client, bool 
     return Reply(out, QueryResult::kAny, MinimalAny(query, config), limit);
   }
   out->allowed = d.verdict == Verdict::kAllowed;
-  out->cache_key = CacheKey(q.name, q.type, q.klass);
+  CacheKeyInto(q.name, q.type, q.klass, &out->cache_key);
   if (cache != nullptr) {
-    if (auto hit = cache->Lookup(out->cache_key, now); hit) {
-      if (PatchCached(*hit, query, limit, config)) {
-        out->action = Handled::Action::kReply;
-        out->result = QueryResult::kCached;
-        out->reply = std::move(hit->wire);
-        out->prefetch = hit->prefetch;
-        if (out->prefetch) {
-          out->query = std::move(query);
-        }
-        return;
+    // The hit is copied into the reply buffer lent to it (a worker reuses
+    // its Handled, so this allocates nothing once the buffer has grown).
+    CacheHit hit;
+    hit.wire.swap(out->reply);
+    if (cache->Lookup(out->cache_key, now, false, &hit) && PatchCached(hit, query, limit, config)) {
+      out->action = Handled::Action::kReply;
+      out->result = QueryResult::kCached;
+      out->reply.swap(hit.wire);
+      out->prefetch = hit.prefetch;
+      if (out->prefetch) {
+        out->query = std::move(query);
       }
+      return;
     }
+    out->reply.swap(hit.wire);
   }
   out->action = Handled::Action::kForward;
   out->result = QueryResult::kForwarded;

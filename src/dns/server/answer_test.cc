@@ -112,8 +112,10 @@ TEST_F(AnswerTest, CustomAddressAndRefusedModes) {
 }
 
 // The hot path writes block answers straight to wire form: it must say
-// exactly what the Message builders say.
+// exactly what the Message builders say, also into a reused Handled whose
+// reply buffer held a longer answer before (as a worker reuses them).
 TEST_F(AnswerTest, FastBlockAnswersEqualTheBuilders) {
+  Handled reused;
   for (std::string_view mode : {"nxdomain", "null", "nodata", "refused", "192.0.2.1,2001:db8::1"}) {
     Build(mode);
     for (uint16_t type : {rr_type::kA, rr_type::kAaaa, rr_type::kHttps, rr_type::kMx}) {
@@ -122,6 +124,10 @@ TEST_F(AnswerTest, FastBlockAnswersEqualTheBuilders) {
         HandleQuery(QueryWire("Ads.Example.com", type, 99, edns), *IpAddress::Parse("127.0.0.1"),
                     false, snap_, &cache_, now_, &h);
         ASSERT_EQ(h.result, QueryResult::kBlocked);
+        reused.reply.assign(600, std::byte{0xEE});
+        HandleQuery(QueryWire("Ads.Example.com", type, 99, edns), *IpAddress::Parse("127.0.0.1"),
+                    false, snap_, &cache_, now_, &reused);
+        EXPECT_EQ(reused.reply, h.reply);
         Message fast = Decode(h.reply);
         Message query = *DecodeQuery(QueryWire("Ads.Example.com", type, 99, edns));
         auto slow =

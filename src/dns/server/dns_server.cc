@@ -154,8 +154,13 @@ bool OverLimit(Shared* shared, const DnsConfig& config, const IpAddress& client,
 }
 
 void NoteBlocked(Worker* w, const Name& name) {
+  // Reused per thread: counting a name already in the summary allocates
+  // nothing.
+  thread_local std::string key;
+  key.clear();
+  name.AppendKey(&key);
   std::lock_guard lock(w->top_mu);
-  w->top->Add(name.ToKey());
+  w->top->Add(key);
 }
 
 // The part of a query log record known when the query arrives.

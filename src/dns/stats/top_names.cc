@@ -1,7 +1,9 @@
-// Space-Saving over a min-heap with a name index (see top_names.h).
+// Space-Saving over a min-heap of stable slots with a name index (see top_names.h).
 #include "dns/stats/top_names.h"
 
 #include <algorithm>
+#include <functional>
+#include <unordered_map>
 
 namespace vigie::dns {
 namespace {
@@ -13,70 +15,137 @@ bool Larger(const TopEntry& a, const TopEntry& b) {
 }  // namespace
 
 TopNames::TopNames(size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {
+  entries_.reserve(capacity_);
   heap_.reserve(capacity_);
-  index_.reserve(capacity_);
+  pos_.reserve(capacity_);
+  size_t cells = 8;
+  while (cells < 2 * capacity_) {
+    cells *= 2;
+  }
+  cells_.assign(cells, 0);
+  mask_ = cells - 1;
+}
+
+uint32_t TopNames::HashOf(std::string_view name) {
+  const size_t h = std::hash<std::string_view>{}(name);
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+size_t TopNames::FindCell(std::string_view name, uint32_t hash) const {
+  for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    const uint64_t c = cells_[i];
+    if (c == 0) {
+      return std::string_view::npos;
+    }
+    if (static_cast<uint32_t>(c >> 32) == hash &&
+        entries_[static_cast<uint32_t>(c) - 1].name == name) {
+      return i;
+    }
+  }
+}
+
+void TopNames::InsertCell(uint32_t hash, uint32_t slot) {
+  size_t i = hash & mask_;
+  while (cells_[i] != 0) {
+    i = (i + 1) & mask_;
+  }
+  cells_[i] = (uint64_t{hash} << 32) | (slot + 1);
+}
+
+// Backward-shift deletion: later cells of the same probe run move up so
+// that lookups never stop early at the hole.
+void TopNames::EraseCell(size_t cell) {
+  size_t hole = cell;
+  for (size_t j = (cell + 1) & mask_; cells_[j] != 0; j = (j + 1) & mask_) {
+    const size_t home = static_cast<uint32_t>(cells_[j] >> 32) & mask_;
+    // The entry at j may fill the hole unless its home lies cyclically in
+    // (hole, j].
+    const bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!stays) {
+      cells_[hole] = cells_[j];
+      hole = j;
+    }
+  }
+  cells_[hole] = 0;
 }
 
 void TopNames::Add(std::string_view name, uint64_t weight) {
   total_ += weight;
-  std::string key(name);
-  if (auto it = index_.find(key); it != index_.end()) {
-    heap_[it->second].count += weight;
-    SiftDown(it->second);
+  const uint32_t hash = HashOf(name);
+  if (const size_t cell = FindCell(name, hash); cell != std::string_view::npos) {
+    const uint32_t slot = static_cast<uint32_t>(cells_[cell]) - 1;
+    entries_[slot].count += weight;
+    SiftDown(pos_[slot]);
     return;
   }
-  if (heap_.size() < capacity_) {
+  if (entries_.size() < capacity_) {
     // Counts only grow, so a new entry with the smallest weight goes at the
     // end and sifts up.
-    heap_.push_back(TopEntry{key, weight, 0});
-    size_t i = heap_.size() - 1;
-    index_[key] = i;
-    while (i > 0) {
-      const size_t parent = (i - 1) / 2;
-      if (heap_[parent].count <= heap_[i].count) {
-        break;
-      }
-      std::swap(heap_[parent], heap_[i]);
-      index_[heap_[i].name] = i;
-      index_[heap_[parent].name] = parent;
-      i = parent;
-    }
+    const auto slot = static_cast<uint32_t>(entries_.size());
+    entries_.push_back(TopEntry{std::string(name), weight, 0});
+    InsertCell(hash, slot);
+    heap_.push_back(slot);
+    pos_.push_back(static_cast<uint32_t>(heap_.size() - 1));
+    SiftUp(heap_.size() - 1);
     return;
   }
   // Replace the minimum: the newcomer inherits its count as error.
-  TopEntry& min = heap_[0];
-  index_.erase(min.name);
+  const uint32_t slot = heap_[0];
+  TopEntry& min = entries_[slot];
+  EraseCell(FindCell(min.name, HashOf(min.name)));
   min.error = min.count;
   min.count += weight;
-  min.name = std::move(key);
-  index_[min.name] = 0;
+  min.name.assign(name);
+  InsertCell(hash, slot);
   SiftDown(0);
+}
+
+void TopNames::Place(size_t heap_pos, uint32_t slot) {
+  heap_[heap_pos] = slot;
+  pos_[slot] = static_cast<uint32_t>(heap_pos);
 }
 
 void TopNames::SiftDown(size_t i) {
   const size_t n = heap_.size();
+  const uint32_t slot = heap_[i];
+  const uint64_t count = entries_[slot].count;
   for (;;) {
     size_t smallest = i;
+    uint64_t smallest_count = count;
     const size_t l = 2 * i + 1;
     const size_t r = l + 1;
-    if (l < n && heap_[l].count < heap_[smallest].count) {
+    if (l < n && CountAt(l) < smallest_count) {
       smallest = l;
+      smallest_count = CountAt(l);
     }
-    if (r < n && heap_[r].count < heap_[smallest].count) {
+    if (r < n && CountAt(r) < smallest_count) {
       smallest = r;
     }
     if (smallest == i) {
-      return;
+      break;
     }
-    std::swap(heap_[i], heap_[smallest]);
-    index_[heap_[i].name] = i;
-    index_[heap_[smallest].name] = smallest;
+    Place(i, heap_[smallest]);
     i = smallest;
   }
+  Place(i, slot);
+}
+
+void TopNames::SiftUp(size_t i) {
+  const uint32_t slot = heap_[i];
+  const uint64_t count = entries_[slot].count;
+  while (i > 0) {
+    const size_t parent = (i - 1) / 2;
+    if (CountAt(parent) <= count) {
+      break;
+    }
+    Place(i, heap_[parent]);
+    i = parent;
+  }
+  Place(i, slot);
 }
 
 std::vector<TopEntry> TopNames::Top(size_t n) const {
-  std::vector<TopEntry> out = heap_;
+  std::vector<TopEntry> out = entries_;
   std::sort(out.begin(), out.end(), Larger);
   if (out.size() > n) {
     out.resize(n);
@@ -85,8 +154,10 @@ std::vector<TopEntry> TopNames::Top(size_t n) const {
 }
 
 void TopNames::Clear() {
+  entries_.clear();
   heap_.clear();
-  index_.clear();
+  pos_.clear();
+  std::fill(cells_.begin(), cells_.end(), 0);
   total_ = 0;
 }
 

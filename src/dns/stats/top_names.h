@@ -5,13 +5,16 @@
 //
 // Thread rules: single-threaded; the server keeps one per worker behind a
 // lock and merges them for /dns/top.
+//
+// Cost: Add() of a name already counted allocates nothing and hashes the
+// name once (heap moves update a position array, not the name index); a
+// new name costs one string and one index node.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace vigie::dns {
@@ -33,18 +36,30 @@ class TopNames {
   // The `n` largest counts, largest first (ties by name).
   std::vector<TopEntry> Top(size_t n) const;
   // Every counter, unordered (for merging).
-  const std::vector<TopEntry>& entries() const { return heap_; }
+  const std::vector<TopEntry>& entries() const { return entries_; }
   uint64_t total() const { return total_; }
   size_t capacity() const { return capacity_; }
   void Clear();
 
  private:
+  uint64_t CountAt(size_t heap_pos) const { return entries_[heap_[heap_pos]].count; }
+  void Place(size_t heap_pos, uint32_t slot);
   void SiftDown(size_t i);
+  void SiftUp(size_t i);
+  // The name index: open addressing with linear probing over cells of
+  // (32-bit hash << 32 | slot + 1), 0 when empty; at most half full.
+  static uint32_t HashOf(std::string_view name);
+  size_t FindCell(std::string_view name, uint32_t hash) const;  // the cell, or npos
+  void InsertCell(uint32_t hash, uint32_t slot);
+  void EraseCell(size_t cell);
 
   size_t capacity_;
   uint64_t total_ = 0;
-  std::vector<TopEntry> heap_;                     // min-heap by count
-  std::unordered_map<std::string, size_t> index_;  // name -> position in heap_
+  std::vector<TopEntry> entries_;  // the counters; a slot never moves
+  std::vector<uint32_t> heap_;     // slots, min-heap by count
+  std::vector<uint32_t> pos_;      // slot -> its position in heap_
+  std::vector<uint64_t> cells_;    // name -> slot
+  size_t mask_ = 0;
 };
 
 // Sums summaries (one per worker): counts and errors of the same name add

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -99,6 +100,45 @@ TEST(TopNamesTest, HeapStaysConsistentUnderChurn) {
   // Space-Saving keeps the sum of counters equal to the stream length.
   EXPECT_EQ(sum, 10000u);
   EXPECT_EQ(t.entries().size(), 8u);
+}
+
+// The slot/position bookkeeping (names never move, heap positions do) keeps
+// Space-Saving's guarantees on a skewed stream with churn in the tail.
+TEST(TopNamesTest, BoundsHoldOnSkewedStreamWithChurn) {
+  TopNames t(16);
+  std::map<std::string, uint64_t> truth;
+  uint64_t n = 0;
+  uint32_t x = 12345;
+  for (int i = 0; i < 50000; ++i) {
+    x = x * 1103515245u + 12345u;
+    // Half the stream on 4 heavy names, the rest over 500 names.
+    const uint32_t r = (x >> 8) % 1000;
+    const std::string name = r < 500 ? "heavy" + std::to_string(r % 4) : "tail" + std::to_string(r);
+    const uint64_t weight = 1 + (x >> 28) % 3;
+    t.Add(name, weight);
+    truth[name] += weight;
+    n += weight;
+  }
+  uint64_t sum = 0;
+  std::set<std::string> seen;
+  for (const auto& e : t.entries()) {
+    sum += e.count;
+    EXPECT_TRUE(seen.insert(e.name).second) << e.name;
+    EXPECT_GE(e.count, truth[e.name]) << e.name;
+    EXPECT_LE(e.count - e.error, truth[e.name]) << e.name;
+  }
+  EXPECT_EQ(sum, n);
+  EXPECT_EQ(t.total(), n);
+  for (const auto& [name, count] : truth) {
+    if (count > n / 16) {
+      EXPECT_TRUE(seen.count(name)) << name;
+    }
+  }
+  const auto top = t.Top(4);
+  ASSERT_EQ(top.size(), 4u);
+  for (const auto& e : top) {
+    EXPECT_EQ(e.name.substr(0, 5), "heavy");
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Name parsing, printing, comparison and the bounded compressed-name reader.
 #include "dns/wire/name.h"
 
+#include <array>
 #include <cstring>
 
 namespace vigie::dns {
@@ -128,43 +129,83 @@ std::string_view Name::Label(int index) const {
   return std::string_view(wire_).substr(i + 1, static_cast<uint8_t>(wire_[i]));
 }
 
+namespace {
+
+// How an octet is written in presentation form: 0 as is, 1 after a
+// backslash, 2 as \DDD.
+constexpr std::array<uint8_t, 256> kEscapeClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    if (c <= 0x20 || c >= 0x7f) {
+      t[c] = 2;
+    } else if (c == '.' || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' || c == '$' ||
+               c == '@') {
+      t[c] = 1;
+    }
+  }
+  return t;
+}();
+
+// Appends the presentation form of the labels in `wire` (with a dot after
+// each), lowercased when `lower`. Written into a stack buffer first (at most
+// 4 characters per octet of a 255-octet name) and appended once.
+void AppendText(std::string_view wire, bool lower, std::string* out) {
+  char buf[4 * kMaxNameLength + 4];
+  size_t n = 0;
+  for (size_t i = 0; static_cast<uint8_t>(wire[i]) != 0;) {
+    const size_t len = static_cast<uint8_t>(wire[i]);
+    for (size_t k = 1; k <= len; ++k) {
+      auto c = static_cast<uint8_t>(wire[i + k]);
+      if (lower) {
+        c = AsciiLower(c);
+      }
+      switch (kEscapeClass[c]) {
+        case 0:
+          buf[n++] = static_cast<char>(c);
+          break;
+        case 1:
+          buf[n++] = '\\';
+          buf[n++] = static_cast<char>(c);
+          break;
+        default:
+          buf[n++] = '\\';
+          buf[n++] = static_cast<char>('0' + c / 100);
+          buf[n++] = static_cast<char>('0' + (c / 10) % 10);
+          buf[n++] = static_cast<char>('0' + c % 10);
+          break;
+      }
+    }
+    buf[n++] = '.';
+    i += 1 + len;
+  }
+  out->append(buf, n);
+}
+
+}  // namespace
+
 std::string Name::ToText() const {
   if (IsRoot()) {
     return ".";
   }
   std::string out;
   out.reserve(wire_.size() + 4);
-  for (size_t i = 0; static_cast<uint8_t>(wire_[i]) != 0;) {
-    size_t len = static_cast<uint8_t>(wire_[i]);
-    for (size_t k = 1; k <= len; ++k) {
-      auto c = static_cast<uint8_t>(wire_[i + k]);
-      if (c == '.' || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' || c == '$' ||
-          c == '@') {
-        out.push_back('\\');
-        out.push_back(static_cast<char>(c));
-      } else if (c <= 0x20 || c >= 0x7f) {
-        char buf[5];
-        buf[0] = '\\';
-        buf[1] = static_cast<char>('0' + c / 100);
-        buf[2] = static_cast<char>('0' + (c / 10) % 10);
-        buf[3] = static_cast<char>('0' + c % 10);
-        out.append(buf, 4);
-      } else {
-        out.push_back(static_cast<char>(c));
-      }
-    }
-    out.push_back('.');
-    i += 1 + len;
-  }
+  AppendText(wire_, false, &out);
   return out;
 }
 
 std::string Name::ToKey() const {
-  std::string text = Lowercased().ToText();
-  if (!text.empty() && text.back() == '.') {
-    text.pop_back();
-  }
+  std::string text;
+  text.reserve(wire_.size() + 4);
+  AppendKey(&text);
   return text;
+}
+
+void Name::AppendKey(std::string* out) const {
+  const size_t start = out->size();
+  AppendText(wire_, true, out);
+  if (out->size() > start) {
+    out->pop_back();  // the trailing dot
+  }
 }
 
 Name Name::Lowercased() const {

@@ -54,6 +54,9 @@ class Name {
   // Like ToText() without the trailing dot, lowercased: the form block lists
   // use ("www.example.com"; the root gives "").
   std::string ToKey() const;
+  // Appends ToKey()'s text to *out (the hot path reuses one buffer: no
+  // allocation once its capacity suffices).
+  void AppendKey(std::string* out) const;
 
   Name Lowercased() const;
   // The name with its leftmost label removed; the root's parent is the root.

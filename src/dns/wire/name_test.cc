@@ -240,5 +240,26 @@ TEST(ReadNameTest, NameOver255ViaPointers) {
   EXPECT_EQ(r.error().code(), Errc::kNameTooLong);
 }
 
+// ToKey (and AppendKey, which the query path uses with a reused buffer)
+// equal the lowercased presentation form without the trailing dot, escapes
+// included; AppendKey appends.
+TEST(NameTest, KeyIsLowercasedTextWithEscapes) {
+  auto n = Name::FromText(R"(A\.B\032C.Ex\@mple.COM)");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->ToKey(), R"(a\.b\032c.ex\@mple.com)");
+  const std::string text = n->Lowercased().ToText();
+  EXPECT_EQ(n->ToKey(), text.substr(0, text.size() - 1));
+  std::string buf = "x|";
+  n->AppendKey(&buf);
+  EXPECT_EQ(buf, R"(x|a\.b\032c.ex\@mple.com)");
+  buf.clear();
+  Name().AppendKey(&buf);
+  EXPECT_EQ(buf, "");
+  EXPECT_EQ(Name().ToKey(), "");
+  auto high = Name::FromWire(Raw({2, 0xC3, 0xA9, 1, 0x5A, 0}));
+  ASSERT_TRUE(high);
+  EXPECT_EQ(high->ToKey(), R"(\195\169.z)");
+}
+
 }  // namespace
 }  // namespace vigie::dns
