@@ -2,6 +2,7 @@
 #include "dns/server/dns_config.h"
 
 #include <algorithm>
+#include <fstream>
 
 #include "dns/wire/name.h"
 
@@ -413,7 +414,71 @@ bool ParseQueryLog(const config::Field& f, DnsConfig& out) {
   return true;
 }
 
+bool ReadResolvConfUpstreams(const config::Field& f, std::vector<UpstreamConfig>& out) {
+  const std::string& path = f.value().scalar;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return f.Fail("cannot read \"" + path + "\" (a resolv.conf-format file of nameservers)");
+  }
+  std::string text;
+  text.resize(64 * 1024);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  std::vector<std::string> skipped;
+  auto servers = ParseResolvConf(text, &skipped);
+  if (servers.empty()) {
+    return f.Fail("no usable `nameserver` line in \"" + path + "\"");
+  }
+  for (const auto& a : servers) {
+    UpstreamConfig up;
+    up.address = a;
+    out.push_back(std::move(up));
+  }
+  return true;
+}
+
 }  // namespace
+
+std::vector<Address> ParseResolvConf(std::string_view text, std::vector<std::string>* skipped) {
+  std::vector<Address> out;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    if (size_t c = line.find_first_of("#;"); c != std::string_view::npos) {
+      line = line.substr(0, c);
+    }
+    auto next_word = [&line]() {
+      size_t b = line.find_first_not_of(" \t\r");
+      if (b == std::string_view::npos) {
+        line = {};
+        return std::string_view();
+      }
+      line = line.substr(b);
+      size_t e = line.find_first_of(" \t\r");
+      std::string_view w = line.substr(0, e);
+      line = e == std::string_view::npos ? std::string_view() : line.substr(e);
+      return w;
+    };
+    if (next_word() != "nameserver") {
+      continue;
+    }
+    std::string_view addr = next_word();
+    auto ip = IpAddress::Parse(addr);
+    if (!ip) {
+      if (skipped != nullptr) {
+        skipped->push_back("line " + std::to_string(line_no) + ": \"" + std::string(addr) +
+                           "\" is not an IP address" +
+                           (addr.find('%') != std::string_view::npos ? " (scoped IPv6)" : ""));
+      }
+      continue;
+    }
+    out.push_back(Address{Address::Kind::kInet, std::string(addr), 53, {}});
+  }
+  return out;
+}
 
 bool ParseValue(const config::Field& f, DnsConfig& out) {
   out.clients = {*Cidr::Parse("127.0.0.0/8"), *Cidr::Parse("::1/128")};
@@ -440,6 +505,11 @@ bool ParseValue(const config::Field& f, DnsConfig& out) {
   }
   if (auto u = m.Get("upstreams")) {
     for (const auto& item : u->Items(true)) {
+      if (item.value().is_scalar() && item.value().scalar.starts_with("/")) {
+        // A resolv.conf-format file (dnsmasq's resolv-file): its nameservers.
+        ok = ReadResolvConfUpstreams(item, out.upstreams) && ok;
+        continue;
+      }
       UpstreamConfig up;
       if (ParseValue(item, up)) {
         out.upstreams.push_back(std::move(up));

@@ -106,6 +106,12 @@ bool ParseValue(const config::Field& f, ListSourceConfig& out);
 bool ParseValue(const config::Field& f, LocalRecordConfig& out);
 bool ParseValue(const config::Field& f, UpstreamConfig& out);
 
+// The `nameserver` addresses of a resolv.conf text, in order (port 53), as
+// the system resolver and dnsmasq's resolv-file read them. `#`/`;` start a
+// comment; scoped IPv6 (`fe80::1%eth0`) and malformed lines are skipped and
+// described in *skipped.
+std::vector<Address> ParseResolvConf(std::string_view text, std::vector<std::string>* skipped);
+
 // Parses a `block_mode` word: nxdomain, null, refused, nodata, or an IPv4 /
 // IPv6 address (several separated by commas) to answer with.
 Result<void> ParseBlockMode(std::string_view text, DnsConfig& out);

@@ -1,6 +1,9 @@
 // Tests for the `dns:` section reader and the flags-to-YAML form.
 #include "dns/server/dns_config.h"
 
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 namespace vigie::dns {
@@ -124,6 +127,44 @@ TEST(DnsConfigTest, FlagsBecomeAnEquivalentSection) {
   EXPECT_EQ(p.config.allow.size(), 1u);
   EXPECT_EQ(p.config.block_mode, BlockMode::kAddress);
   EXPECT_EQ(BlockModeText(p.config), "0.0.0.0");
+}
+
+TEST(DnsConfigTest, ResolvConfNameserversInOrder) {
+  std::vector<std::string> skipped;
+  auto servers = ParseResolvConf(
+      "# generated\nsearch lan\nnameserver 192.0.2.53\n  nameserver\t2001:db8::53 ; v6\n"
+      "nameserver fe80::1%eth0\noptions ndots:2\nnameserver nonsense\n",
+      &skipped);
+  ASSERT_EQ(servers.size(), 2u);
+  EXPECT_EQ(servers[0].ToString(), "192.0.2.53:53");
+  EXPECT_EQ(servers[1].host, "2001:db8::53");
+  EXPECT_EQ(servers[1].port, 53);
+  ASSERT_EQ(skipped.size(), 2u);
+  EXPECT_EQ(skipped[0], "line 5: \"fe80::1%eth0\" is not an IP address (scoped IPv6)");
+  EXPECT_EQ(skipped[1], "line 7: \"nonsense\" is not an IP address");
+}
+
+TEST(DnsConfigTest, UpstreamsFromAResolvConfFile) {
+  auto path = std::filesystem::temp_directory_path() / "vigie-dns-config-test-resolv.conf";
+  std::ofstream(path) << "nameserver 192.0.2.1\nnameserver 192.0.2.2\n";
+  Parsed p = Parse("dns:\n  upstreams: [" + path.string() + ", 127.0.0.1:5300]\n");
+  ASSERT_TRUE(p.ok) << p.errors;
+  ASSERT_EQ(p.config.upstreams.size(), 3u);
+  EXPECT_EQ(p.config.upstreams[0].ToString(), "192.0.2.1:53");
+  EXPECT_EQ(p.config.upstreams[1].ToString(), "192.0.2.2:53");
+  EXPECT_EQ(p.config.upstreams[2].ToString(), "127.0.0.1:5300");
+
+  std::ofstream(path) << "search lan\n";
+  p = Parse("dns:\n  upstreams: [" + path.string() + "]\n");
+  EXPECT_FALSE(p.ok);
+  EXPECT_NE(p.errors.find("no usable `nameserver` line in"), std::string::npos) << p.errors;
+  std::filesystem::remove(path);
+  p = Parse("dns:\n  upstreams: [/nonexistent/resolv.conf]\n");
+  EXPECT_FALSE(p.ok);
+  EXPECT_NE(
+      p.errors.find("t.yaml:2:15: dns.upstreams[0]: cannot read \"/nonexistent/resolv.conf\""),
+      std::string::npos)
+      << p.errors;
 }
 
 }  // namespace
