@@ -103,16 +103,35 @@ Awaitable<void> CopyLoop(tcp::socket& from, tcp::socket& to, Shared& st, uint64_
   }
 }
 
-// A pipe pair owned by one splice direction.
-struct Pipe {
-  int fds[2] = {-1, -1};
+// The kernel's default pipe capacity (16 pages).
+constexpr std::size_t kDefaultPipeCapacity = 64 * 1024;
+
+// A pipe pair owned by one splice direction, holding at most `capacity()`
+// bytes in flight.
+class Pipe {
+ public:
   Pipe() {
-    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
-      fds[0] = fds[1] = -1;
+    if (pipe2(fds_, O_NONBLOCK | O_CLOEXEC) != 0) {
+      fds_[0] = fds_[1] = -1;
+      return;
+    }
+    int got = fcntl(fds_[1], F_GETPIPE_SZ);
+    capacity_ = got > 0 ? static_cast<std::size_t>(got) : kDefaultPipeCapacity;
+  }
+  // Asks for `capacity` bytes. The kernel may refuse (above
+  // /proc/sys/fs/pipe-max-size, or past the user's pipe pages): the pipe
+  // then keeps the capacity it has, which is not an error.
+  void Grow(std::size_t capacity) {
+    if (capacity <= capacity_ || capacity > static_cast<std::size_t>(INT32_MAX)) {
+      return;
+    }
+    int got = fcntl(fds_[1], F_SETPIPE_SZ, static_cast<int>(capacity));
+    if (got > 0) {
+      capacity_ = static_cast<std::size_t>(got);
     }
   }
   ~Pipe() {
-    for (int fd : fds) {
+    for (int fd : fds_) {
       if (fd >= 0) {
         close(fd);
       }
@@ -120,11 +139,20 @@ struct Pipe {
   }
   Pipe(const Pipe&) = delete;
   Pipe& operator=(const Pipe&) = delete;
-  bool ok() const { return fds[0] >= 0; }
+  bool ok() const { return fds_[0] >= 0; }
+  int read_end() const { return fds_[0]; }
+  int write_end() const { return fds_[1]; }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  int fds_[2] = {-1, -1};
+  std::size_t capacity_ = kDefaultPipeCapacity;
 };
 
 // Zero-copy direction: socket -> pipe -> socket with splice(2). The sockets
-// are in non-blocking mode; readiness comes from the reactor.
+// are in non-blocking mode; readiness comes from the reactor, which is only
+// consulted when a splice would block, so a busy tunnel costs two splice
+// calls per pipeful.
 Awaitable<void> SpliceLoop(tcp::socket& from, tcp::socket& to, Shared& st, uint64_t& counter,
                            std::string initial) {
   if (!initial.empty()) {
@@ -144,16 +172,24 @@ Awaitable<void> SpliceLoop(tcp::socket& from, tcp::socket& to, Shared& st, uint6
   }
   from.native_non_blocking(true);
   to.native_non_blocking(true);
-  const auto chunk = static_cast<std::size_t>(st.options.buffer_size);
+  // A pipe starts at the kernel's default and grows to buffer_size the first
+  // time one read fills half of it (a pipe slot holds one skb fragment, so a
+  // full pipe may hold less than its capacity): interactive tunnels keep
+  // small pipes, bulk transfers get fewer, larger splices.
+  bool may_grow = st.options.buffer_size > pipe.capacity();
   std::size_t in_pipe = 0;
   bool eof = false;
   for (;;) {
     if (in_pipe == 0 && !eof) {
-      ssize_t n = splice(from.native_handle(), nullptr, pipe.fds[1], nullptr, chunk,
+      ssize_t n = splice(from.native_handle(), nullptr, pipe.write_end(), nullptr, pipe.capacity(),
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         in_pipe = static_cast<std::size_t>(n);
         st.Touch();
+        if (may_grow && in_pipe * 2 >= pipe.capacity()) {
+          may_grow = false;
+          pipe.Grow(st.options.buffer_size);
+        }
       } else if (n == 0) {
         eof = true;
       } else if (errno == EAGAIN) {
@@ -169,7 +205,7 @@ Awaitable<void> SpliceLoop(tcp::socket& from, tcp::socket& to, Shared& st, uint6
       }
     }
     if (in_pipe > 0) {
-      ssize_t n = splice(pipe.fds[0], nullptr, to.native_handle(), nullptr, in_pipe,
+      ssize_t n = splice(pipe.read_end(), nullptr, to.native_handle(), nullptr, in_pipe,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         in_pipe -= static_cast<std::size_t>(n);

@@ -132,17 +132,25 @@ Result<std::string> BuildOriginRequest(const RequestHead& head, const ProxyTarge
   if (target.kind == ProxyTarget::Kind::kConnect) {
     return Error(HttpErrc::kBadRequest, "CONNECT has no origin request");
   }
-  std::vector<std::string> connection_options = ConnectionOptions(head);
+  // Fields named by Connection are compared in place (no lowercased copies
+  // per field): this runs for every forwarded request.
+  std::vector<std::string_view> connection_options;
+  for (const HeaderField& field : head.fields) {
+    if (EqualsIgnoreCase(field.name, "Connection") ||
+        EqualsIgnoreCase(field.name, "Proxy-Connection")) {
+      for (std::string_view item : SplitList(field.value))
+        connection_options.push_back(item);
+    }
+  }
   auto named_by_connection = [&](std::string_view name) {
-    std::string lower = Lowercase(name);
-    return std::find(connection_options.begin(), connection_options.end(), lower) !=
-           connection_options.end();
+    return std::any_of(connection_options.begin(), connection_options.end(),
+                       [&](std::string_view option) { return EqualsIgnoreCase(option, name); });
   };
 
   std::string out;
   out.reserve(512);
-  out += head.method + " " + target.origin_form + " HTTP/1.1\r\n";
-  out += "Host: " + target.HostHeader() + "\r\n";
+  out.append(head.method).append(" ").append(target.origin_form).append(" HTTP/1.1\r\n");
+  out.append("Host: ").append(target.HostHeader()).append("\r\n");
   for (const HeaderField& field : head.fields) {
     std::string_view name = field.name;
     if (IsHopByHopField(name) || named_by_connection(name) || EqualsIgnoreCase(name, "Host") ||
@@ -150,25 +158,26 @@ Result<std::string> BuildOriginRequest(const RequestHead& head, const ProxyTarge
         EqualsIgnoreCase(name, "X-Forwarded-For")) {
       continue;
     }
-    out += field.name + ": " + field.value + "\r\n";
+    out.append(field.name).append(": ").append(field.value).append("\r\n");
   }
   // Via and X-Forwarded-For are combined into one line each (list rule).
   std::string via = head.Combined("Via");
   if (options.via) {
     if (!via.empty())
       via += ", ";
-    via += "1." + std::to_string(head.version_minor) + " " + options.via_name;
+    via.append("1.").append(std::to_string(head.version_minor)).append(" ");
+    via.append(options.via_name);
   }
   if (!via.empty())
-    out += "Via: " + via + "\r\n";
+    out.append("Via: ").append(via).append("\r\n");
 
   std::string xff = head.Combined("X-Forwarded-For");
   switch (options.forwarded_for) {
     case ForwardedFor::kOn:
-      xff += (xff.empty() ? "" : ", ") + std::string(client_address);
+      xff.append(xff.empty() ? "" : ", ").append(client_address);
       break;
     case ForwardedFor::kOff:
-      xff += (xff.empty() ? "" : ", ") + std::string("unknown");
+      xff.append(xff.empty() ? "" : ", ").append("unknown");
       break;
     case ForwardedFor::kTransparent:
       break;
@@ -180,7 +189,7 @@ Result<std::string> BuildOriginRequest(const RequestHead& head, const ProxyTarge
       break;
   }
   if (!xff.empty())
-    out += "X-Forwarded-For: " + xff + "\r\n";
+    out.append("X-Forwarded-For: ").append(xff).append("\r\n");
 
   switch (framing.kind) {
     case BodyFraming::Kind::kNone:

@@ -132,20 +132,25 @@ Result<size_t> RequestHeadParser::Feed(std::string_view data) {
           Error(HttpErrc::kHeadersTooLarge,
                 "request head larger than " + std::to_string(limits_.max_head_bytes) + " bytes"));
     }
-    line_.append(rest.data(), take);
     total_bytes_ += take;
     consumed += take;
     if (newline == std::string_view::npos) {
+      line_.append(rest.data(), take);
       break;
     }
-    std::string line = std::move(line_);
-    line_.clear();
-    line.pop_back();  // '\n'
+    // A line that arrived whole is parsed where it lies; only one split
+    // across feeds is assembled in line_ (whose capacity is kept).
+    std::string_view line = rest.substr(0, newline);
+    if (!line_.empty()) {
+      line_.append(line);
+      line = line_;
+    }
     if (!line.empty() && line.back() == '\r') {
-      line.pop_back();
+      line.remove_suffix(1);
     }
     ++line_number_;
     auto processed = ProcessLine(line);
+    line_.clear();
     if (!processed) {
       return Fail(processed.error());
     }
@@ -153,16 +158,20 @@ Result<size_t> RequestHeadParser::Feed(std::string_view data) {
   return consumed;
 }
 
+// Error messages name the line; they are built only when there is an error.
+std::string RequestHeadParser::Where() const {
+  return "line " + std::to_string(line_number_);
+}
+
 Result<void> RequestHeadParser::ProcessLine(std::string_view line) {
-  std::string where = "line " + std::to_string(line_number_);
   if (line.find('\r') != std::string_view::npos) {
-    return Error(HttpErrc::kBadRequest, where + ": bare CR");
+    return Error(HttpErrc::kBadRequest, Where() + ": bare CR");
   }
   if (state_ == State::kRequestLine) {
     if (line.empty()) {
       if (++leading_empty_lines_ > limits_.max_leading_empty_lines) {
         return Error(HttpErrc::kBadRequest,
-                     where + ": too many empty lines before the request line");
+                     Where() + ": too many empty lines before the request line");
       }
       return {};
     }
@@ -175,42 +184,43 @@ Result<void> RequestHeadParser::ProcessLine(std::string_view line) {
     return {};
   }
   if (line.front() == ' ' || line.front() == '\t') {
-    return Error(HttpErrc::kBadRequest, where + ": obsolete line folding is not accepted");
+    return Error(HttpErrc::kBadRequest, Where() + ": obsolete line folding is not accepted");
   }
   if (head_.fields.size() >= limits_.max_fields) {
     return Error(HttpErrc::kHeadersTooLarge,
-                 where + ": more than " + std::to_string(limits_.max_fields) + " header fields");
+                 Where() + ": more than " + std::to_string(limits_.max_fields) + " header fields");
   }
   return ParseField(line);
 }
 
 Result<void> RequestHeadParser::ParseRequestLine(std::string_view line) {
-  std::string where = "line " + std::to_string(line_number_) + ": request line " + Quote(line);
+  auto where = [&] { return Where() + ": request line " + Quote(line); };
   size_t first = line.find(' ');
   size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
   if (second == std::string_view::npos || line.find(' ', second + 1) != std::string_view::npos) {
-    return Error(HttpErrc::kBadRequest, where + ": expected METHOD SP TARGET SP VERSION");
+    return Error(HttpErrc::kBadRequest, where() + ": expected METHOD SP TARGET SP VERSION");
   }
   std::string_view method = line.substr(0, first);
   std::string_view target = line.substr(first + 1, second - first - 1);
   std::string_view version = line.substr(second + 1);
   if (!IsToken(method)) {
-    return Error(HttpErrc::kBadRequest, where + ": bad method");
+    return Error(HttpErrc::kBadRequest, where() + ": bad method");
   }
   if (target.empty() || !std::all_of(target.begin(), target.end(), [](char c) {
         auto u = static_cast<unsigned char>(c);
         return u > 0x20 && u < 0x7f;
       })) {
-    return Error(HttpErrc::kBadRequest, where + ": bad request target");
+    return Error(HttpErrc::kBadRequest, where() + ": bad request target");
   }
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !digit(version[5]) ||
       version[6] != '.' || !digit(version[7])) {
-    return Error(HttpErrc::kBadRequest, where + ": bad HTTP version");
+    return Error(HttpErrc::kBadRequest, where() + ": bad HTTP version");
   }
   if (version[5] != '1') {
-    return Error(HttpErrc::kVersionNotSupported, where + ": only HTTP/1.x is served");
+    return Error(HttpErrc::kVersionNotSupported, where() + ": only HTTP/1.x is served");
   }
+  head_.fields.reserve(16);  // typical heads: one allocation for the field list
   head_.method = std::string(method);
   head_.target = std::string(target);
   head_.version_minor = version[7] - '0';
@@ -218,21 +228,20 @@ Result<void> RequestHeadParser::ParseRequestLine(std::string_view line) {
 }
 
 Result<void> RequestHeadParser::ParseField(std::string_view line) {
-  std::string where = "line " + std::to_string(line_number_);
   size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
-    return Error(HttpErrc::kBadRequest, where + ": header line without a colon");
+    return Error(HttpErrc::kBadRequest, Where() + ": header line without a colon");
   }
   std::string_view name = line.substr(0, colon);
   if (!IsToken(name)) {
     // Covers "Name : value", which RFC 9112 §5.1 says to reject (smuggling).
-    return Error(HttpErrc::kBadRequest, where + ": bad header name " + Quote(name));
+    return Error(HttpErrc::kBadRequest, Where() + ": bad header name " + Quote(name));
   }
   std::string_view value = line.substr(colon + 1);
   if (!std::all_of(value.begin(), value.end(),
                    [](char c) { return IsFieldValueChar(static_cast<unsigned char>(c)); })) {
     return Error(HttpErrc::kBadRequest,
-                 where + ": control character in the value of " + Quote(name));
+                 Where() + ": control character in the value of " + Quote(name));
   }
   size_t begin = value.find_first_not_of(" \t");
   size_t end = value.find_last_not_of(" \t");

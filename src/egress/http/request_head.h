@@ -77,6 +77,7 @@ class RequestHeadParser {
  private:
   enum class State { kRequestLine, kFields, kDone, kFailed };
 
+  std::string Where() const;
   Result<void> ProcessLine(std::string_view line);
   Result<void> ParseRequestLine(std::string_view line);
   Result<void> ParseField(std::string_view line);

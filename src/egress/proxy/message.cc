@@ -162,6 +162,7 @@ std::optional<size_t> FindHeadEnd(std::string_view buffer) {
 
 Result<ResponseHead> ParseResponseHead(std::string_view head) {
   ResponseHead out;
+  out.fields.reserve(16);  // typical responses: one allocation for the field list
   int line_number = 0;
   bool first = true;
   while (!head.empty()) {
@@ -204,7 +205,7 @@ Result<ResponseHead> ParseResponseHead(std::string_view head) {
       return Error(Errc::kInvalidArgument,
                    "response line " + std::to_string(line_number) + ": control character");
     }
-    out.fields.push_back({std::string(name), std::string(value)});
+    out.fields.emplace_back(http::HeaderField{std::string(name), std::string(value)});
   }
   if (first)
     return Error(Errc::kInvalidArgument, "empty response head");
@@ -269,23 +270,20 @@ std::string BuildClientResponseHead(const ResponseHead& head, const ResponseFram
         EqualsIgnoreCase(f.name, "Content-Length")) {
       continue;
     }
-    out += f.name;
-    out += ": ";
-    out += f.value;
-    out += "\r\n";
+    out.append(f.name).append(": ").append(f.value).append("\r\n");
   }
   std::string via = head.Combined("Via");
   if (options.via) {
     if (!via.empty())
       via += ", ";
-    via += "1." + std::to_string(head.version_minor) + " ";
-    via += options.via_name;
+    via.append("1.").append(std::to_string(head.version_minor)).append(" ");
+    via.append(options.via_name);
   }
   if (!via.empty())
-    out += "Via: " + via + "\r\n";
+    out.append("Via: ").append(via).append("\r\n");
   switch (framing.kind) {
     case ResponseFraming::Kind::kContentLength:
-      out += "Content-Length: " + std::to_string(framing.length) + "\r\n";
+      out.append("Content-Length: ").append(std::to_string(framing.length)).append("\r\n");
       break;
     case ResponseFraming::Kind::kChunked:
       out += "Transfer-Encoding: chunked\r\n";
@@ -293,7 +291,7 @@ std::string BuildClientResponseHead(const ResponseHead& head, const ResponseFram
     case ResponseFraming::Kind::kNone:
       // A HEAD answer keeps the length the origin announced.
       if (auto cl = head.Find("Content-Length"); cl && head.status >= 200 && head.status != 204)
-        out += "Content-Length: " + std::string(*cl) + "\r\n";
+        out.append("Content-Length: ").append(*cl).append("\r\n");
       break;
     case ResponseFraming::Kind::kUntilClose:
       break;
