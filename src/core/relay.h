@@ -45,6 +45,9 @@ struct RelayResult {
 
 // Runs until the relay ends. `initial_a_to_b` is sent to `b` first (bytes
 // already read from `a`, e.g. after a PROXY header or a request head).
+// Half-closes are passed on while the other direction still runs; when
+// both directions end cleanly, the last FIN is left to the caller, who
+// closes both sockets once Relay returns.
 Awaitable<RelayResult> Relay(tcp::socket& a, tcp::socket& b, RelayOptions options,
                              std::string initial_a_to_b = {});
 

@@ -66,10 +66,16 @@ tcp::socket& Lowest(TlsStream& s) {
 // with) when its deadline passes, or when the server stops and it is idle.
 template <class C>
 net::Awaitable<void> Watchdog(std::shared_ptr<C> c, std::shared_ptr<SessionShared> sh) {
+  // Cancelled (as the loser of `||`) at the end of every connection: take
+  // that as an error code, not an exception per connection.
+  co_await asio::this_coro::throw_if_cancelled(false);
   asio::steady_timer t(co_await asio::this_coro::executor);
   for (;;) {
     t.expires_after(std::chrono::milliseconds(250));
-    co_await t.async_wait(kUseTuple);
+    auto [ec] = co_await t.async_wait(kUseTuple);
+    if (ec) {
+      co_return;  // cancelled: the session ended first
+    }
     auto now = std::chrono::steady_clock::now();
     if (now > c->deadline || (sh->stopping.load() && !c->busy)) {
       co_return;
