@@ -2,6 +2,7 @@
 // operators so the watchdog cancels the copies when it fires.
 #include "core/relay.h"
 
+#include <memory>
 #include <vector>
 
 #include <boost/asio/read.hpp>
@@ -83,9 +84,12 @@ Awaitable<void> CopyLoop(tcp::socket& from, tcp::socket& to, Shared& st, uint64_
     }
     counter += n;
   }
-  std::vector<char> buf(st.options.buffer_size);
+  // Uninitialised on purpose: zeroing 2 x 16 KiB per connection showed in
+  // connection-per-request profiles, and only bytes read are ever sent.
+  const std::size_t size = st.options.buffer_size;
+  std::unique_ptr<char[]> buf(new char[size]);
   for (;;) {
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kUseTuple);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.get(), size), kUseTuple);
     if (ec) {
       if (IsCleanEnd(ec)) {
         HalfClose(to, st);
@@ -96,7 +100,7 @@ Awaitable<void> CopyLoop(tcp::socket& from, tcp::socket& to, Shared& st, uint64_
       co_return;
     }
     st.Touch();
-    auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.data(), n), kUseTuple);
+    auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.get(), n), kUseTuple);
     if (wec) {
       if (wec != asio::error::operation_aborted) {
         st.Fail(wec);

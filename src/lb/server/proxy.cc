@@ -6,6 +6,7 @@
 
 #include <boost/asio/read.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <sys/socket.h>
 
 #include "core/log.h"
 #include "core/relay.h"
@@ -172,16 +173,46 @@ tcp::endpoint EndpointOf(const proxy_protocol::Header& h, bool src) {
 
 enum class ConnectEnd { kOk, kTimeout, kError };
 
+// A non-blocking connect(2), then one wait for writability and SO_ERROR.
+// (Asio's async_connect also polls the socket before reading SO_ERROR: one
+// syscall more per connection, which shows in connection-per-request loads.)
 net::Awaitable<std::pair<ConnectEnd, boost::system::error_code>> ConnectWithTimeout(
     tcp::socket& s, tcp::endpoint ep, Millis timeout) {
+  boost::system::error_code ec;
+  s.open(ep.protocol(), ec);
+  if (!ec) {
+    s.native_non_blocking(true, ec);
+  }
+  if (ec) {
+    co_return std::pair{ConnectEnd::kError, ec};
+  }
+  if (::connect(s.native_handle(), ep.data(), static_cast<socklen_t>(ep.size())) == 0) {
+    co_return std::pair{ConnectEnd::kOk, ec};
+  }
+  if (errno != EINPROGRESS) {
+    co_return std::pair{ConnectEnd::kError,
+                        boost::system::error_code(errno, boost::system::system_category())};
+  }
   asio::steady_timer timer(s.get_executor());
   timer.expires_after(timeout);
-  auto r = co_await (s.async_connect(ep, kUseTuple) || timer.async_wait(kUseTuple));
+  auto r =
+      co_await (s.async_wait(tcp::socket::wait_write, kUseTuple) || timer.async_wait(kUseTuple));
   if (r.index() == 1) {
     co_return std::pair{ConnectEnd::kTimeout, boost::system::error_code(asio::error::timed_out)};
   }
-  auto [ec] = std::get<0>(r);
-  co_return std::pair{ec ? ConnectEnd::kError : ConnectEnd::kOk, ec};
+  if (auto [wec] = std::get<0>(r); wec) {
+    co_return std::pair{ConnectEnd::kError, wec};
+  }
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(s.native_handle(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+    err = errno;
+  }
+  if (err != 0) {
+    co_return std::pair{ConnectEnd::kError,
+                        boost::system::error_code(err, boost::system::system_category())};
+  }
+  co_return std::pair{ConnectEnd::kOk, ec};
 }
 
 // Waits in the backend queue; returns the granted server or kNone on timeout.
