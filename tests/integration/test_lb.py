@@ -371,6 +371,82 @@ def test_check_ssl_marks_down_a_port_that_is_not_tls(tmp_path, backends, lb, cer
     assert served2.proc.poll() is None
 
 
+class HealthzServer:
+    """An HTTPS server answering GET /healthz with a given status, as a
+    kube-apiserver does (200 "ok", or 500 while it is not ready)."""
+
+    def __init__(self, cert, status):
+        import http.server
+        outer = self
+        self.status = status
+        self.paths = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                outer.paths.append((self.command, self.path))
+                body = b"ok" if outer.status == 200 else b"not ready"
+                self.send_response(outer.status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*cert)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_httpchk_over_tls_follows_healthz(tmp_path, lb, cert):
+    """option httpchk GET /healthz + http-check expect status 200 over
+    check-ssl, against HTTPS servers: 200 is UP (L7OK), 500 is DOWN (L7STS),
+    and a server that recovers comes back after `rise` checks."""
+    good, sick = HealthzServer(cert, 200), HealthzServer(cert, 500)
+    try:
+        port = free_port()
+        path = tmp_path / "haproxy.cfg"
+        path.write_text(f"""global
+  stats socket {tmp_path}/admin.sock mode 600 level admin
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+listen kube-apiserver
+  bind 127.0.0.1:{port}
+  option httpchk GET /healthz
+  http-check expect status 200
+  default-server inter 200ms rise 2 fall 2 check check-ssl verify none
+  server good 127.0.0.1:{good.port}
+  server sick 127.0.0.1:{sick.port}
+""")
+        lb(path)
+        sock = tmp_path / "admin.sock"
+        wait_for(lambda: show_stat(sock)[("kube-apiserver", "sick")]["status"] == "DOWN",
+                 timeout=10, what="sick DOWN")
+        rows = show_stat(sock)
+        assert rows[("kube-apiserver", "sick")]["check_status"] == "L7STS", rows
+        assert rows[("kube-apiserver", "sick")]["check_code"] == "500"
+        assert rows[("kube-apiserver", "good")]["status"] == "UP"
+        assert rows[("kube-apiserver", "good")]["check_status"] == "L7OK"
+        assert ("GET", "/healthz") in good.paths
+        sick.status = 200
+        wait_for(lambda: show_stat(sock)[("kube-apiserver", "sick")]["status"] == "UP",
+                 timeout=10, what="sick UP again")
+    finally:
+        good.stop()
+        sick.stop()
+
+
 def test_backend_killed_under_load(tmp_path, backends, lb):
     bs = backends()
     port = free_port()
