@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from vigie_harness import Served, run_vigie, wait_for
+from vigie_harness import Served, free_port, free_port_both, run_vigie, wait_for
 
 
 class TcpDest:
@@ -86,25 +86,6 @@ class UdpDest:
 
     def close(self):
         self.sock.close()
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_port_both():
-    """A port free for TCP and UDP on 127.0.0.1."""
-    for _ in range(50):
-        p = free_port()
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            continue
-    raise AssertionError("no free port")
 
 
 def greet(port, host="127.0.0.1", send=b"ping"):

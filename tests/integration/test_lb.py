@@ -530,24 +530,38 @@ def test_all_backends_down_closes_cleanly(tmp_path, backends, lb):
              what="no-server counter")
 
 
+class ClientLoad:
+    """Four client threads fetching through `port` in a loop; each result is
+    a backend name or "error: ..."."""
+
+    def __init__(self, port, threads=4):
+        self.results = []
+        self._stop = threading.Event()
+
+        def run():
+            while not self._stop.is_set():
+                try:
+                    self.results.append(fetch(port, timeout=5))
+                except OSError as e:
+                    self.results.append("error: " + str(e))
+
+        self._threads = [threading.Thread(target=run) for _ in range(threads)]
+        for t in self._threads:
+            t.start()
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+
 def test_reload_under_load_drops_nothing(tmp_path, backends, lb):
     bs = backends(4)
     port = free_port()
     path = seed_cfg(tmp_path, bs[:3], port)
     served = lb(path)
-    results = []
-    stop = threading.Event()
-
-    def load():
-        while not stop.is_set():
-            try:
-                results.append(fetch(port, timeout=5))
-            except OSError as e:
-                results.append("error: " + str(e))
-
-    threads = [threading.Thread(target=load) for _ in range(4)]
-    for t in threads:
-        t.start()
+    load = ClientLoad(port)
+    results = load.results
     wait_for(lambda: len(results) > 30, what="load")
     # Add a fourth server, reload three times while the load runs.
     text = path.read_text()
@@ -559,9 +573,7 @@ def test_reload_under_load_drops_nothing(tmp_path, backends, lb):
         mark = len(results)
         served.signal(signal.SIGHUP)
         wait_for(lambda: len(results) > mark + 20, what="load after reload")
-    stop.set()
-    for t in threads:
-        t.join()
+    load.stop()
     errors = [r for r in results if not r.startswith("master")]
     assert errors == []
     assert "master4" in results
@@ -579,19 +591,8 @@ def test_binary_upgrade_takes_listeners_over_without_dropping(tmp_path, backends
     path = seed_cfg(tmp_path, bs, port)
     old = lb(path, workers=2)
     sock = tmp_path / "admin.sock"
-    results = []
-    stop = threading.Event()
-
-    def load():
-        while not stop.is_set():
-            try:
-                results.append(fetch(port, timeout=5))
-            except OSError as e:
-                results.append("error: " + str(e))
-
-    threads = [threading.Thread(target=load) for _ in range(4)]
-    for t in threads:
-        t.start()
+    load = ClientLoad(port)
+    results = load.results
     try:
         wait_for(lambda: len(results) > 30, what="load")
         new = Served(["lb", "-f", str(path), "--admin", "127.0.0.1:0", "-j", "1",
@@ -604,9 +605,7 @@ def test_binary_upgrade_takes_listeners_over_without_dropping(tmp_path, backends
             assert new.log_contains("closed 1 inherited listening sockets")  # admin port 0
             mark = len(results)
             wait_for(lambda: len(results) > mark + 30, what="load served by the new process")
-            stop.set()
-            for t in threads:
-                t.join()
+            load.stop()
             errors = [r for r in results if not r.startswith("master")]
             assert errors == [], errors[:5]
             assert lb_port(new) == port
@@ -615,9 +614,7 @@ def test_binary_upgrade_takes_listeners_over_without_dropping(tmp_path, backends
         finally:
             new.stop()
     finally:
-        stop.set()
-        for t in threads:
-            t.join()
+        load.stop()
 
 
 def test_takeover_refused_without_expose_fd(tmp_path, backends, lb):
