@@ -2,13 +2,13 @@
 // reloads, runs health checks and the stats socket on the control thread.
 #include "lb/server/lb_component.h"
 
+#include <cstring>
+
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <netdb.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cstring>
 
 #include "core/handover.h"
 #include "core/log.h"
@@ -495,8 +495,8 @@ Result<asio::ip::address> ResolveServerHost(const std::string& host) {
   addrinfo* res = nullptr;
   int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
   if (rc != 0 || res == nullptr) {
-    return Error(Errc::kNotFound, "could not resolve address '" + host + "': " +
-                                      (rc != 0 ? gai_strerror(rc) : "no address"));
+    return Error(Errc::kNotFound, "could not resolve address '" + host +
+                                      "': " + (rc != 0 ? gai_strerror(rc) : "no address"));
   }
   asio::ip::address out;
   if (res->ai_family == AF_INET6) {
