@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from vigie_harness import wait_for
+from vigie_harness import free_port, wait_for
 
 BASE = """admin:
   listen: 127.0.0.1:0
@@ -217,14 +217,6 @@ def test_sse_and_http_post_ingest(serve):
     assert b"text/event-stream" in data
     assert b'"service":"post"' in data
     sock.close()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture

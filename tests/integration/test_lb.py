@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from vigie_harness import Served, run_vigie, wait_for
+from vigie_harness import Served, free_port, run_vigie, wait_for
 
 HERE = os.path.dirname(__file__)
 SEED = os.path.join(HERE, "..", "..", "src", "lb", "haproxy_cfg", "testdata",
@@ -25,12 +25,19 @@ SEED = os.path.join(HERE, "..", "..", "src", "lb", "haproxy_cfg", "testdata",
 BACKEND = "kubernetes-apiserver-https"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def listen_cfg(tmp_path, port, server_line):
+    """A minimal TCP `listen api` on 127.0.0.1:port with one server line."""
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(f"""defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+listen api
+  bind 127.0.0.1:{port}
+  {server_line}
+""")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -678,16 +685,7 @@ def test_send_proxy_v2_names_the_client_and_the_bind(tmp_path, backends, lb):
     address and port and the address and port it connected to."""
     bs = backends(1, tls=False)
     port = free_port()
-    path = tmp_path / "haproxy.cfg"
-    path.write_text(f"""defaults
-  mode tcp
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-listen api
-  bind 127.0.0.1:{port}
-  server s1 127.0.0.1:{bs[0].port} send-proxy-v2
-""")
+    path = listen_cfg(tmp_path, port, f"server s1 127.0.0.1:{bs[0].port} send-proxy-v2")
     served = lb(path, workers=1)
     c = socket.create_connection(("127.0.0.1", port), timeout=5)
     c.sendall(b"hello")
@@ -714,16 +712,7 @@ def test_server_names_resolve_through_the_system_resolver(tmp_path, backends, lb
     machine) as haproxy's default init-addr libc."""
     bs = backends(1, tls=False)
     port = free_port()
-    path = tmp_path / "haproxy.cfg"
-    path.write_text(f"""defaults
-  mode tcp
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-listen api
-  bind 127.0.0.1:{port}
-  server m1 localhost:{bs[0].port}
-""")
+    path = listen_cfg(tmp_path, port, f"server m1 localhost:{bs[0].port}")
     served = lb(path, workers=1)
     assert fetch(port, tls=False) == "master1"
     row = show_stat_http(served)

@@ -142,7 +142,7 @@ TEST(RouterSpecTest, TypedRulesFromTheDocsExample) {
 TEST(RouterSpecTest, SourcePrefixAndSeedArticleEnvironment) {
   auto spec = ParseRouterEnvironment({{"EGRESS_SOURCE", "10.42.253.46"},
                                       {"EGRESS_GATEWAY", "10.42.253.1"},
-                                      {"EGRESS_DESTINATION", "8.8.8.8"},
+                                      {"EGRESS_DESTINATION", "203.0.113.8"},
                                       {"EGRESS_ROUTER_MODE", "init"}});
   ASSERT_TRUE(spec) << spec.error().ToString();
   EXPECT_EQ(spec->mode, RouterMode::kInit);
@@ -150,7 +150,7 @@ TEST(RouterSpecTest, SourcePrefixAndSeedArticleEnvironment) {
   EXPECT_EQ(spec->source_prefix_length, 32);
   EXPECT_EQ(spec->gateway.ToString(), "10.42.253.1");
   ASSERT_TRUE(spec->redirect);
-  EXPECT_EQ(spec->redirect->fallback->destination.ToString(), "8.8.8.8");
+  EXPECT_EQ(spec->redirect->fallback->destination.ToString(), "203.0.113.8");
 
   auto with_prefix = ParseRouterEnvironment(RouterEnv("1.2.3.4/24", "192.0.2.1", "10.1.2.3"));
   ASSERT_TRUE(with_prefix);

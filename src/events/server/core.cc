@@ -90,18 +90,6 @@ int64_t ToMicros(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 
-// Logs a failed output/timer coroutine (they only end by being stopped).
-void LogFailure(const char* what, const std::exception_ptr& e) {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    Log()->error("{} failed: {}", what, ex.what());
-  }
-}
-
 // Resolves and connects with a deadline.
 net::Awaitable<boost::system::error_code> ConnectWithin(tcp::socket& sock, Address target,
                                                         Duration timeout) {
@@ -711,17 +699,17 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
     if (config->webhook) {
       webhook = std::make_shared<WebhookOutput>(ctx, *config->webhook, m);
       asio::co_spawn(ctx, WebhookOutput::Run(webhook),
-                     [](const std::exception_ptr& e) { LogFailure("webhook output", e); });
+                     [](const std::exception_ptr& e) { LogTaskFailure("webhook output", e); });
     }
     if (config->graphite) {
       graphite = std::make_shared<GraphiteOutput>(ctx, *config->graphite, m);
       asio::co_spawn(ctx, GraphiteOutput::Run(graphite),
-                     [](const std::exception_ptr& e) { LogFailure("graphite output", e); });
+                     [](const std::exception_ptr& e) { LogTaskFailure("graphite output", e); });
     }
     if (config->forward) {
       forward = std::make_shared<ForwardOutput>(ctx, *config->forward, m);
       asio::co_spawn(ctx, ForwardOutput::Run(forward),
-                     [](const std::exception_ptr& e) { LogFailure("forward output", e); });
+                     [](const std::exception_ptr& e) { LogTaskFailure("forward output", e); });
     }
   }
 
@@ -927,7 +915,7 @@ net::Awaitable<void> TelemetryLoop(std::shared_ptr<EventCore::Impl> core) {
 
 void SpawnLoop(EventCore::Impl& core, net::Awaitable<void> loop, const char* what) {
   asio::co_spawn(core.ctx, std::move(loop),
-                 [what](const std::exception_ptr& e) { LogFailure(what, e); });
+                 [what](const std::exception_ptr& e) { LogTaskFailure(what, e); });
 }
 
 }  // namespace
@@ -1033,16 +1021,40 @@ void EventCore::Stop() {
   asio::post(impl_->ctx, [impl = impl_] { impl->StopOnCore(); });
 }
 
+void LogTaskFailure(const char* what, const std::exception_ptr& e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    Log()->error("{} failed: {}", what, ex.what());
+  }
+}
+
+namespace {
+
+// Reserves `n` places in the core's bounded queue (any thread); false, and
+// the items counted as shed, when they do not fit.
+bool Admit(EventCore::Impl& c, int64_t n) {
+  int64_t before = c.queued.fetch_add(n, std::memory_order_relaxed);
+  if (before + n > c.queue_limit.load(std::memory_order_relaxed)) {
+    c.queued.fetch_sub(n, std::memory_order_relaxed);
+    c.m.shed_total.Inc(n);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool EventCore::Submit(std::vector<Event> events) {
   auto n = static_cast<int64_t>(events.size());
   if (n == 0) {
     return true;
   }
   Impl& c = *impl_;
-  int64_t before = c.queued.fetch_add(n, std::memory_order_relaxed);
-  if (before + n > c.queue_limit.load(std::memory_order_relaxed)) {
-    c.queued.fetch_sub(n, std::memory_order_relaxed);
-    c.m.shed_total.Inc(n);
+  if (!Admit(c, n)) {
     return false;
   }
   c.m.received_total.Inc(n);
@@ -1062,10 +1074,7 @@ bool EventCore::SubmitStatsd(std::vector<StatsdSample> samples) {
     return true;
   }
   Impl& c = *impl_;
-  int64_t before = c.queued.fetch_add(n, std::memory_order_relaxed);
-  if (before + n > c.queue_limit.load(std::memory_order_relaxed)) {
-    c.queued.fetch_sub(n, std::memory_order_relaxed);
-    c.m.shed_total.Inc(n);
+  if (!Admit(c, n)) {
     return false;
   }
   c.m.statsd_samples_total.Inc(n);

@@ -139,6 +139,10 @@ class EventCore {
   std::shared_ptr<Impl> impl_;
 };
 
+// Logs a coroutine that ended with an exception (`what failed: reason`);
+// the completion handler of every co_spawn in the events server.
+void LogTaskFailure(const char* what, const std::exception_ptr& e);
+
 // Runs a query on the core thread (co_spawn it there): the reply Msg.
 net::Awaitable<Msg> QueryOnCore(EventCore* core, std::string text);
 

@@ -28,17 +28,6 @@ std::string Why(const Error& e) {
   return e.context().empty() ? e.ToString() : e.context();
 }
 
-void LogFailure(const char* what, const std::exception_ptr& e) {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    Log()->error("{} failed: {}", what, ex.what());
-  }
-}
-
 // Events per batch handed to the core; bigger batches are split.
 constexpr size_t kMaxBatch = 10'000;
 
@@ -370,7 +359,7 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listeners::State> keep, tcp::acc
                    [sh](const std::exception_ptr& e) {
                      sh->open_connections.fetch_sub(1);
                      sh->core->metrics().connections.Sub(1);
-                     LogFailure("connection", e);
+                     LogTaskFailure("connection", e);
                    });
   }
   (void)keep;
@@ -425,7 +414,8 @@ net::Awaitable<void> StatsdLoop(std::shared_ptr<Listeners::State> keep, udp::soc
 
 template <class Loop>
 void Spawn(asio::any_io_executor ex, Loop loop, const char* what) {
-  asio::co_spawn(ex, std::move(loop), [what](const std::exception_ptr& e) { LogFailure(what, e); });
+  asio::co_spawn(ex, std::move(loop),
+                 [what](const std::exception_ptr& e) { LogTaskFailure(what, e); });
 }
 
 }  // namespace
