@@ -1,6 +1,7 @@
 // Listener helpers.
 #include "core/net.h"
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <sys/socket.h>
@@ -171,6 +172,148 @@ Result<std::vector<udp::socket>> BindUdpOn(const std::vector<asio::io_context*>&
     out.push_back(std::move(s));
   }
   return out;
+}
+
+namespace {
+
+// Asio keeps a socket's non-blocking mode and its "may be shared" flag in
+// implementation state with no public setter. This type exists only to
+// name the protected member; the pointer to it applies to any tcp::socket.
+// (If Asio's socket layout changes, this stops compiling rather than
+// misbehaving.)
+struct SocketStateAccess : tcp::socket {
+  static auto Member() { return &SocketStateAccess::impl_; }
+};
+
+// `socket` holds a descriptor this process created non-blocking and never
+// duplicated: Asio need not set O_NONBLOCK again, nor unregister it from
+// epoll before closing it (the kernel does that when the last reference to
+// the file goes).
+void MarkOwnedNonBlocking(tcp::socket& socket) {
+  auto& impl = (socket.*SocketStateAccess::Member()).get_implementation();
+  impl.state_ |= asio::detail::socket_ops::internal_non_blocking;
+  impl.state_ &= static_cast<asio::detail::socket_ops::state_type>(
+      ~asio::detail::socket_ops::possible_dup);
+}
+
+boost::system::error_code Errno() {
+  return {errno, boost::system::system_category()};
+}
+
+}  // namespace
+
+Awaitable<std::tuple<boost::system::error_code, tcp::socket>> Accept(tcp::acceptor& acceptor,
+                                                                    tcp::endpoint& peer) {
+  if (!acceptor.native_non_blocking()) {
+    boost::system::error_code ec;
+    acceptor.native_non_blocking(true, ec);  // once per listener
+    if (ec) {
+      co_return std::tuple{ec, tcp::socket(acceptor.get_executor())};
+    }
+  }
+  for (;;) {
+    socklen_t len = static_cast<socklen_t>(peer.capacity());
+    int fd = accept4(acceptor.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      boost::system::error_code ec;
+      peer.resize(len);
+      tcp::socket socket(acceptor.get_executor());
+      socket.assign(len == sizeof(sockaddr_in6) ? tcp::v6() : tcp::v4(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        co_return std::tuple{ec, tcp::socket(acceptor.get_executor())};
+      }
+      MarkOwnedNonBlocking(socket);
+      co_return std::tuple{ec, std::move(socket)};
+    }
+    if (errno == EINTR || errno == ECONNABORTED) {
+      continue;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      co_return std::tuple{Errno(), tcp::socket(acceptor.get_executor())};
+    }
+    // Nothing pending. The wait is queued before this coroutine yields, so
+    // no readiness edge can be consumed between the accept and the wait.
+    auto [ec] = co_await acceptor.async_wait(tcp::acceptor::wait_read, kUseTuple);
+    if (ec) {
+      co_return std::tuple{ec, tcp::socket(acceptor.get_executor())};
+    }
+  }
+}
+
+boost::system::error_code OpenNonBlocking(tcp::socket& socket, const tcp& protocol) {
+  int fd = ::socket(protocol.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) {
+    return Errno();
+  }
+  boost::system::error_code ec;
+  socket.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    return ec;
+  }
+  MarkOwnedNonBlocking(socket);
+  return ec;
+}
+
+namespace {
+
+// WaitReady's state: the socket wait and the timer race; whichever ends
+// first cancels the other, and the caller resumes once both handlers have
+// run (so neither outlives this object).
+class WaitReadyOp {
+ public:
+  using Handler = asio::any_completion_handler<void(boost::system::error_code)>;
+  WaitReadyOp(tcp::socket& socket, Handler handler)
+      : socket_(socket), handler_(std::move(handler)), timer_(socket.get_executor()) {}
+
+  void Start(tcp::socket::wait_type what, std::chrono::nanoseconds timeout) {
+    timer_.expires_after(timeout);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && !ready_) {
+        timed_out_ = true;
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);
+      }
+      Release();
+    });
+    socket_.async_wait(what, [this](boost::system::error_code ec) {
+      ready_ = true;
+      result_ = timed_out_ ? boost::system::error_code(asio::error::timed_out) : ec;
+      timer_.cancel();
+      Release();
+    });
+  }
+
+ private:
+  void Release() {
+    if (--pending_ > 0) {
+      return;
+    }
+    Handler handler = std::move(handler_);
+    auto result = result_;
+    delete this;
+    std::move(handler)(result);
+  }
+
+  tcp::socket& socket_;
+  Handler handler_;
+  asio::steady_timer timer_;
+  boost::system::error_code result_;
+  bool ready_ = false;
+  bool timed_out_ = false;
+  int pending_ = 2;
+};
+
+}  // namespace
+
+Awaitable<std::tuple<boost::system::error_code>> WaitReady(tcp::socket& socket,
+                                                           tcp::socket::wait_type what,
+                                                           std::chrono::nanoseconds timeout) {
+  return asio::async_initiate<decltype(kUseTuple) const&, void(boost::system::error_code)>(
+      [](WaitReadyOp::Handler handler, tcp::socket* s, tcp::socket::wait_type w,
+         std::chrono::nanoseconds t) { (new WaitReadyOp(*s, std::move(handler)))->Start(w, t); },
+      kUseTuple, &socket, what, timeout);
 }
 
 }  // namespace vigie::net

@@ -11,6 +11,8 @@
 #endif
 
 // Boost 1.74's awaitable.hpp needed <utility> first; keep it first anyway.
+#include <chrono>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -67,6 +69,30 @@ IpAddress FromAsio(const asio::ip::address& address);
 [[nodiscard]] Result<std::vector<tcp::acceptor>> ListenTcpOn(
     const std::vector<asio::io_context*>& contexts, const Address& address,
     const ListenOptions& options = {});
+// The per-connection path of the proxies, with fewer syscalls than Asio's
+// generic operations (each one counts in connection-per-request loads):
+//
+// Accept takes one connection, waiting when none is pending. The socket
+// comes from accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) and Asio is told so, which
+// spares the ioctl(FIONBIO) Asio makes before a socket's first operation and
+// the EPOLL_CTL_DEL it makes when closing a descriptor it did not open (it
+// might be shared; ours never is). `peer` receives the client's address.
+[[nodiscard]] Awaitable<std::tuple<boost::system::error_code, tcp::socket>> Accept(
+    tcp::acceptor& acceptor, tcp::endpoint& peer);
+
+// Opens `socket` non-blocking in one socket(2) call, on the same terms.
+[[nodiscard]] boost::system::error_code OpenNonBlocking(tcp::socket& socket,
+                                                        const tcp& protocol);
+
+// Waits until `socket` is ready for `what`, at most `timeout`; then returns
+// asio::error::timed_out, having cancelled every operation pending on the
+// socket (meant for a socket with nothing else pending, e.g. a connect in
+// progress). Unlike `wait || timer`, no coroutine or parallel group is
+// created per call.
+// Use: `auto [ec] = co_await WaitReady(...)`.
+[[nodiscard]] Awaitable<std::tuple<boost::system::error_code>> WaitReady(
+    tcp::socket& socket, tcp::socket::wait_type what, std::chrono::nanoseconds timeout);
+
 [[nodiscard]] Result<std::vector<udp::socket>> BindUdpOn(
     const std::vector<asio::io_context*>& contexts, const Address& address,
     const ListenOptions& options = {});

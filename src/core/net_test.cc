@@ -1,5 +1,9 @@
 #include "core/net.h"
 
+#include <optional>
+
+#include <boost/asio/write.hpp>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include "core/admin.h"
@@ -41,6 +45,139 @@ TEST(ListenTest, EndpointConversion) {
   EXPECT_TRUE(v6->address().is_v6());
   EXPECT_FALSE(net::ToTcpEndpoint(*ParseAddress("name.example:53", {.allow_names = true})));
   EXPECT_EQ(net::FromAsio(net::asio::ip::make_address("10.0.0.1")).ToString(), "10.0.0.1");
+}
+
+// Runs `ctx` until `done()` (10 s safety deadline).
+template <class F>
+bool RunUntil(net::asio::io_context& ctx, F done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    if (ctx.stopped()) {
+      ctx.restart();  // it ran out of work earlier
+    }
+    ctx.run_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+bool HasFlag(int fd, int cmd, int flag) {
+  int v = fcntl(fd, cmd);
+  return v >= 0 && (v & flag) != 0;
+}
+
+struct Accepted {
+  boost::system::error_code ec;
+  std::optional<net::tcp::socket> socket;
+  net::tcp::endpoint peer;
+};
+
+void StartAccept(net::asio::io_context& ctx, net::tcp::acceptor& acceptor,
+                 std::optional<Accepted>& out) {
+  net::asio::co_spawn(
+      ctx,
+      [&]() -> net::Awaitable<void> {
+        Accepted a;
+        auto [ec, socket] = co_await net::Accept(acceptor, a.peer);
+        a.ec = ec;
+        a.socket.emplace(std::move(socket));
+        out.emplace(std::move(a));
+      },
+      net::asio::detached);
+}
+
+// The socket from Accept is non-blocking and close-on-exec in the kernel,
+// Asio knows it is non-blocking, and its descriptor number can be reused by
+// the next connection (no stale epoll registration: closing it without
+// EPOLL_CTL_DEL is what Accept sets up).
+TEST(AcceptTest, NonBlockingSocketsThatCloseAndReuseCleanly) {
+  net::asio::io_context ctx;
+  auto acceptor = net::ListenTcp(ctx, net::tcp::endpoint(net::asio::ip::address_v4::loopback(), 0));
+  ASSERT_TRUE(acceptor);
+  int first_fd = -1;
+  for (int round = 0; round < 3; ++round) {
+    net::tcp::socket client(ctx);
+    client.connect(acceptor->local_endpoint());
+    std::optional<Accepted> a;
+    StartAccept(ctx, *acceptor, a);
+    ASSERT_TRUE(RunUntil(ctx, [&] { return a.has_value(); }));
+    ASSERT_FALSE(a->ec) << a->ec.message();
+    net::tcp::socket& socket = *a->socket;
+    if (round == 0) {
+      first_fd = socket.native_handle();
+    } else {
+      EXPECT_EQ(socket.native_handle(), first_fd);  // the descriptor is reused
+    }
+    EXPECT_EQ(a->peer, client.local_endpoint());
+    EXPECT_TRUE(HasFlag(socket.native_handle(), F_GETFL, O_NONBLOCK));
+    EXPECT_TRUE(HasFlag(socket.native_handle(), F_GETFD, FD_CLOEXEC));
+    EXPECT_TRUE(socket.native_non_blocking());
+    net::asio::write(client, net::asio::buffer(std::string("ping")));
+    std::string got;
+    char buf[16];
+    socket.async_read_some(net::asio::buffer(buf),
+                           [&](boost::system::error_code ec, std::size_t n) {
+                             got = ec ? ec.message() : std::string(buf, n);
+                           });
+    ASSERT_TRUE(RunUntil(ctx, [&] { return !got.empty(); }));
+    EXPECT_EQ(got, "ping");
+    socket.close();
+  }
+}
+
+TEST(AcceptTest, WaitsForAConnection) {
+  net::asio::io_context ctx;
+  auto acceptor = net::ListenTcp(ctx, net::tcp::endpoint(net::asio::ip::address_v4::loopback(), 0));
+  ASSERT_TRUE(acceptor);
+  std::optional<Accepted> a;
+  StartAccept(ctx, *acceptor, a);
+  ctx.run_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(a.has_value());  // nobody connected yet
+  net::tcp::socket client(ctx);
+  client.connect(acceptor->local_endpoint());
+  ASSERT_TRUE(RunUntil(ctx, [&] { return a.has_value(); }));
+  EXPECT_FALSE(a->ec) << a->ec.message();
+  EXPECT_EQ(a->peer, client.local_endpoint());
+}
+
+TEST(OpenNonBlockingTest, OpensANonBlockingCloseOnExecSocket) {
+  net::asio::io_context ctx;
+  net::tcp::socket s(ctx);
+  ASSERT_FALSE(net::OpenNonBlocking(s, net::tcp::v4()));
+  EXPECT_TRUE(s.is_open());
+  EXPECT_TRUE(HasFlag(s.native_handle(), F_GETFL, O_NONBLOCK));
+  EXPECT_TRUE(HasFlag(s.native_handle(), F_GETFD, FD_CLOEXEC));
+  EXPECT_TRUE(s.native_non_blocking());
+}
+
+TEST(WaitReadyTest, ReadyBeforeTheTimeoutOrTimedOut) {
+  net::asio::io_context ctx;
+  auto acceptor = net::ListenTcp(ctx, net::tcp::endpoint(net::asio::ip::address_v4::loopback(), 0));
+  ASSERT_TRUE(acceptor);
+  net::tcp::socket client(ctx);
+  client.connect(acceptor->local_endpoint());
+  net::tcp::socket server = acceptor->accept();
+  auto wait = [&](std::chrono::nanoseconds timeout) {
+    std::optional<boost::system::error_code> out;
+    net::asio::co_spawn(
+        ctx,
+        [&]() -> net::Awaitable<void> {
+          auto [ec] = co_await net::WaitReady(server, net::tcp::socket::wait_read, timeout);
+          out = ec;
+        },
+        net::asio::detached);
+    EXPECT_TRUE(RunUntil(ctx, [&] { return out.has_value(); }));
+    return out.value_or(boost::system::error_code());
+  };
+  // Nothing to read: the timeout wins.
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(wait(std::chrono::milliseconds(50)), net::asio::error::timed_out);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  // Data waiting: ready at once, long before a 10 s timeout.
+  net::asio::write(client, net::asio::buffer(std::string("x")));
+  start = std::chrono::steady_clock::now();
+  auto ready = wait(std::chrono::seconds(10));
+  EXPECT_FALSE(ready) << ready.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(AdminRequestTest, DecodesQueryParameters) {

@@ -1,12 +1,19 @@
-// The relay: two copy loops and a watchdog, joined with Asio's awaitable
-// operators so the watchdog cancels the copies when it fires.
+// The relay: one heap object per relayed connection drives both directions
+// and a watchdog timer with plain completion handlers. (It was three
+// coroutines joined with Asio's awaitable operators; each `&&`/`||` spawns
+// child coroutines and a parallel group, which cost more user-space CPU per
+// short connection than the rest of the proxy: see docs/benchmarks.md.)
 #include "core/relay.h"
 
+#include <algorithm>
 #include <memory>
-#include <vector>
+#include <optional>
+#include <utility>
 
-#include <boost/asio/read.hpp>
-#include <boost/asio/this_coro.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <fcntl.h>
 #include <unistd.h>
@@ -14,103 +21,10 @@
 namespace vigie::net {
 namespace {
 
-using namespace boost::asio::experimental::
-    awaitable_operators;  // NOLINT(google-build-using-namespace)
 using Clock = std::chrono::steady_clock;
-
-struct Shared {
-  Clock::time_point last_activity = Clock::now();
-  Clock::time_point half_closed_at{};
-  int open_directions = 2;
-  RelayResult result;
-  RelayOptions options;
-  asio::steady_timer* watchdog = nullptr;
-  bool rearm = false;  // the deadline moved earlier: the watchdog must recompute
-
-  void Touch() { last_activity = Clock::now(); }
-  Clock::time_point Deadline() const {
-    auto idle = last_activity + options.idle_timeout;
-    if (open_directions < 2) {
-      return std::min(idle, half_closed_at + options.half_close_timeout);
-    }
-    return idle;
-  }
-  void Fail(const boost::system::error_code& ec) {
-    if (result.end != RelayResult::End::kError) {
-      result.end = RelayResult::End::kError;
-      result.error = ec;
-    }
-  }
-};
 
 bool IsCleanEnd(const boost::system::error_code& ec) {
   return ec == asio::error::eof;
-}
-
-// A direction has finished reading: pass the FIN on, and note the time.
-// The second direction to finish skips the shutdown: both peers have sent
-// their FIN and everything was read, so the close that follows Relay (see
-// relay.h) sends this FIN without a reset, one syscall per connection less.
-void HalfClose(tcp::socket& to, Shared& st) {
-  if (st.open_directions == 2) {
-    boost::system::error_code ignored;
-    to.shutdown(tcp::socket::shutdown_send, ignored);
-  }
-  if (--st.open_directions == 1) {
-    st.half_closed_at = Clock::now();
-    if (st.watchdog != nullptr) {
-      st.rearm = true;
-      st.watchdog->cancel();
-    }
-  }
-}
-
-// An error on either side ends both directions.
-void Abort(tcp::socket& a, tcp::socket& b) {
-  boost::system::error_code ignored;
-  a.cancel(ignored);
-  b.cancel(ignored);
-}
-
-Awaitable<void> CopyLoop(tcp::socket& from, tcp::socket& to, Shared& st, uint64_t& counter,
-                         std::string initial) {
-  co_await asio::this_coro::throw_if_cancelled(false);  // see Watchdog
-  if (!initial.empty()) {
-    auto [ec, n] = co_await asio::async_write(to, asio::buffer(initial), kUseTuple);
-    if (ec) {
-      st.Fail(ec);
-      Abort(from, to);
-      co_return;
-    }
-    counter += n;
-  }
-  // Uninitialised on purpose: zeroing 2 x 16 KiB per connection showed in
-  // connection-per-request profiles, and only bytes read are ever sent.
-  const std::size_t size = st.options.buffer_size;
-  std::unique_ptr<char[]> buf(new char[size]);
-  for (;;) {
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.get(), size), kUseTuple);
-    if (ec) {
-      if (IsCleanEnd(ec)) {
-        HalfClose(to, st);
-      } else if (ec != asio::error::operation_aborted) {
-        st.Fail(ec);
-        Abort(from, to);
-      }
-      co_return;
-    }
-    st.Touch();
-    auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.get(), n), kUseTuple);
-    if (wec) {
-      if (wec != asio::error::operation_aborted) {
-        st.Fail(wec);
-        Abort(from, to);
-      }
-      co_return;
-    }
-    counter += written;
-    st.Touch();
-  }
 }
 
 // The kernel's default pipe capacity (16 pages).
@@ -159,142 +73,330 @@ class Pipe {
   std::size_t capacity_ = kDefaultPipeCapacity;
 };
 
-// Zero-copy direction: socket -> pipe -> socket with splice(2). The sockets
-// are in non-blocking mode; readiness comes from the reactor, which is only
-// consulted when a splice would block, so a busy tunnel costs two splice
-// calls per pipeful.
-Awaitable<void> SpliceLoop(tcp::socket& from, tcp::socket& to, Shared& st, uint64_t& counter,
-                           std::string initial) {
-  co_await asio::this_coro::throw_if_cancelled(false);  // see Watchdog
-  if (!initial.empty()) {
-    auto [ec, n] = co_await asio::async_write(to, asio::buffer(initial), kUseTuple);
-    if (ec) {
-      st.Fail(ec);
-      Abort(from, to);
-      co_return;
+// One relay. Thread rules: everything runs on the sockets' io_context.
+// Lifetime: every pending operation holds one count in `pending_`; the
+// object deletes itself and completes the caller's handler when the count
+// falls to zero, i.e. after both directions have ended and the watchdog's
+// last wait has returned.
+class RelayOp {
+ public:
+  using Handler = asio::any_completion_handler<void(RelayResult)>;
+
+  RelayOp(tcp::socket& a, tcp::socket& b, RelayOptions options, std::string initial,
+          Handler handler)
+      : options_(options),
+        handler_(std::move(handler)),
+        timer_(a.get_executor()),
+        dirs_{{&a, &b, &result_.a_to_b, std::move(initial)}, {&b, &a, &result_.b_to_a, {}}} {
+    if (options_.buffer_size == 0) {
+      options_.buffer_size = 16 * 1024;
     }
-    counter += n;
   }
-  Pipe pipe;
-  if (!pipe.ok()) {
-    st.Fail(boost::system::error_code(errno, boost::system::system_category()));
-    Abort(from, to);
-    co_return;
-  }
-  from.native_non_blocking(true);
-  to.native_non_blocking(true);
-  // A pipe starts at the kernel's default and grows to buffer_size the first
-  // time one read fills half of it (a pipe slot holds one skb fragment, so a
-  // full pipe may hold less than its capacity): interactive tunnels keep
-  // small pipes, bulk transfers get fewer, larger splices.
-  bool may_grow = st.options.buffer_size > pipe.capacity();
-  std::size_t in_pipe = 0;
-  bool eof = false;
-  for (;;) {
-    if (in_pipe == 0 && !eof) {
-      ssize_t n = splice(from.native_handle(), nullptr, pipe.write_end(), nullptr, pipe.capacity(),
-                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (n > 0) {
-        in_pipe = static_cast<std::size_t>(n);
-        st.Touch();
-        if (may_grow && in_pipe * 2 >= pipe.capacity()) {
-          may_grow = false;
-          pipe.Grow(st.options.buffer_size);
+
+  void Start() {
+    auto slot = asio::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected()) {
+      // The caller's coroutine was cancelled: end both directions as an
+      // error on either side would.
+      slot.assign([this](asio::cancellation_type) { Abort(); });
+    }
+    if (options_.splice) {
+      boost::system::error_code ec;
+      dirs_[0].from->native_non_blocking(true, ec);
+      dirs_[1].from->native_non_blocking(true, ec);
+      for (Direction& d : dirs_) {
+        d.pipe.emplace();
+        if (!d.pipe->ok()) {
+          Fail(boost::system::error_code(errno, boost::system::system_category()));
+          break;
         }
-      } else if (n == 0) {
-        eof = true;
-      } else if (errno == EAGAIN) {
-        auto [ec] = co_await from.async_wait(tcp::socket::wait_read, kUseTuple);
-        if (ec) {
-          co_return;  // cancelled by the watchdog or the other direction
+        d.may_grow = options_.buffer_size > d.pipe->capacity();
+      }
+    } else {
+      // Uninitialised on purpose: zeroing 2 x 16 KiB per connection showed
+      // in connection-per-request profiles, and only bytes read are sent.
+      buffers_.reset(new char[2 * options_.buffer_size]);
+      dirs_[0].buf = buffers_.get();
+      dirs_[1].buf = buffers_.get() + options_.buffer_size;
+    }
+    ++pending_;  // held by Start until both directions are under way
+    if (result_.end == RelayResult::End::kError) {
+      // Completed from the executor, never from inside the initiation.
+      dirs_[0].done = dirs_[1].done = true;
+      asio::post(timer_.get_executor(), [this] { Release(); });
+      return;
+    }
+    ArmWatchdog();
+    for (Direction& d : dirs_) {
+      if (!d.initial.empty()) {
+        WriteInitial(d);
+      } else {
+        Next(d);
+      }
+    }
+    Release();
+  }
+
+ private:
+  struct Direction {
+    Direction(tcp::socket* f, tcp::socket* t, uint64_t* c, std::string i)
+        : from(f), to(t), counter(c), initial(std::move(i)) {}
+    tcp::socket* from;
+    tcp::socket* to;
+    uint64_t* counter;
+    std::string initial;
+    char* buf = nullptr;        // copy mode
+    std::optional<Pipe> pipe;   // splice mode
+    std::size_t in_pipe = 0;
+    bool may_grow = false;
+    bool eof = false;
+    bool done = false;
+  };
+
+  void Touch() { last_activity_ = Clock::now(); }
+
+  Clock::time_point Deadline() const {
+    auto idle = last_activity_ + options_.idle_timeout;
+    if (open_directions_ < 2) {
+      return std::min(idle, half_closed_at_ + options_.half_close_timeout);
+    }
+    return idle;
+  }
+
+  void Fail(const boost::system::error_code& ec) {
+    if (result_.end != RelayResult::End::kError) {
+      result_.end = RelayResult::End::kError;
+      result_.error = ec;
+    }
+  }
+
+  // An error on either side, the idle timeout or the caller's cancellation
+  // ends both directions: their pending operations return
+  // operation_aborted.
+  void Abort() {
+    boost::system::error_code ignored;
+    dirs_[0].from->cancel(ignored);
+    dirs_[1].from->cancel(ignored);
+  }
+
+  void Next(Direction& d) {
+    if (options_.splice) {
+      SpliceStep(d);
+    } else {
+      ReadSome(d);
+    }
+  }
+
+  void WriteInitial(Direction& d) {
+    ++pending_;
+    asio::async_write(*d.to, asio::buffer(d.initial),
+                      [this, &d](boost::system::error_code ec, std::size_t n) {
+                        if (ec) {
+                          EndWithError(d, ec);
+                        } else {
+                          *d.counter += n;
+                          d.initial.clear();
+                          d.initial.shrink_to_fit();
+                          Next(d);
+                        }
+                        Release();
+                      });
+  }
+
+  // Copy mode: read, then write all of it, until EOF or an error.
+  void ReadSome(Direction& d) {
+    ++pending_;
+    d.from->async_read_some(asio::buffer(d.buf, options_.buffer_size),
+                            [this, &d](boost::system::error_code ec, std::size_t n) {
+                              OnRead(d, ec, n);
+                              Release();
+                            });
+  }
+
+  void OnRead(Direction& d, boost::system::error_code ec, std::size_t n) {
+    if (ec) {
+      if (IsCleanEnd(ec)) {
+        HalfClose(d);
+      } else {
+        EndWithError(d, ec);
+      }
+      return;
+    }
+    Touch();
+    ++pending_;
+    asio::async_write(*d.to, asio::buffer(d.buf, n),
+                      [this, &d](boost::system::error_code wec, std::size_t written) {
+                        if (wec) {
+                          EndWithError(d, wec);
+                        } else {
+                          *d.counter += written;
+                          Touch();
+                          ReadSome(d);
+                        }
+                        Release();
+                      });
+  }
+
+  // Zero-copy mode: socket -> pipe -> socket with splice(2). The sockets
+  // are non-blocking; the reactor is only consulted when a splice would
+  // block, so a busy tunnel costs two splice calls per pipeful. A pipe
+  // starts at the kernel's default and grows to buffer_size the first time
+  // one read fills half of it (a pipe slot holds one skb fragment, so a full
+  // pipe may hold less than its capacity): interactive tunnels keep small
+  // pipes, bulk transfers get fewer, larger splices.
+  void SpliceStep(Direction& d) {
+    Pipe& pipe = *d.pipe;
+    for (;;) {
+      if (d.in_pipe == 0 && !d.eof) {
+        ssize_t n = splice(d.from->native_handle(), nullptr, pipe.write_end(), nullptr,
+                           pipe.capacity(), SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+          d.in_pipe = static_cast<std::size_t>(n);
+          Touch();
+          if (d.may_grow && d.in_pipe * 2 >= pipe.capacity()) {
+            d.may_grow = false;
+            pipe.Grow(options_.buffer_size);
+          }
+        } else if (n == 0) {
+          d.eof = true;
+        } else if (errno == EAGAIN) {
+          WaitThenSplice(d, *d.from, tcp::socket::wait_read);
+          return;
+        } else {
+          EndWithError(d, boost::system::error_code(errno, boost::system::system_category()));
+          return;
+        }
+      }
+      if (d.in_pipe > 0) {
+        ssize_t n = splice(pipe.read_end(), nullptr, d.to->native_handle(), nullptr, d.in_pipe,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+          d.in_pipe -= static_cast<std::size_t>(n);
+          *d.counter += static_cast<uint64_t>(n);
+          Touch();
+        } else if (n < 0 && errno == EAGAIN) {
+          WaitThenSplice(d, *d.to, tcp::socket::wait_write);
+          return;
+        } else {
+          EndWithError(d, boost::system::error_code(n < 0 ? errno : EPIPE,
+                                                    boost::system::system_category()));
+          return;
         }
         continue;
-      } else {
-        st.Fail(boost::system::error_code(errno, boost::system::system_category()));
-        Abort(from, to);
-        co_return;
       }
-    }
-    if (in_pipe > 0) {
-      ssize_t n = splice(pipe.read_end(), nullptr, to.native_handle(), nullptr, in_pipe,
-                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (n > 0) {
-        in_pipe -= static_cast<std::size_t>(n);
-        counter += static_cast<uint64_t>(n);
-        st.Touch();
-      } else if (n < 0 && errno == EAGAIN) {
-        auto [ec] = co_await to.async_wait(tcp::socket::wait_write, kUseTuple);
-        if (ec) {
-          co_return;
-        }
-      } else {
-        st.Fail(boost::system::error_code(n < 0 ? errno : EPIPE, boost::system::system_category()));
-        Abort(from, to);
-        co_return;
+      if (d.eof) {
+        HalfClose(d);
+        return;
       }
-      continue;
-    }
-    if (eof) {
-      HalfClose(to, st);
-      co_return;
     }
   }
-}
 
-Awaitable<void> Watchdog(Shared& st) {
-  // The loser of `||` is cancelled at the end of every connection; by
-  // default its next co_await would throw operation_aborted (an exception
-  // per connection, measurable in a connection-per-request load). Here
-  // cancellation arrives as an error code instead, which every wait checks.
-  co_await asio::this_coro::throw_if_cancelled(false);
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  st.watchdog = &timer;
-  for (;;) {
-    auto deadline = st.Deadline();
-    if (Clock::now() >= deadline) {
-      if (st.result.end != RelayResult::End::kError) {
-        st.result.end = RelayResult::End::kIdleTimeout;
+  void WaitThenSplice(Direction& d, tcp::socket& s, tcp::socket::wait_type w) {
+    ++pending_;
+    s.async_wait(w, [this, &d](boost::system::error_code ec) {
+      if (ec) {
+        DirectionDone(d);  // cancelled by the watchdog or the other direction
+      } else {
+        SpliceStep(d);
       }
-      st.watchdog = nullptr;
-      co_return;
-    }
-    timer.expires_at(deadline);
-    auto [ec] = co_await timer.async_wait(kUseTuple);
-    if (!ec) {
-      continue;
-    }
-    // Cancelled. By the relay's end (the copies finished first: `||`
-    // cancels us) — possibly right after a half-close asked for a re-arm —
-    // or only by that re-arm request.
-    auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
-    if (cancelled == asio::cancellation_type::none && st.open_directions > 0 && st.rearm) {
-      st.rearm = false;
-      continue;
-    }
-    st.watchdog = nullptr;
-    co_return;
+      Release();
+    });
   }
-}
+
+  // A cancelled operation ends its direction quietly: whoever cancelled it
+  // recorded why.
+  void EndWithError(Direction& d, const boost::system::error_code& ec) {
+    if (ec != asio::error::operation_aborted) {
+      Fail(ec);
+      Abort();
+    }
+    DirectionDone(d);
+  }
+
+  // A direction has finished reading and written all it read: pass the FIN
+  // on, and note the time. The second direction to finish skips the
+  // shutdown: both peers have sent their FIN and everything was read, so the
+  // close that follows Relay (see relay.h) sends this FIN without a reset,
+  // one syscall per connection less.
+  void HalfClose(Direction& d) {
+    if (open_directions_ == 2) {
+      boost::system::error_code ignored;
+      d.to->shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    if (--open_directions_ == 1) {
+      half_closed_at_ = Clock::now();
+      // The deadline may have moved earlier: the watchdog recomputes it.
+      rearm_ = true;
+      timer_.cancel();
+    }
+    DirectionDone(d);
+  }
+
+  void DirectionDone(Direction& d) {
+    d.done = true;
+    if (dirs_[0].done && dirs_[1].done) {
+      timer_.cancel();
+    }
+  }
+
+  void ArmWatchdog() {
+    auto deadline = Deadline();
+    if (Clock::now() >= deadline) {
+      if (result_.end != RelayResult::End::kError) {
+        result_.end = RelayResult::End::kIdleTimeout;
+      }
+      Abort();
+      return;
+    }
+    timer_.expires_at(deadline);
+    ++pending_;
+    timer_.async_wait([this](boost::system::error_code ec) {
+      bool finished = dirs_[0].done && dirs_[1].done;
+      if (!finished && (!ec || rearm_)) {
+        rearm_ = false;
+        ArmWatchdog();
+      }
+      Release();
+    });
+  }
+
+  void Release() {
+    if (--pending_ > 0) {
+      return;
+    }
+    auto slot = asio::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected()) {
+      slot.clear();
+    }
+    Handler handler = std::move(handler_);
+    RelayResult result = result_;
+    delete this;
+    std::move(handler)(result);
+  }
+
+  RelayOptions options_;
+  Handler handler_;
+  asio::steady_timer timer_;
+  RelayResult result_;
+  Clock::time_point last_activity_ = Clock::now();
+  Clock::time_point half_closed_at_{};
+  int open_directions_ = 2;
+  bool rearm_ = false;
+  int pending_ = 0;
+  std::unique_ptr<char[]> buffers_;
+  Direction dirs_[2];
+};
 
 }  // namespace
 
 Awaitable<RelayResult> Relay(tcp::socket& a, tcp::socket& b, RelayOptions options,
                              std::string initial_a_to_b) {
-  Shared st;
-  st.options = options;
-  if (st.options.buffer_size == 0) {
-    st.options.buffer_size = 16 * 1024;
-  }
-  if (options.splice) {
-    co_await ((SpliceLoop(a, b, st, st.result.a_to_b, std::move(initial_a_to_b)) &&
-               SpliceLoop(b, a, st, st.result.b_to_a, {})) ||
-              Watchdog(st));
-  } else {
-    co_await ((CopyLoop(a, b, st, st.result.a_to_b, std::move(initial_a_to_b)) &&
-               CopyLoop(b, a, st, st.result.b_to_a, {})) ||
-              Watchdog(st));
-  }
-  co_return st.result;
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(RelayResult)>(
+      [](RelayOp::Handler handler, tcp::socket* from_a, tcp::socket* from_b, RelayOptions opts,
+         std::string initial) {
+        (new RelayOp(*from_a, *from_b, opts, std::move(initial), std::move(handler)))->Start();
+      },
+      asio::use_awaitable, &a, &b, options, std::move(initial_a_to_b));
 }
 
 }  // namespace vigie::net
