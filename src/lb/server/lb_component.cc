@@ -629,6 +629,11 @@ class LbComponent final : public Component {
             l->configured = id;
             l->acceptors = std::move(*acceptors);
             boost::system::error_code ec;
+            // Accepted sockets inherit TCP_NODELAY from their listener: one
+            // setsockopt per listener instead of one per connection.
+            for (auto& acceptor : l->acceptors) {
+              acceptor.set_option(net::tcp::no_delay(true), ec);
+            }
             l->address = net::FromEndpoint(l->acceptors.front().local_endpoint(ec));
             fresh.push_back(l);
           }

@@ -174,33 +174,26 @@ tcp::endpoint EndpointOf(const proxy_protocol::Header& h, bool src) {
 enum class ConnectEnd { kOk, kTimeout, kError };
 
 // A non-blocking connect(2), then one wait for writability and SO_ERROR.
-// (Asio's async_connect also polls the socket before reading SO_ERROR: one
-// syscall more per connection, which shows in connection-per-request loads.)
+// (Asio's async_connect also polls the socket before reading SO_ERROR, and
+// a socket it opens costs an ioctl for O_NONBLOCK: syscalls that show in
+// connection-per-request loads.)
 net::Awaitable<std::pair<ConnectEnd, boost::system::error_code>> ConnectWithTimeout(
     tcp::socket& s, tcp::endpoint ep, Millis timeout) {
-  boost::system::error_code ec;
-  s.open(ep.protocol(), ec);
-  if (!ec) {
-    s.native_non_blocking(true, ec);
-  }
-  if (ec) {
+  if (auto ec = net::OpenNonBlocking(s, ep.protocol())) {
     co_return std::pair{ConnectEnd::kError, ec};
   }
   if (::connect(s.native_handle(), ep.data(), static_cast<socklen_t>(ep.size())) == 0) {
-    co_return std::pair{ConnectEnd::kOk, ec};
+    co_return std::pair{ConnectEnd::kOk, boost::system::error_code()};
   }
   if (errno != EINPROGRESS) {
     co_return std::pair{ConnectEnd::kError,
                         boost::system::error_code(errno, boost::system::system_category())};
   }
-  asio::steady_timer timer(s.get_executor());
-  timer.expires_after(timeout);
-  auto r =
-      co_await (s.async_wait(tcp::socket::wait_write, kUseTuple) || timer.async_wait(kUseTuple));
-  if (r.index() == 1) {
-    co_return std::pair{ConnectEnd::kTimeout, boost::system::error_code(asio::error::timed_out)};
+  auto [wec] = co_await net::WaitReady(s, tcp::socket::wait_write, timeout);
+  if (wec == asio::error::timed_out) {
+    co_return std::pair{ConnectEnd::kTimeout, wec};
   }
-  if (auto [wec] = std::get<0>(r); wec) {
+  if (wec) {
     co_return std::pair{ConnectEnd::kError, wec};
   }
   int err = 0;
@@ -212,7 +205,7 @@ net::Awaitable<std::pair<ConnectEnd, boost::system::error_code>> ConnectWithTime
     co_return std::pair{ConnectEnd::kError,
                         boost::system::error_code(err, boost::system::system_category())};
   }
-  co_return std::pair{ConnectEnd::kOk, ec};
+  co_return std::pair{ConnectEnd::kOk, boost::system::error_code()};
 }
 
 // Waits in the backend queue; returns the granted server or kNone on timeout.
@@ -250,7 +243,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   if (fe->cfg.clitcpka) {
     client.set_option(tcp::socket::keep_alive(true), ec);
   }
-  client.set_option(tcp::no_delay(true), ec);
+  // TCP_NODELAY comes from the listener (see lb_component.cc).
   const Millis client_timeout = OrDefault(fe->cfg.timeouts.client, kNoTimeout);
 
   // accept-proxy: the real client is in the header.
@@ -586,7 +579,7 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
       (g == 0 ? admission->global : admission->frontend) = gates[g];
     }
     tcp::endpoint peer;
-    auto [ec, socket] = co_await acceptor.async_accept(peer, kUseTuple);
+    auto [ec, socket] = co_await net::Accept(acceptor, peer);
     if (ec) {
       if (ec == asio::error::operation_aborted || listener->closed.load()) {
         co_return;
