@@ -192,8 +192,8 @@ struct SocketStateAccess : tcp::socket {
 void MarkOwnedNonBlocking(tcp::socket& socket) {
   auto& impl = (socket.*SocketStateAccess::Member()).get_implementation();
   impl.state_ |= asio::detail::socket_ops::internal_non_blocking;
-  impl.state_ &= static_cast<asio::detail::socket_ops::state_type>(
-      ~asio::detail::socket_ops::possible_dup);
+  impl.state_ &=
+      static_cast<asio::detail::socket_ops::state_type>(~asio::detail::socket_ops::possible_dup);
 }
 
 boost::system::error_code Errno() {
@@ -203,7 +203,7 @@ boost::system::error_code Errno() {
 }  // namespace
 
 Awaitable<std::tuple<boost::system::error_code, tcp::socket>> Accept(tcp::acceptor& acceptor,
-                                                                    tcp::endpoint& peer) {
+                                                                     tcp::endpoint& peer) {
   if (!acceptor.native_non_blocking()) {
     boost::system::error_code ec;
     acceptor.native_non_blocking(true, ec);  // once per listener

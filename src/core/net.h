@@ -81,8 +81,7 @@ IpAddress FromAsio(const asio::ip::address& address);
     tcp::acceptor& acceptor, tcp::endpoint& peer);
 
 // Opens `socket` non-blocking in one socket(2) call, on the same terms.
-[[nodiscard]] boost::system::error_code OpenNonBlocking(tcp::socket& socket,
-                                                        const tcp& protocol);
+[[nodiscard]] boost::system::error_code OpenNonBlocking(tcp::socket& socket, const tcp& protocol);
 
 // Waits until `socket` is ready for `what`, at most `timeout`; then returns
 // asio::error::timed_out, having cancelled every operation pending on the

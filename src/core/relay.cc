@@ -145,8 +145,8 @@ class RelayOp {
     tcp::socket* to;
     uint64_t* counter;
     std::string initial;
-    char* buf = nullptr;        // copy mode
-    std::optional<Pipe> pipe;   // splice mode
+    char* buf = nullptr;       // copy mode
+    std::optional<Pipe> pipe;  // splice mode
     std::size_t in_pipe = 0;
     bool may_grow = false;
     bool eof = false;
