@@ -4,6 +4,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,10 @@ Result<asio::ip::address> ToAsioAddress(const Address& address) {
     return Error(Errc::kInvalidArgument, "not an IP address: \"" + address.host + "\"");
   }
   return ip;
+}
+
+boost::system::error_code Errno() {
+  return {errno, boost::system::system_category()};
 }
 
 std::error_code ToStd(const boost::system::error_code& ec) {
@@ -138,6 +143,23 @@ Result<std::vector<tcp::acceptor>> ListenTcpOn(const std::vector<asio::io_contex
   VIGIE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ToTcpEndpoint(address));
   std::vector<tcp::acceptor> out;
   for (asio::io_context* ctx : contexts) {
+    if (options.shared_queue && !out.empty()) {
+      // The same socket, a descriptor per worker (each worker's reactor
+      // registers its own). Only the first is registered for handover.
+      int fd = fcntl(out.front().native_handle(), F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) {
+        return Error(ToStd(Errno()), "dup listener " + address.ToString());
+      }
+      tcp::acceptor a(*ctx);
+      boost::system::error_code ec;
+      a.assign(endpoint.protocol(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        return Error(ToStd(ec), "listen " + address.ToString());
+      }
+      out.push_back(std::move(a));
+      continue;
+    }
     VIGIE_ASSIGN_OR_RETURN(tcp::acceptor a, ListenTcp(*ctx, endpoint, options));
     if (endpoint.port() == 0) {
       endpoint = a.local_endpoint();
@@ -194,10 +216,6 @@ void MarkOwnedNonBlocking(tcp::socket& socket) {
   impl.state_ |= asio::detail::socket_ops::internal_non_blocking;
   impl.state_ &=
       static_cast<asio::detail::socket_ops::state_type>(~asio::detail::socket_ops::possible_dup);
-}
-
-boost::system::error_code Errno() {
-  return {errno, boost::system::system_category()};
 }
 
 }  // namespace

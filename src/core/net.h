@@ -47,6 +47,14 @@ struct ListenOptions {
   bool reuse_port = true;  // lets one socket per worker share the port
   int backlog = 1024;
   bool v6_only = true;  // "[::]:53" does not also take IPv4
+  // ListenTcpOn: one listening socket (one accept queue) shared by every
+  // worker instead of one SO_REUSEPORT socket each. A connection then goes
+  // to whichever worker accepts first, so one busy worker never holds
+  // connections an idle one could serve: SO_REUSEPORT spreads by a hash of
+  // the addresses, blind to load, which shows in tail latency when
+  // connections are short. The cost: every idle worker wakes for each new
+  // connection and all but one find nothing to accept.
+  bool shared_queue = false;
 };
 
 // An Address whose host is an IP (or empty: all IPv4 addresses) as an endpoint.

@@ -5,6 +5,7 @@
 #include <boost/asio/write.hpp>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "core/admin.h"
 #include "core/clock.h"
@@ -22,6 +23,31 @@ TEST(ListenTest, WorkersShareOnePortWithReusePort) {
   auto udp = net::BindUdpOn({&a, &b}, *ParseAddress("127.0.0.1:0"));
   ASSERT_TRUE(udp);
   EXPECT_EQ((*udp)[0].local_endpoint().port(), (*udp)[1].local_endpoint().port());
+}
+
+// shared_queue: every worker's acceptor is the same socket (one accept
+// queue), and a connection can be accepted on any of them.
+TEST(ListenTest, SharedQueueIsOneSocketForAllWorkers) {
+  net::asio::io_context a, b;
+  auto acceptors = net::ListenTcpOn({&a, &b}, *ParseAddress("127.0.0.1:0"), {.shared_queue = true});
+  ASSERT_TRUE(acceptors) << acceptors.error().ToString();
+  ASSERT_EQ(acceptors->size(), 2u);
+  struct stat s0 {
+  }, s1{};
+  ASSERT_EQ(fstat((*acceptors)[0].native_handle(), &s0), 0);
+  ASSERT_EQ(fstat((*acceptors)[1].native_handle(), &s1), 0);
+  EXPECT_EQ(s0.st_ino, s1.st_ino);
+  EXPECT_NE((*acceptors)[0].native_handle(), (*acceptors)[1].native_handle());
+  net::tcp::socket client(a);
+  client.connect((*acceptors)[0].local_endpoint());
+  net::tcp::socket accepted = (*acceptors)[1].accept();  // the other worker's descriptor
+  EXPECT_EQ(accepted.remote_endpoint(), client.local_endpoint());
+  // Without the option: a socket each.
+  auto separate = net::ListenTcpOn({&a, &b}, *ParseAddress("127.0.0.1:0"));
+  ASSERT_TRUE(separate);
+  ASSERT_EQ(fstat((*separate)[0].native_handle(), &s0), 0);
+  ASSERT_EQ(fstat((*separate)[1].native_handle(), &s1), 0);
+  EXPECT_NE(s0.st_ino, s1.st_ino);
 }
 
 TEST(ListenTest, PortInUseIsAnErrorNamingTheAddress) {

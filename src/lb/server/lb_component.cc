@@ -617,7 +617,9 @@ class LbComponent final : public Component {
           if (auto it = listeners_.find(id); it != listeners_.end()) {
             l = it->second;
           } else {
-            auto acceptors = net::ListenTcpOn(ctx_.runtime.workers(), a);
+            // One accept queue for all workers, as haproxy's threads share
+            // a listener: see ListenOptions::shared_queue.
+            auto acceptors = net::ListenTcpOn(ctx_.runtime.workers(), a, {.shared_queue = true});
             if (!acceptors) {
               for (auto& f : fresh) {
                 CloseListener(f);
