@@ -1,9 +1,16 @@
-// List downloads over HTTP/1.1 with Beast: conditional GET, deadline, size cap.
+// List downloads over HTTP/1.1 with Beast, in clear or over TLS (OpenSSL):
+// conditional GET, one deadline, size cap, redirects.
 #include "dns/server/http_fetch.h"
+
+#include <memory>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include "core/ip.h"
 #include "core/net.h"
 
 namespace vigie::dns {
@@ -11,26 +18,41 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = net::asio::ssl;
 using net::tcp;
+using Clock = std::chrono::steady_clock;
 
 struct Url {
-  std::string host;
-  std::string port = "80";
+  bool tls = false;
+  std::string origin;  // "https://host:port" as written, for relative redirects
+  std::string host;    // without IPv6 brackets
+  std::string port;
   std::string target = "/";
 };
 
 Result<Url> ParseUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (!url.starts_with(kScheme)) {
+  Url out;
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+    out.port = "80";
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+    out.port = "443";
+    out.tls = true;
+  } else {
     return Error(vigie::Errc::kInvalidArgument,
-                 "only http:// URLs are supported: " + std::string(url));
+                 "only http:// and https:// URLs are supported: " + std::string(url));
   }
-  std::string_view rest = url.substr(kScheme.size());
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  Url out;
+  out.origin = std::string(url.substr(0, url.size() - rest.size())) + std::string(authority);
   if (slash != std::string_view::npos) {
     out.target = std::string(rest.substr(slash));
+  }
+  if (authority.find('@') != std::string_view::npos) {
+    return Error(vigie::Errc::kInvalidArgument,
+                 "credentials in list URLs are not supported: " + std::string(url));
   }
   if (authority.starts_with('[')) {
     size_t close = authority.find(']');
@@ -38,7 +60,10 @@ Result<Url> ParseUrl(std::string_view url) {
       return Error(vigie::Errc::kInvalidArgument, "bad URL host: " + std::string(url));
     }
     out.host = std::string(authority.substr(1, close - 1));
-    if (close + 1 < authority.size() && authority[close + 1] == ':') {
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') {
+        return Error(vigie::Errc::kInvalidArgument, "bad URL host: " + std::string(url));
+      }
       out.port = std::string(authority.substr(close + 2));
     }
   } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
@@ -53,36 +78,105 @@ Result<Url> ParseUrl(std::string_view url) {
   return out;
 }
 
+// Where a Location header points, made absolute against the URL it came from.
+std::string ResolveLocation(const Url& from, const std::string& location) {
+  if (location.find("://") != std::string::npos) {
+    return location;
+  }
+  if (location.starts_with("//")) {
+    return (from.tls ? "https:" : "http:") + location;
+  }
+  if (location.starts_with("/")) {
+    return from.origin + location;
+  }
+  // Relative to the directory of the current target (RFC 3986 §5.2.3).
+  std::string dir = from.target.substr(0, from.target.find_first_of("?#"));
+  dir = dir.substr(0, dir.rfind('/') + 1);
+  return from.origin + dir + location;
+}
+
+// OpenSSL's reason for a failed TLS operation, with the certificate
+// verification result when that is what failed ("certificate verify failed
+// (SSL routines) (unable to get local issuer certificate)").
+std::string TlsReason(const beast::error_code& ec, SSL* ssl_handle) {
+  std::string r = ec.message();
+  if (ssl_handle != nullptr) {
+    const long v = SSL_get_verify_result(ssl_handle);
+    if (v != X509_V_OK) {
+      r += std::string(" (") + X509_verify_cert_error_string(v) + ")";
+    }
+  }
+  return r.size() > 300 ? r.substr(0, 300) : r;
+}
+
+// The client side of every https:// download of one list: TLS 1.2 or later,
+// the peer's chain verified against `ca_file` or the system's trust store.
+Result<std::shared_ptr<ssl::context>> MakeTlsContext(const std::string& ca_file) {
+  auto tls = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  tls->set_verify_mode(ssl::verify_peer, ec);
+  if (!ec) {
+    if (ca_file.empty()) {
+      tls->set_default_verify_paths(ec);
+    } else {
+      tls->load_verify_file(ca_file, ec);
+    }
+  }
+  if (ec) {
+    return Error(vigie::Errc::kInvalidArgument,
+                 (ca_file.empty() ? std::string("system trust store") : "ca_file " + ca_file) +
+                     ": " + TlsReason(ec, nullptr));
+  }
+  return tls;
+}
+
+// Asks for the certificate to name `host` (a DNS name, or an IP address in
+// an IP subject alternative name) and sends SNI for DNS names (RFC 6066 §3
+// forbids IP literals there).
+Result<void> SetPeerName(SSL* ssl_handle, const std::string& host) {
+  SSL_set_hostflags(ssl_handle, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if (IpAddress::Parse(host)) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), host.c_str()) != 1) {
+      return Error(vigie::Errc::kInvalidArgument, "bad IP address for TLS: " + host);
+    }
+    return {};
+  }
+  if (SSL_set_tlsext_host_name(ssl_handle, host.c_str()) != 1 ||
+      SSL_set1_host(ssl_handle, host.c_str()) != 1) {
+    return Error(vigie::Errc::kInvalidArgument, "bad TLS host name: " + host);
+  }
+  return {};
+}
+
 struct Exchange {
   HttpFetchRequest request;
   Url url;
+  Clock::time_point deadline;
+  std::shared_ptr<ssl::context> tls;  // https:// only
   Result<HttpFetchResponse> result = Error(vigie::Errc::kUnavailable, "not run");
   std::string location;  // set on a redirect
 };
 
-net::Awaitable<void> RunExchange(Exchange* ex) {
-  auto executor = co_await net::asio::this_coro::executor;
-  const auto deadline = std::chrono::steady_clock::now() + ex->request.timeout;
-  tcp::resolver resolver(executor);
-  beast::tcp_stream stream(executor);
-  stream.expires_at(deadline);
-  auto [rec, endpoints] =
-      co_await resolver.async_resolve(ex->url.host, ex->url.port, net::kUseTuple);
-  if (rec) {
-    ex->result = Error(vigie::Errc::kUnavailable, ex->url.host + ": " + rec.message());
-    co_return;
-  }
-  auto [cec, ep] = co_await stream.async_connect(endpoints, net::kUseTuple);
-  if (cec) {
-    ex->result =
-        Error(cec == beast::error::timeout ? vigie::Errc::kTimeout : vigie::Errc::kUnavailable,
-              ex->url.host + ":" + ex->url.port + ": " + cec.message());
-    co_return;
-  }
+vigie::Errc KindOf(const beast::error_code& ec) {
+  return ec == beast::error::timeout ? vigie::Errc::kTimeout : vigie::Errc::kUnavailable;
+}
+
+// Sends the GET and reads the answer on a connected (and, for https,
+// handshaken) stream whose deadline is set.
+template <class Stream>
+net::Awaitable<void> Transfer(Stream& stream, Exchange* ex) {
   http::request<http::empty_body> req{http::verb::get, ex->url.target, 11};
-  req.set(http::field::host, ex->url.host);
+  // RFC 9110 §7.2: the port only when it is not the scheme's default.
+  std::string host =
+      ex->url.host.find(':') != std::string::npos ? "[" + ex->url.host + "]" : ex->url.host;
+  if (ex->url.port != (ex->url.tls ? "443" : "80")) {
+    host += ":" + ex->url.port;
+  }
+  req.set(http::field::host, host);
   req.set(http::field::user_agent, "vigie-dns");
   req.set(http::field::accept_encoding, "identity");
+  req.set(http::field::connection, "close");
   if (!ex->request.etag.empty()) {
     req.set(http::field::if_none_match, ex->request.etag);
   }
@@ -91,7 +185,7 @@ net::Awaitable<void> RunExchange(Exchange* ex) {
   }
   auto [wec, wn] = co_await http::async_write(stream, req, net::kUseTuple);
   if (wec) {
-    ex->result = Error(vigie::Errc::kUnavailable, "sending request: " + wec.message());
+    ex->result = Error(KindOf(wec), "sending request: " + wec.message());
     co_return;
   }
   beast::flat_buffer buffer;
@@ -104,19 +198,19 @@ net::Awaitable<void> RunExchange(Exchange* ex) {
       ex->result = Error(vigie::Errc::kLimitExceeded,
                          "list larger than " + std::to_string(ex->request.max_bytes) + " bytes");
     } else {
-      ex->result =
-          Error(rdec == beast::error::timeout ? vigie::Errc::kTimeout : vigie::Errc::kUnavailable,
-                "reading response: " + rdec.message());
+      ex->result = Error(KindOf(rdec), "reading response: " + rdec.message());
     }
     co_return;
   }
   auto& res = parser.get();
   const int status = res.result_int();
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  if (status == 301 || status == 302 || status == 307 || status == 308) {
+  if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
     ex->location = std::string(res[http::field::location]);
     ex->result = Error(vigie::Errc::kUnavailable, "redirect to " + ex->location);
+    if (ex->location.empty()) {
+      ex->result = Error(vigie::Errc::kUnavailable,
+                         "HTTP status " + std::to_string(status) + " without a Location");
+    }
     co_return;
   }
   if (status != 200 && status != 304) {
@@ -129,6 +223,55 @@ net::Awaitable<void> RunExchange(Exchange* ex) {
   out.last_modified = std::string(res[http::field::last_modified]);
   out.body = std::move(res.body());
   ex->result = std::move(out);
+}
+
+net::Awaitable<void> RunExchange(Exchange* ex) {
+  auto executor = co_await net::asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [rec, endpoints] =
+      co_await resolver.async_resolve(ex->url.host, ex->url.port, net::kUseTuple);
+  if (rec) {
+    ex->result = Error(vigie::Errc::kUnavailable, ex->url.host + ": " + rec.message());
+    co_return;
+  }
+  const std::string where = ex->url.host + ":" + ex->url.port;
+  if (!ex->url.tls) {
+    beast::tcp_stream stream(executor);
+    stream.expires_at(ex->deadline);
+    auto [cec, ep] = co_await stream.async_connect(endpoints, net::kUseTuple);
+    if (cec) {
+      ex->result = Error(KindOf(cec), where + ": " + cec.message());
+      co_return;
+    }
+    co_await Transfer(stream, ex);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(executor, *ex->tls);
+  if (auto named = SetPeerName(stream.native_handle(), ex->url.host); !named) {
+    ex->result = named.error();
+    co_return;
+  }
+  // One deadline for connect, handshake, request and response.
+  beast::get_lowest_layer(stream).expires_at(ex->deadline);
+  auto [cec, ep] =
+      co_await beast::get_lowest_layer(stream).async_connect(endpoints, net::kUseTuple);
+  if (cec) {
+    ex->result = Error(KindOf(cec), where + ": " + cec.message());
+    co_return;
+  }
+  auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, net::kUseTuple);
+  if (hec) {
+    ex->result = Error(
+        KindOf(hec), "TLS handshake with " + where + ": " + TlsReason(hec, stream.native_handle()));
+    co_return;
+  }
+  co_await Transfer(stream, ex);
+  // No close_notify exchange: the whole response is read (its length was
+  // known), and waiting for the server's reply would only spend the deadline.
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
 void OnExchangeDone(std::exception_ptr e) {
@@ -144,11 +287,30 @@ void OnExchangeDone(std::exception_ptr e) {
 }  // namespace
 
 Result<HttpFetchResponse> HttpGet(const HttpFetchRequest& request) {
+  const Clock::time_point deadline = Clock::now() + request.timeout;
   std::string url = request.url;
+  std::shared_ptr<ssl::context> tls;
+  bool was_tls = false;
   for (int redirects = 0; redirects <= 3; ++redirects) {
     Exchange ex;
     ex.request = request;
+    ex.deadline = deadline;
     VIGIE_ASSIGN_OR_RETURN(ex.url, ParseUrl(url));
+    if (was_tls && !ex.url.tls) {
+      // The list was asked for over an authenticated channel; following it
+      // to clear text would let anyone on the path write it.
+      return Error(vigie::Errc::kUnavailable,
+                   request.url + ": redirect from https:// to http:// refused: " + url);
+    }
+    if (ex.url.tls && !tls) {
+      auto made = MakeTlsContext(request.ca_file);
+      if (!made) {
+        return Error(made.error().code(), url + ": " + made.error().context());
+      }
+      tls = std::move(*made);
+    }
+    ex.tls = tls;
+    was_tls = ex.url.tls;
     net::asio::io_context ctx(1);
     net::asio::co_spawn(ctx, RunExchange(&ex), OnExchangeDone);
     ctx.run();
@@ -158,11 +320,7 @@ Result<HttpFetchResponse> HttpGet(const HttpFetchRequest& request) {
       }
       return ex.result;
     }
-    if (ex.location.starts_with("/")) {
-      url = "http://" + ex.url.host + ":" + ex.url.port + ex.location;
-    } else {
-      url = ex.location;
-    }
+    url = ResolveLocation(ex.url, ex.location);
   }
   return Error(vigie::Errc::kUnavailable, request.url + ": too many redirects");
 }

@@ -1,4 +1,4 @@
-// Loading lists (files, conditional HTTP GET, last good copy) and building
+// Loading lists (files, conditional HTTP(S) GET, last good copy) and building
 // the Policy.
 #include "dns/server/list_store.h"
 
@@ -110,6 +110,7 @@ Result<std::string> ListStore::Load(const DnsConfig& config, const ListSourceCon
   };
   HttpFetchRequest req;
   req.url = list.source;
+  req.ca_file = list.ca_file;
   req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.download_timeout);
   req.max_bytes = config.max_list_bytes;
   if (have_copy()) {

@@ -1,8 +1,9 @@
 // vigie::dns::ListStore: loads the block and allow lists a DnsConfig names
-// (files read from disk, http:// URLs fetched with conditional GET), keeps
-// the last good copy of each URL list (in `state_dir` when set, else in
-// memory) and falls back to it when a download fails, and builds the
-// immutable Policy the workers answer from.
+// (files read from disk, http:// and https:// URLs fetched with conditional
+// GET, certificates verified), keeps the last good copy of each URL list (in
+// `state_dir` when set, else in memory) and falls back to it when a download
+// fails (a TLS verification failure included), and builds the immutable
+// Policy the workers answer from.
 //
 // Thread rules: Build may be called from any thread; calls are serialized by
 // an internal mutex (the refresher thread and `vigie dns why` use it). The
