@@ -132,7 +132,7 @@ Registry::Series* Registry::FindOrAdd(std::string_view name, std::string_view he
   VIGIE_CHECK(ValidName(name), "invalid metric name");
   auto it = families_.find(name);
   if (it == families_.end()) {
-    it = families_.emplace(std::string(name), Family{std::string(help), type, {}}).first;
+    it = families_.emplace(std::string(name), Family{std::string(help), type, {}, {}}).first;
   }
   VIGIE_CHECK(it->second.type == type, "metric registered twice with different types");
   for (auto& s : it->second.series) {
@@ -179,6 +179,20 @@ void Registry::AddGaugeFunction(std::string_view name, std::string_view help, co
   Series* s = FindOrAdd(name, help, Type::kGauge, labels);
   VIGIE_CHECK(s->gauge == nullptr, "gauge already registered as a value");
   s->fn = std::move(fn);
+}
+
+void Registry::AddGaugeFamilyFunction(std::string_view name, std::string_view help,
+                                      SeriesFunction fn) {
+  std::lock_guard lock(mu_);
+  VIGIE_CHECK(ValidName(name), "invalid metric name");
+  auto it = families_.find(name);
+  if (it == families_.end()) {
+    it =
+        families_.emplace(std::string(name), Family{std::string(help), Type::kGauge, {}, {}}).first;
+  }
+  VIGIE_CHECK(it->second.type == Type::kGauge && it->second.series.empty(),
+              "family function registered over other series");
+  it->second.series_fn = std::move(fn);
 }
 
 std::string Registry::RenderPrometheus() const {
@@ -240,6 +254,15 @@ std::string Registry::RenderPrometheus() const {
       }
       out += '\n';
     }
+    if (family.series_fn) {
+      for (const auto& [labels, value] : family.series_fn()) {
+        out += name;
+        AppendLabels(out, labels);
+        out += ' ';
+        AppendNumber(out, value);
+        out += '\n';
+      }
+    }
   }
   return out;
 }
@@ -259,6 +282,11 @@ std::vector<Sample> Registry::Collect() const {
         out.push_back({name, s.labels, static_cast<double>(s.gauge->value())});
       } else if (s.fn) {
         out.push_back({name, s.labels, s.fn()});
+      }
+    }
+    if (family.series_fn) {
+      for (auto& [labels, value] : family.series_fn()) {
+        out.push_back({name, std::move(labels), value});
       }
     }
   }

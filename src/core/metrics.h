@@ -106,6 +106,13 @@ class Registry {
   // function runs on the reading thread and must be thread-safe.
   void AddGaugeFunction(std::string_view name, std::string_view help, const Labels& labels,
                         std::function<double()> fn);
+  // A gauge family whose series are computed when read: `fn` returns this
+  // reading's label sets and values, which may differ from one reading to
+  // the next (top-N by name...). Runs on the reading thread with the
+  // registry locked: it must be thread-safe and must not call the Registry.
+  // Registering the name again replaces the function.
+  using SeriesFunction = std::function<std::vector<std::pair<Labels, double>>()>;
+  void AddGaugeFamilyFunction(std::string_view name, std::string_view help, SeriesFunction fn);
 
   // Prometheus text exposition format 0.0.4.
   std::string RenderPrometheus() const;
@@ -124,6 +131,7 @@ class Registry {
     std::string help;
     Type type;
     std::vector<Series> series;
+    SeriesFunction series_fn;  // AddGaugeFamilyFunction
   };
   Series* FindOrAdd(std::string_view name, std::string_view help, Type type, const Labels& labels);
 

@@ -94,3 +94,34 @@ TEST(MetricsDeathTest, TypeClashIsAProgramError) {
 
 }  // namespace
 }  // namespace vigie::metrics
+
+namespace vigie::metrics {
+namespace {
+
+TEST(MetricsTest, FamilyFunctionSeriesChangeBetweenReadings) {
+  Registry r;
+  int reading = 0;
+  r.AddGaugeFamilyFunction("vigie_test_top", "Top names", [&reading] {
+    ++reading;
+    std::vector<std::pair<Labels, double>> out;
+    if (reading == 1) {
+      out.push_back({{{"name", "a.example"}}, 3});
+    } else {
+      out.push_back({{{"name", "odd\\\"name"}}, 7});
+    }
+    return out;
+  });
+  EXPECT_NE(r.RenderPrometheus().find("vigie_test_top{name=\"a.example\"} 3\n"), std::string::npos);
+  const std::string second = r.RenderPrometheus();
+  EXPECT_EQ(second.find("a.example"), std::string::npos) << second;
+  EXPECT_NE(second.find("# TYPE vigie_test_top gauge\n"), std::string::npos);
+  EXPECT_NE(second.find("vigie_test_top{name=\"odd\\\\\\\"name\"} 7\n"), std::string::npos)
+      << second;
+  auto samples = r.Collect();
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].labels[0].second, "odd\\\"name");
+  EXPECT_EQ(samples[0].value, 7);
+}
+
+}  // namespace
+}  // namespace vigie::metrics
