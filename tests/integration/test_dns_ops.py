@@ -18,8 +18,10 @@ from vigie_harness import run_vigie, wait_for
 from test_dns import Nsd, dig  # noqa: F401  (the nsd peer and the dig wrapper)
 
 pytestmark = pytest.mark.skipif(
-    not (shutil.which("nsd") and shutil.which("dig") and shutil.which("dnsperf")),
-    reason="needs nsd, dig and dnsperf (apt-get install nsd bind9-dnsutils dnsperf)")
+    not (shutil.which("nsd") and shutil.which("dig") and shutil.which("dnsperf")
+         and shutil.which("promtool")),
+    reason="needs nsd, dig, dnsperf and promtool "
+           "(apt-get install nsd bind9-dnsutils dnsperf prometheus)")
 
 
 @pytest.fixture
@@ -256,6 +258,15 @@ def test_top_blocked_names_route_and_command(tmp_path, nsd, serve):
     assert top["total"] == 40
     assert [(e["name"], e["count"], e["error"]) for e in top["names"]] == [
         ("ads.vigie.test", 30, 0), ("tracker.vigie.test", 10, 0)]
+    # The same counts as a gauge family on /metrics, which promtool accepts.
+    assert metric(s, "vigie_dns_top_blocked_queries", '{name="ads.vigie.test"}') == 30
+    assert metric(s, "vigie_dns_top_blocked_queries", '{name="tracker.vigie.test"}') == 10
+    body = s.http("GET", "/metrics")[1]
+    assert "# TYPE vigie_dns_top_blocked_queries gauge" in body
+    assert "www.vigie.test" not in body
+    r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
     one = json.loads(s.http("GET", "/dns/top?n=1")[1])
     assert [e["name"] for e in one["names"]] == ["ads.vigie.test"]
     assert s.http("GET", "/dns/top?n=zero")[0] == 400
@@ -266,3 +277,40 @@ def test_top_blocked_names_route_and_command(tmp_path, nsd, serve):
     assert rows == [["30", "0", "ads.vigie.test"], ["10", "0", "tracker.vigie.test"]], out.stdout
     # -c reads the admin address from a config (here port 0: nothing listens there).
     assert run_vigie("dns", "top", "-c", str(s.config_path)).returncode == 2
+
+
+
+def test_top_blocked_metrics_limit_and_escaping(tmp_path, nsd, serve):
+    """top_blocked_metrics bounds the family (and changes on reload); a name
+    with '"' and '\\' octets stays valid exposition text."""
+    block = tmp_path / "block.txt"
+    block.write_text("0.0.0.0 ads.vigie.test\n0.0.0.0 tracker.vigie.test\n")
+    odd = tmp_path / "odd.txt"
+    odd.write_text("||odd.vigie.test^\n")
+    s = start(serve, base_config(f"127.0.0.1:{nsd.port}", f"""  block:
+    - {{name: hosts, path: "{block}"}}
+    - {{name: odd, path: "{odd}", format: adblock}}
+  top_blocked_metrics: 2
+"""))
+    udp_burst(s.dns_port, "ads.vigie.test", 5)
+    udp_burst(s.dns_port, "tracker.vigie.test", 3)
+    for _ in range(2):  # dig reads \" and \\ as the octets '"' and '\'
+        res = dig(s.dns_port, r'a\"b\\c.odd.vigie.test')
+        assert res["status"] == "NXDOMAIN", res["raw"]
+    body = s.http("GET", "/metrics")[1]
+    lines = [line for line in body.splitlines()
+             if line.startswith("vigie_dns_top_blocked_queries{")]
+    assert lines == ['vigie_dns_top_blocked_queries{name="ads.vigie.test"} 5',
+                     'vigie_dns_top_blocked_queries{name="tracker.vigie.test"} 3'], body
+    s.config_path.write_text(s.config_path.read_text().replace("top_blocked_metrics: 2",
+                                                               "top_blocked_metrics: 10"))
+    s.signal(signal.SIGHUP)
+    wait_for(lambda: "odd.vigie.test" in s.http("GET", "/metrics")[1],
+             what="the family widened on reload")
+    body = s.http("GET", "/metrics")[1]
+    # The name's text form is a\"b\\c.odd.vigie.test; each '\' and '"' of it
+    # is escaped once more for the label value.
+    assert r'vigie_dns_top_blocked_queries{name="a\\\"b\\\\c.odd.vigie.test"} 2' in body, body
+    r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -55,7 +55,7 @@ bool ParseValue(const config::Field& f, ListSourceConfig& out) {
   if (f.value().is_scalar()) {
     const std::string* s = f.Scalar();
     if (s == nullptr || s->empty()) {
-      return f.Fail("expected a file path or an http:// URL");
+      return f.Fail("expected a file path or an http:// or https:// URL");
     }
     out.source = *s;
   } else {
@@ -75,13 +75,26 @@ bool ParseValue(const config::Field& f, ListSourceConfig& out) {
         return false;
       }
     }
+    std::optional<config::Field> ca = m.Get("ca_file");
+    if (ca) {
+      if (!config::ParseValue(*ca, out.ca_file)) {
+        m.Finish();
+        return false;
+      }
+    }
     m.Finish();
     if (!m.ok()) {
       return false;
     }
-  }
-  if (out.source.starts_with("https://")) {
-    return f.Fail("https:// list URLs are not supported yet; use http:// or a file");
+    if (ca) {
+      if (!out.source.starts_with("https://")) {
+        return ca->Fail("ca_file applies to https:// lists only");
+      }
+      if (out.ca_file.empty() || !std::ifstream(out.ca_file)) {
+        return ca->Fail("cannot read \"" + out.ca_file +
+                        "\" (a PEM file of the CAs to trust for this list)");
+      }
+    }
   }
   if (out.id.empty()) {
     out.id = DefaultId(out.source);
@@ -583,6 +596,14 @@ bool ParseValue(const config::Field& f, DnsConfig& out) {
   }
   if (auto q = m.Get("query_log")) {
     ok = ParseQueryLog(*q, out) && ok;
+  }
+  if (auto t = m.Get("top_blocked_metrics")) {
+    int64_t n = out.top_blocked_metrics;
+    if (config::ParseInRange(*t, n, 0, 1000)) {
+      out.top_blocked_metrics = static_cast<uint32_t>(n);
+    } else {
+      ok = false;
+    }
   }
   if (auto t = m.Get("top_names")) {
     int64_t n = out.top_names;

@@ -21,11 +21,14 @@
 
 namespace vigie::dns {
 
-// A block or allow list: a file path or an http:// URL.
+// A block or allow list: a file path or an http:// or https:// URL.
 struct ListSourceConfig {
   std::string id;      // the operator's name; defaults to the file name
-  std::string source;  // "/etc/vigie/my-block.txt" or "http://host/hosts"
+  std::string source;  // "/etc/vigie/my-block.txt", "http://host/hosts", "https://host/hosts"
   ListFormat format = ListFormat::kAuto;
+  // https:// only: PEM file of the CAs that may sign the server's
+  // certificate; empty: the system's trust store. Checked readable at parse.
+  std::string ca_file;
   bool IsUrl() const;
 };
 
@@ -99,6 +102,9 @@ struct DnsConfig : ComponentConfig {
   RateLimitAction rate_limit_action = RateLimitAction::kDrop;
   QueryLogConfig query_log;
   uint32_t top_names = 1000;  // counters per worker behind /dns/top
+  // Names in the vigie_dns_top_blocked_queries{name} family of /metrics
+  // (0: none); a small number keeps the series count low.
+  uint32_t top_blocked_metrics = 10;
 };
 
 bool ParseValue(const config::Field& f, DnsConfig& out);

@@ -180,6 +180,7 @@ TEST(DnsConfigTest, RateLimitQueryLogAndTop) {
                max_clients: 1000}
   query_log: {path: /var/log/vigie/queries.log, max_size: 10MiB, keep: 3}
   top_names: 500
+  top_blocked_metrics: 0
 )");
   ASSERT_TRUE(p.ok) << p.errors;
   EXPECT_EQ(p.config.rate_limit.qps, 20);
@@ -192,6 +193,7 @@ TEST(DnsConfigTest, RateLimitQueryLogAndTop) {
   EXPECT_EQ(p.config.query_log.max_bytes, 10u << 20);
   EXPECT_EQ(p.config.query_log.keep, 3u);
   EXPECT_EQ(p.config.top_names, 500u);
+  EXPECT_EQ(p.config.top_blocked_metrics, 0u);
 }
 
 TEST(DnsConfigTest, RateLimitAndQueryLogDefaultsAndErrors) {
@@ -203,6 +205,10 @@ TEST(DnsConfigTest, RateLimitAndQueryLogDefaultsAndErrors) {
   EXPECT_EQ(d.config.rate_limit.v6_prefix, 56);
   EXPECT_EQ(d.config.query_log.max_bytes, 100u << 20);
   EXPECT_EQ(d.config.query_log.keep, 5u);
+  EXPECT_EQ(d.config.top_blocked_metrics, 10u);
+  Parsed many = Parse("dns:\n  upstreams: [127.0.0.1:1]\n  top_blocked_metrics: 5000\n");
+  EXPECT_FALSE(many.ok);
+  EXPECT_NE(many.errors.find("dns.top_blocked_metrics"), std::string::npos) << many.errors;
 
   Parsed bad = Parse("dns:\n  upstreams: [127.0.0.1:1]\n  rate_limit: {qps: 5, action: slip}\n");
   EXPECT_FALSE(bad.ok);
@@ -245,6 +251,81 @@ TEST(DnsConfigTest, TlsUpstreams) {
   Parsed bad = Parse("dns:\n  upstreams: [\"https://192.0.2.1/dns-query\"]\n");
   EXPECT_FALSE(bad.ok);
   EXPECT_NE(bad.errors.find("scheme not supported"), std::string::npos) << bad.errors;
+}
+
+}  // namespace
+}  // namespace vigie::dns
+
+namespace vigie::dns {
+namespace {
+
+TEST(DnsConfigTest, HttpsListsWithAndWithoutCaFile) {
+  auto ca = std::filesystem::temp_directory_path() / "vigie-dns-config-test-ca.pem";
+  std::ofstream(ca) << "-----BEGIN CERTIFICATE-----\n";
+  Parsed p = Parse(R"(dns:
+  upstreams: [127.0.0.1:5300]
+  block:
+    - https://lists.example/hosts
+    - {name: lan, url: "https://lists.lan:8443/ads.txt", ca_file: ")" +
+                   ca.string() + R"("}
+  allow:
+    - {url: "https://lists.example/allow.txt", format: domains}
+)");
+  ASSERT_TRUE(p.ok) << p.errors;
+  ASSERT_EQ(p.config.block.size(), 2u);
+  EXPECT_TRUE(p.config.block[0].IsUrl());
+  EXPECT_EQ(p.config.block[0].id, "hosts");
+  EXPECT_EQ(p.config.block[0].ca_file, "");  // the system's trust store
+  EXPECT_EQ(p.config.block[1].id, "lan");
+  EXPECT_EQ(p.config.block[1].source, "https://lists.lan:8443/ads.txt");
+  EXPECT_EQ(p.config.block[1].ca_file, ca.string());
+  EXPECT_EQ(p.config.allow[0].id, "allow.txt");
+  EXPECT_EQ(p.config.allow[0].format, ListFormat::kDomains);
+  std::filesystem::remove(ca);
+
+  // The flags' scalar form takes https:// too.
+  DnsFlags f;
+  f.upstreams = {"127.0.0.1:5300"};
+  f.block = {"https://lists.example/hosts"};
+  Parsed flags = Parse(FlagsToYaml(f));
+  ASSERT_TRUE(flags.ok) << flags.errors;
+  EXPECT_EQ(flags.config.block[0].source, "https://lists.example/hosts");
+}
+
+TEST(DnsConfigTest, CaFileErrorsNameTheField) {
+  Parsed missing = Parse(R"(dns:
+  upstreams: [127.0.0.1:5300]
+  block:
+    - {url: "https://lists.example/hosts", ca_file: /nonexistent/ca.pem}
+)");
+  EXPECT_FALSE(missing.ok);
+  EXPECT_NE(missing.errors.find("t.yaml:4:"), std::string::npos) << missing.errors;
+  EXPECT_NE(missing.errors.find("dns.block[0].ca_file: cannot read \"/nonexistent/ca.pem\""),
+            std::string::npos)
+      << missing.errors;
+
+  Parsed plain = Parse(R"(dns:
+  upstreams: [127.0.0.1:5300]
+  block:
+    - {url: "http://lists.example/hosts", ca_file: /etc/vigie/ca.pem}
+    - {path: /etc/vigie/block.txt, ca_file: /etc/vigie/ca.pem}
+)");
+  EXPECT_FALSE(plain.ok);
+  EXPECT_NE(plain.errors.find("dns.block[0].ca_file: ca_file applies to https:// lists only"),
+            std::string::npos)
+      << plain.errors;
+  EXPECT_NE(plain.errors.find("dns.block[1].ca_file: ca_file applies to https:// lists only"),
+            std::string::npos)
+      << plain.errors;
+
+  Parsed typo = Parse(R"(dns:
+  upstreams: [127.0.0.1:5300]
+  block:
+    - {url: "https://lists.example/hosts", cafile: /etc/vigie/ca.pem}
+)");
+  EXPECT_FALSE(typo.ok);
+  EXPECT_NE(typo.errors.find("dns.block[0].cafile: unknown setting"), std::string::npos)
+      << typo.errors;
 }
 
 }  // namespace

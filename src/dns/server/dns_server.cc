@@ -163,6 +163,24 @@ void NoteBlocked(Worker* w, const Name& name) {
   w->top->Add(key);
 }
 
+// The `n` most blocked names over the workers' summaries, largest first;
+// *total (when given) gets the number of blocked queries counted.
+std::vector<TopEntry> MergedTop(const std::vector<std::shared_ptr<Worker>>& workers, size_t n,
+                                uint64_t* total) {
+  if (n == 0) {
+    return {};
+  }
+  std::vector<std::vector<TopEntry>> parts;
+  for (const auto& w : workers) {
+    std::lock_guard lock(w->top_mu);
+    parts.push_back(w->top->entries());
+    if (total != nullptr) {
+      *total += w->top->total();
+    }
+  }
+  return MergeTop(parts, n);
+}
+
 // The part of a query log record known when the query arrives.
 QueryRecord StartRecord(const Handled& h, const IpAddress& client, bool over_tcp) {
   QueryRecord r;
@@ -771,6 +789,7 @@ class DnsComponent final : public Component {
         "vigie_dns_cache_bytes", "Octets held by the answer cache", {},
         [s = shared_] { return static_cast<double>(s->cache.stats().bytes); });
     config_ = config;
+    top_metrics_->store(config->top_blocked_metrics, std::memory_order_relaxed);
     BuiltPolicy built = store_.Build(*config);
     Snapshot snap{config, built.policy};
     Record(built);
@@ -825,6 +844,19 @@ class DnsComponent final : public Component {
     ctx_.admin.AddRoute("/dns/why", [this](const AdminRequest& req) { return Why(req); });
     ctx_.admin.AddRoute("/dns/lists", [this](const AdminRequest&) { return Lists(); });
     ctx_.admin.AddRoute("/dns/top", [this](const AdminRequest& req) { return Top(req); });
+    // Computed at each scrape from the workers' summaries; the workers are
+    // held by value so the function stays valid whatever the component does.
+    ctx_.metrics.AddGaugeFamilyFunction(
+        "vigie_dns_top_blocked_queries",
+        "Blocked queries of the most blocked names since start (upper bounds)",
+        [workers = workers_, n = top_metrics_] {
+          std::vector<std::pair<metrics::Labels, double>> out;
+          for (const TopEntry& e :
+               MergedTop(workers, n->load(std::memory_order_relaxed), nullptr)) {
+            out.push_back({{{"name", e.name}}, static_cast<double>(e.count)});
+          }
+          return out;
+        });
     refresher_ = std::thread([this] { RefreshLoop(); });
     return {};
   }
@@ -840,6 +872,7 @@ class DnsComponent final : public Component {
       snap = Snapshot{config, current_.policy};
     }
     shared_->limiter.Reconfigure(config->rate_limit);
+    top_metrics_->store(config->top_blocked_metrics, std::memory_order_relaxed);
     // Reopens the file too: SIGHUP after logrotate moved it.
     shared_->query_log.Configure(config->query_log);
     Publish(snap);
@@ -998,14 +1031,8 @@ class DnsComponent final : public Component {
       }
       n = v;
     }
-    std::vector<std::vector<TopEntry>> parts;
     uint64_t total = 0;
-    for (auto& w : workers_) {
-      std::lock_guard lock(w->top_mu);
-      parts.push_back(w->top->entries());
-      total += w->top->total();
-    }
-    const std::vector<TopEntry> top = MergeTop(parts, n);
+    const std::vector<TopEntry> top = MergedTop(workers_, n, &total);
     res.content_type = "application/json";
     res.body = "{\"total\":" + std::to_string(total) + ",\"names\":[";
     for (size_t i = 0; i < top.size(); ++i) {
@@ -1038,6 +1065,8 @@ class DnsComponent final : public Component {
   std::vector<std::shared_ptr<Worker>> workers_;
   std::vector<std::string> listeners_;
   ListStore store_;
+  // dns.top_blocked_metrics, shared with the /metrics family function.
+  std::shared_ptr<std::atomic<uint32_t>> top_metrics_ = std::make_shared<std::atomic<uint32_t>>(0);
 
   mutable std::mutex mu_;  // current_, lists_
   Snapshot current_;
