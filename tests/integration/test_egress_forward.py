@@ -171,12 +171,14 @@ def test_dns_proxy_spreads_over_a_name_and_follows_its_changes(tmp_path):
         wait_for(lambda: all(greet(p_name)[0].startswith("B") for _ in range(3)),
                  what="new hosts answer")
         wait_for(lambda: s.log_contains("spread.test now resolves to 127.0.0.3"), what="log")
-        # A dead address (127.0.0.4 has no listener) is skipped: every
-        # connection still reaches B, and the failures are counted.
+        # A dead address (127.0.0.4 has no listener): the active check of the
+        # new address finds it (upstream's haproxy `check`, on by default),
+        # and every connection still reaches B.
         hosts.write_text("127.0.0.4 spread.test\n127.0.0.3 spread.test\n")
         wait_for(lambda: s.log_contains("now resolves to 127.0.0.4, 127.0.0.3"), what="reread")
+        wait_for(lambda: s.log_contains(f"127.0.0.4:{a.port} (spread.test) is DOWN: "
+                                        "Connection refused"), what="check of the new address")
         assert [greet(p_name)[0].split()[0] for _ in range(4)] == ["B"] * 4
-        assert metric(s, "vigie_egress_line_connect_failures_total", port=str(p_name)) >= 1
         # Connection log on close.
         wait_for(lambda: s.log_contains(f"egress dns-proxy tcp 127.0.0.1:"), what="conn log")
         assert any(re.search(rf"-> line 4 \({p_name} spread.test {a.port}\) -> 127.0.0.3:{a.port} "
@@ -224,6 +226,197 @@ egress:
     finally:
         dnsmasq.terminate()
         dnsmasq.wait(10)
+        a.close()
+        b.close()
+
+
+# --- active health checks ------------------------------------------------------
+
+def log_count(served, text):
+    with served._lock:
+        return sum(text in line for line in served.stderr_lines)
+
+
+def refused_connect(port):
+    """A client connection the forwarder closes without a greeting."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        c.settimeout(5)
+        return c.recv(10) == b""
+
+
+def test_dns_proxy_health_checks_steer_new_connections(serve, tmp_path):
+    """Two addresses behind one name, checked every 200 ms (rise 2, fall 3):
+    a dead one stops getting connections before any connection tries it, and
+    gets them again once it passes `rise` checks."""
+    a = TcpDest("A", "127.0.0.2")
+    b = TcpDest("B", "127.0.0.3", a.port)
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.2 hc.test\n127.0.0.3 hc.test\n")
+    port = free_port()
+    addr_a, addr_b = f"127.0.0.2:{a.port}", f"127.0.0.3:{a.port}"
+    try:
+        s = serve(f"""
+admin: {{listen: "127.0.0.1:0"}}
+egress:
+  dns_proxy:
+    hosts_file: "{hosts}"
+    health_check: {{interval: 200ms, rise: 2, fall: 3}}
+    destination: "{port} hc.test {a.port}"
+""")
+
+        def up(address):
+            return metric(s, "vigie_egress_address_up", mode="dns-proxy", address=address)
+
+        def failures(address):
+            return metric(s, "vigie_egress_address_check_failures_total", address=address)
+
+        def line_failures():
+            return metric(s, "vigie_egress_line_connect_failures_total", port=str(port))
+
+        wait_for(lambda: s.log_contains(f"health check of {addr_a} (hc.test) passed, status 3/3 UP")
+                 and s.log_contains(f"health check of {addr_b} (hc.test) passed"),
+                 what="first checks")
+        assert up(addr_a) == 1 and up(addr_b) == 1
+        seen = [greet(port)[0].split()[0] for _ in range(4)]
+        assert sorted(seen) == ["A", "A", "B", "B"], seen
+
+        # A dies. Nothing connects through the forwarder meanwhile: only the
+        # checks can find out. Fully UP, it takes `fall` failed checks.
+        a.close()
+        wait_for(lambda: s.log_contains(f"{addr_a} (hc.test) is DOWN: Connection refused, "
+                                        "status 0/2 DOWN"), what="A DOWN")
+        assert s.log_contains(f"health check of {addr_a} (hc.test) failed: Connection refused, "
+                              "status 2/3 UP"), s.stderr()
+        assert failures(addr_a) >= 3
+        assert up(addr_a) == 0 and up(addr_b) == 1
+        assert metric(s, "vigie_egress_forward_health_changes_total", mode="dns-proxy") == 1
+        # New connections all go to B, and none even tried A.
+        before = line_failures()
+        assert [greet(port)[0].split()[0] for _ in range(6)] == ["B"] * 6
+        assert line_failures() == before == 0
+
+        # A comes back: UP after `rise` passed checks, and shares the load again.
+        a = TcpDest("A", "127.0.0.2", a.port)
+        wait_for(lambda: s.log_contains(f"{addr_a} (hc.test) is UP: check passed, status 3/3 UP"),
+                 what="A UP")
+        assert s.log_contains(f"health check of {addr_a} (hc.test) passed, status 1/2 DOWN")
+        assert up(addr_a) == 1
+        seen = [greet(port)[0].split()[0] for _ in range(4)]
+        assert sorted(seen) == ["A", "A", "B", "B"], seen
+
+        # Both die: with none UP every address is tried again (as without
+        # checks), so a connection costs two refused attempts, then is closed.
+        a.close()
+        b.close()
+        wait_for(lambda: up(addr_a) == 0 and up(addr_b) == 0, what="both DOWN")
+        before = line_failures()
+        assert refused_connect(port)
+        wait_for(lambda: line_failures() == before + 2, what="both addresses tried")
+        # One comes back: connections follow it.
+        b = TcpDest("B", "127.0.0.3", a.port)
+        wait_for(lambda: up(addr_b) == 1, what="B UP")
+        assert [greet(port)[0].split()[0] for _ in range(3)] == ["B"] * 3
+        assert metric(s, "vigie_egress_forward_health_checks_total", mode="dns-proxy") >= 10
+    finally:
+        a.close()
+        b.close()
+
+
+def test_dns_proxy_environment_checks_by_default():
+    """The drop-in mode (environment only) checks as upstream's haproxy did:
+    a new address is UP until its first check, which runs at once."""
+    live = TcpDest("L", "127.0.0.1")
+    dead = free_port()
+    p_live, p_dead = free_port(), free_port()
+    s = None
+    try:
+        env = clean_env(EGRESS_DNS_PROXY_DESTINATION=(
+            f"{p_live} 127.0.0.1 {live.port}\n{p_dead} 127.0.0.7 {dead}\n"))
+        s = Served(["egress", "--admin", "127.0.0.1:0"], env=env).wait_ready()
+        wait_for(lambda: s.log_contains(f"127.0.0.7:{dead} is DOWN: Connection refused, "
+                                        "status 0/2 DOWN"), what="dead address DOWN")
+        wait_for(lambda: s.log_contains(f"health check of 127.0.0.1:{live.port} passed, "
+                                        "status 3/3 UP"), what="live address checked")
+        assert metric(s, "vigie_egress_address_up", address=f"127.0.0.7:{dead}") == 0
+        assert metric(s, "vigie_egress_address_up", address=f"127.0.0.1:{live.port}") == 1
+        # An address line has nothing to fall back to: it is still tried.
+        assert refused_connect(p_dead)
+        assert greet(p_live) == ("L 127.0.0.1", b"ping")
+    finally:
+        if s:
+            s.stop()
+        live.close()
+
+
+def test_dns_proxy_without_checks_skips_a_failed_address(serve, tmp_path):
+    """health_check.enabled: false keeps the passive rule: an address that
+    refused is tried last for failed_address_hold."""
+    b = TcpDest("B", "127.0.0.3")
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.4 passive.test\n127.0.0.3 passive.test\n")
+    port = free_port()
+    try:
+        s = serve(f"""
+admin: {{listen: "127.0.0.1:0"}}
+egress:
+  dns_proxy:
+    hosts_file: "{hosts}"
+    failed_address_hold: 1m
+    health_check: {{enabled: false}}
+    destination: "{port} passive.test {b.port}"
+""")
+        assert [greet(port)[0].split()[0] for _ in range(4)] == ["B"] * 4
+        # The first connection that started at 127.0.0.4 found it dead; the
+        # hold kept the others off it.
+        assert metric(s, "vigie_egress_line_connect_failures_total", port=str(port)) == 1
+        assert metric(s, "vigie_egress_forward_health_checks_total", mode="dns-proxy") == 0
+        assert metric(s, "vigie_egress_address_up", address=f"127.0.0.4:{b.port}") is None
+    finally:
+        b.close()
+
+
+def test_health_checks_keep_their_state_across_a_reload(serve, tmp_path):
+    a = TcpDest("A", "127.0.0.2")
+    b = TcpDest("B", "127.0.0.3", a.port)
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.2 hc.test\n127.0.0.3 hc.test\n")
+    dead = free_port()
+    p, q = free_port(), free_port()
+    dest = tmp_path / "destination"
+    dest.write_text(f"{p} hc.test {a.port}\n{q} 127.0.0.7 {dead}\n")
+    addr_a, gone = f"127.0.0.2:{a.port}", f"127.0.0.7:{dead}"
+    try:
+        s = serve(f"""
+admin: {{listen: "127.0.0.1:0"}}
+egress:
+  dns_proxy:
+    hosts_file: "{hosts}"
+    health_check: {{interval: 200ms}}
+    destination_file: "{dest}"
+""")
+
+        def checks():
+            return metric(s, "vigie_egress_forward_health_checks_total", mode="dns-proxy")
+
+        a.close()
+        wait_for(lambda: s.log_contains(f"{addr_a} (hc.test) is DOWN"), what="A DOWN")
+        wait_for(lambda: s.log_contains(f"{gone} is DOWN"), what="dead line DOWN")
+        # The q line goes away, the p line stays: A's check keeps its state
+        # (no second DOWN, no fresh start UP), the dead address's check stops.
+        dest.write_text(f"{p} hc.test {a.port}\n")
+        status, body, _ = s.http("POST", "/reload")
+        assert status == 200, body
+        assert metric(s, "vigie_egress_address_up", address=addr_a) == 0
+        assert metric(s, "vigie_egress_address_up", address=gone) == -1
+        stopped_at = metric(s, "vigie_egress_address_check_failures_total", address=gone)
+        start = checks()
+        wait_for(lambda: checks() >= start + 6, what="checks after the reload")
+        assert log_count(s, f"{addr_a} (hc.test) is DOWN") == 1, s.stderr()
+        assert metric(s, "vigie_egress_address_up", address=addr_a) == 0
+        assert metric(s, "vigie_egress_address_check_failures_total", address=gone) == stopped_at
+        assert [greet(p)[0].split()[0] for _ in range(4)] == ["B"] * 4
+        assert metric(s, "vigie_egress_line_connect_failures_total", port=str(p)) == 0
+    finally:
         a.close()
         b.close()
 
@@ -290,6 +483,44 @@ def test_userspace_redirect_tcp_udp_fallback_and_source(tmp_path):
             s.stop()
         for d in (web, dns, fb, fb_udp):
             d.close()
+
+
+def test_userspace_redirect_checks_tcp_lines_from_the_source(serve):
+    """The redirect engine checks its TCP lines when asked (off by default),
+    from `source` as its connections are; UDP lines are not checked."""
+    web = TcpDest("web", "127.0.0.5")
+    dns = UdpDest("dns", "127.0.0.5")
+    dead = free_port()
+    p_web, p_dead, p_udp = free_port(), free_port(), free_port(socket.SOCK_DGRAM)
+    try:
+        s = serve(f"""
+admin: {{listen: "127.0.0.1:0"}}
+egress:
+  redirect:
+    source: 127.0.0.9
+    health_check: {{enabled: true, interval: 200ms}}
+    destination: |
+      {p_web} tcp 127.0.0.5 {web.port}
+      {p_dead} tcp 127.0.0.7 {dead}
+      {p_udp} udp 127.0.0.5 {dns.port}
+""")
+        wait_for(lambda: s.log_contains(f"egress redirect: 127.0.0.7:{dead} is DOWN: "
+                                        "Connection refused"), what="dead line DOWN")
+        wait_for(lambda: s.log_contains(f"egress redirect: health check of 127.0.0.5:{web.port} "
+                                        "passed"), what="web checked")
+        # Only checks have reached web so far (the connect completes before
+        # web's accept returns: wait for it); they came from the source.
+        wait_for(lambda: web.peers, what="check accepted")
+        assert set(web.peers) == {"127.0.0.9"}, web.peers
+        assert metric(s, "vigie_egress_address_up", mode="redirect",
+                      address=f"127.0.0.5:{web.port}") == 1
+        if dns.port != web.port:
+            assert metric(s, "vigie_egress_address_up", address=f"127.0.0.5:{dns.port}") is None
+        assert greet(p_web) == ("web 127.0.0.9", b"ping")
+        assert udp_ask(p_udp, b"q") == "dns 127.0.0.9 q"
+    finally:
+        web.close()
+        dns.close()
 
 
 def test_userspace_udp_flows_expire_and_are_bounded(serve):

@@ -184,8 +184,45 @@ Result<void> LoadLines(ForwarderConfig& out) {
   return {};
 }
 
+bool ParseValue(const config::Field& f, HealthCheckConfig& out) {
+  auto m = f.AsMap();
+  Duration timeout{};
+  m.Optional("enabled", out.enabled);
+  m.Optional("interval", out.interval, BareUnit::kSeconds);
+  m.Optional("timeout", timeout, BareUnit::kSeconds);
+  m.Optional("rise", out.rise);
+  m.Optional("fall", out.fall);
+  bool has_timeout = m.Has("timeout");
+  m.Finish();
+  if (!m.ok()) {
+    return false;
+  }
+  if (out.interval < std::chrono::milliseconds(100) || out.interval > std::chrono::hours(1)) {
+    return SubField(f, "interval").Fail("must be within 100ms..1h");
+  }
+  if (has_timeout) {
+    // A check outlasting `interval` only delays the next one (checks of one
+    // address never overlap), so the two are not tied together.
+    if (timeout < std::chrono::milliseconds(10) || timeout > std::chrono::minutes(1)) {
+      return SubField(f, "timeout").Fail("must be within 10ms..1m");
+    }
+    out.timeout = timeout;
+  }
+  if (out.rise < 1 || out.rise > 100) {
+    return SubField(f, "rise").Fail("must be within 1..100");
+  }
+  if (out.fall < 1 || out.fall > 100) {
+    return SubField(f, "fall").Fail("must be within 1..100");
+  }
+  return true;
+}
+
 bool ParseValue(const config::Field& f, ForwarderConfig& out, ForwardMode mode) {
   out.mode = mode;
+  // Upstream's haproxy checked every server; its kernel DNAT (redirect
+  // mode) checked nothing, and a redirect line has a single address, so
+  // checks could only report there: off unless asked for.
+  out.health_check.enabled = mode == ForwardMode::kDnsProxy;
   auto m = f.AsMap();
   std::string listen_address = out.listen_address.ToString();
   std::string source;
@@ -199,6 +236,7 @@ bool ParseValue(const config::Field& f, ForwarderConfig& out, ForwardMode mode) 
   m.Optional("max_connections", out.max_connections);
   m.Optional("retries", out.retries);
   m.Optional("failed_address_hold", out.failed_address_hold, BareUnit::kSeconds);
+  m.Optional("health_check", out.health_check);
   m.Optional("splice", out.splice);
   m.Optional("connection_log", out.connection_log);
   std::string engine = "userspace";

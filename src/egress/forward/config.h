@@ -8,6 +8,7 @@
 // Thread rules: a parsed config is immutable and shared between workers.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -58,6 +59,28 @@ std::vector<ForwardLine> RedirectLines(const RedirectSpec& spec,
                                        const std::vector<PortItem>& fallback_ports);
 std::vector<ForwardLine> DnsProxyLines(const DnsProxySpec& spec);
 
+// Active TCP checks of every address of every TCP destination (haproxy's
+// `check` on each server line of upstream's dns-proxy config). Defaults are
+// what that config ran with: haproxy's `inter 2s`, `rise 2`, `fall 3`, and a
+// connect timeout of min(`timeout connect 10s`, `inter`) = 2s (its
+// `timeout check 10s` only bounds a read that a TCP check does not do).
+struct HealthCheckConfig {
+  bool enabled = true;  // the DNS proxy's default; the redirect engine's is false
+  Duration interval = std::chrono::seconds(2);
+  // Unset: min(interval, connect_timeout), haproxy's rule.
+  std::optional<Duration> timeout;
+  int rise = 2;
+  int fall = 3;
+
+  // The connect timeout a check uses.
+  Duration EffectiveTimeout(Duration connect_timeout) const {
+    return timeout ? *timeout : std::min(interval, connect_timeout);
+  }
+};
+
+// `health_check:` of either section. Errors name the field.
+bool ParseValue(const config::Field& f, HealthCheckConfig& out);
+
 struct ForwarderConfig {
   ForwardMode mode = ForwardMode::kDnsProxy;
   // Every line's port is bound on this address (upstream: all addresses of
@@ -91,6 +114,8 @@ struct ForwarderConfig {
   int retries = 3;  // addresses tried per connection (haproxy `retries 3` + redispatch)
   // An address that refused or timed out is skipped by new connections for this long.
   Duration failed_address_hold = std::chrono::seconds(10);
+  // TCP lines only; UDP destinations are not checked.
+  HealthCheckConfig health_check;
   // UDP (redirect): flows keyed by client address.
   Duration udp_idle_timeout = std::chrono::seconds(30);
   int max_udp_flows = 10000;

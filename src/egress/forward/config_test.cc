@@ -1,5 +1,6 @@
 // Tests for `egress.dns_proxy` / `egress.redirect`: the lines both grammars
-// become, fallback port sets, and errors with their place.
+// become, fallback port sets, the health_check block, and errors with their
+// place.
 #include "egress/forward/config.h"
 
 #include <gtest/gtest.h>
@@ -115,6 +116,73 @@ TEST(ForwardConfigTest, ErrorsWithPlace) {
   EXPECT_NE(p.errors.find("hosts_file"), std::string::npos) << p.errors;
   p = Parse("egress:\n  dns_proxy:\n    source: nope\n    destination: \"80 1.2.3.4\"\n");
   EXPECT_EQ(p.errors, "F:3:13: egress.dns_proxy.source: not an address: \"nope\"\n");
+}
+
+TEST(ForwardConfigTest, HealthCheckDefaultsAreUpstreams) {
+  auto p = Parse("egress:\n  dns_proxy:\n    destination: \"80 1.2.3.4\"\n");
+  ASSERT_TRUE(p.config) << p.errors;
+  const auto& hc = Egress(p).dns_proxy->health_check;
+  EXPECT_TRUE(hc.enabled);
+  EXPECT_EQ(hc.interval, std::chrono::seconds(2));
+  EXPECT_EQ(hc.rise, 2);
+  EXPECT_EQ(hc.fall, 3);
+  EXPECT_FALSE(hc.timeout);
+  // min(interval, connect_timeout): haproxy's connect timeout for a check.
+  EXPECT_EQ(hc.EffectiveTimeout(std::chrono::seconds(10)), std::chrono::seconds(2));
+  EXPECT_EQ(hc.EffectiveTimeout(std::chrono::milliseconds(500)), std::chrono::milliseconds(500));
+  // The redirect engine: off unless asked for (upstream's DNAT checked nothing).
+  p = Parse("egress:\n  redirect:\n    destination: \"1.2.3.4\"\n");
+  ASSERT_TRUE(p.config) << p.errors;
+  EXPECT_FALSE(Egress(p).redirect->health_check.enabled);
+}
+
+TEST(ForwardConfigTest, HealthCheckBlock) {
+  auto p = Parse(
+      "egress:\n  dns_proxy:\n    destination: \"80 1.2.3.4\"\n    health_check:\n"
+      "      interval: 200ms\n      timeout: 150ms\n      rise: 1\n      fall: 2\n");
+  ASSERT_TRUE(p.config) << p.errors;
+  const auto& hc = Egress(p).dns_proxy->health_check;
+  EXPECT_TRUE(hc.enabled);
+  EXPECT_EQ(hc.interval, std::chrono::milliseconds(200));
+  EXPECT_EQ(hc.EffectiveTimeout(std::chrono::seconds(10)), std::chrono::milliseconds(150));
+  EXPECT_EQ(hc.rise, 1);
+  EXPECT_EQ(hc.fall, 2);
+  p = Parse(
+      "egress:\n  redirect:\n    destination: \"1.2.3.4\"\n    health_check:\n"
+      "      enabled: true\n      interval: 5\n");
+  ASSERT_TRUE(p.config) << p.errors;
+  EXPECT_TRUE(Egress(p).redirect->health_check.enabled);
+  EXPECT_EQ(Egress(p).redirect->health_check.interval, std::chrono::seconds(5));
+  p = Parse(
+      "egress:\n  dns_proxy:\n    destination: \"80 1.2.3.4\"\n    health_check: "
+      "{enabled: false}\n");
+  ASSERT_TRUE(p.config) << p.errors;
+  EXPECT_FALSE(Egress(p).dns_proxy->health_check.enabled);
+}
+
+TEST(ForwardConfigTest, HealthCheckErrorsWithPlace) {
+  const std::string head = "egress:\n  dns_proxy:\n    destination: \"80 1.2.3.4\"\n";
+  auto p = Parse(head + "    health_check:\n      interval: 50ms\n");
+  EXPECT_EQ(p.errors, "F:5:17: egress.dns_proxy.health_check.interval: must be within 100ms..1h\n");
+  EXPECT_FALSE(p.config);
+  p = Parse(head + "    health_check:\n      interval: 2h\n");
+  EXPECT_EQ(p.errors, "F:5:17: egress.dns_proxy.health_check.interval: must be within 100ms..1h\n");
+  p = Parse(head + "    health_check:\n      timeout: 5ms\n");
+  EXPECT_EQ(p.errors, "F:5:16: egress.dns_proxy.health_check.timeout: must be within 10ms..1m\n");
+  p = Parse(head + "    health_check:\n      rise: 0\n");
+  EXPECT_EQ(p.errors, "F:5:13: egress.dns_proxy.health_check.rise: must be within 1..100\n");
+  p = Parse(head + "    health_check:\n      fall: 101\n");
+  EXPECT_EQ(p.errors, "F:5:13: egress.dns_proxy.health_check.fall: must be within 1..100\n");
+  p = Parse(head + "    health_check:\n      intervall: 1s\n");
+  EXPECT_NE(p.errors.find("F:5:7: egress.dns_proxy.health_check.intervall: unknown"),
+            std::string::npos)
+      << p.errors;
+  EXPECT_NE(p.errors.find("interval"), std::string::npos) << p.errors;
+  p = Parse(head + "    health_check:\n      interval: soon\n");
+  EXPECT_NE(p.errors.find("F:5:17: egress.dns_proxy.health_check.interval:"), std::string::npos)
+      << p.errors;
+  p = Parse(head + "    health_check: yes\n");
+  EXPECT_NE(p.errors.find("F:4:19: egress.dns_proxy.health_check:"), std::string::npos) << p.errors;
 }
 
 TEST(ForwardConfigTest, SourceValue) {

@@ -1,6 +1,7 @@
 // The forwarder's data plane: per-worker TCP accept loops relaying with
 // net::Relay, per-worker UDP sockets with their flow tables, and the
-// control-thread timers that re-resolve name destinations.
+// control-thread timers that re-resolve name destinations and health-check
+// every address of every TCP destination.
 #include "egress/forward/forwarder.h"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,6 +17,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "core/relay.h"
+#include "egress/forward/health.h"
 #include "egress/forward/resolver.h"
 #include "egress/forward/rotation.h"
 
@@ -46,9 +49,21 @@ VIGIE_DECLARE_METRICS(LineMetrics, "vigie_egress_line_", VIGIE_EGRESS_LINE_METRI
   COUNTER(connections_refused_total, "Connections closed at accept (max_connections)")       \
   COUNTER(resolve_errors_total, "Failed resolutions of destination names (old answer kept)") \
   COUNTER(resolve_changes_total, "Resolutions that changed a destination's addresses")       \
-  COUNTER(spawn_failures_total, "Coroutines that ended with an exception")
+  COUNTER(spawn_failures_total, "Coroutines that ended with an exception")                   \
+  COUNTER(health_checks_total, "Active TCP checks of destination addresses run")             \
+  COUNTER(health_changes_total, "Checked destination addresses that went DOWN or came back UP")
 
 VIGIE_DECLARE_METRICS(ForwardMetrics, "vigie_egress_forward_", VIGIE_EGRESS_FORWARD_METRICS);
+
+// Per checked address (labels `mode`, `address` = "ip:port"): only addresses
+// of configured TCP destinations, at most kMaxAddressSeries per forwarder.
+#define VIGIE_EGRESS_ADDRESS_METRICS(COUNTER, GAUGE, HISTOGRAM)                               \
+  GAUGE(up,                                                                                   \
+        "1 while a checked destination address is UP, 0 while DOWN, -1 once it is no longer " \
+        "a destination")                                                                      \
+  COUNTER(check_failures_total, "Failed active checks, per destination address")
+
+VIGIE_DECLARE_METRICS(AddressMetrics, "vigie_egress_address_", VIGIE_EGRESS_ADDRESS_METRICS);
 
 namespace {
 
@@ -79,6 +94,40 @@ struct Snapshot {
   std::shared_ptr<const ForwarderConfig> config;
   std::map<ListenKey, Route> routes;
 };
+
+// One address of a TCP destination, as the active checks see it.
+struct CheckKey {
+  IpAddress address;
+  uint16_t port = 0;
+  friend auto operator<=>(const CheckKey&, const CheckKey&) = default;
+};
+
+// The registry cannot drop a series, so the per-address series a forwarder
+// creates over its life are capped (addresses past the cap are checked and
+// logged, but not exported one by one).
+constexpr size_t kMaxAddressSeries = 1024;
+
+// The check loop and state of one address, created and ended on the control
+// thread. Workers see only `up`, through a HealthView, so the timer (of the
+// control context) is never destroyed on a worker.
+struct CheckedAddress {
+  CheckedAddress(asio::io_context& control, CheckKey k, int rise, int fall)
+      : key(std::move(k)), state(rise, fall), timer(control) {}
+  CheckKey key;
+  std::shared_ptr<std::atomic<bool>> up = std::make_shared<std::atomic<bool>>(true);
+  std::atomic<bool> stopped{false};
+  // Control thread only.
+  HealthState state;
+  std::string names;       // " (api.partner.example)" for name destinations, for logs
+  std::string last_error;  // the previous check's failure, empty when it passed
+  bool checked = false;    // a check has completed
+  asio::steady_timer timer;
+  std::shared_ptr<AddressMetrics> m;  // null past kMaxAddressSeries
+};
+
+// What workers consult when picking an address: whether each checked
+// (address, port) is UP. An address not in it counts as UP.
+using HealthView = std::map<CheckKey, std::shared_ptr<const std::atomic<bool>>>;
 
 asio::ip::address ToAsio(const IpAddress& ip) {
   if (ip.is_v4()) {
@@ -146,6 +195,7 @@ struct Forwarder::Shared {
   asio::io_context& control;
   std::shared_ptr<spdlog::logger> log = log::Get("egress");
   std::atomic<std::shared_ptr<const Snapshot>> snapshot;
+  std::atomic<std::shared_ptr<const HealthView>> health;
   std::atomic<int64_t> active{0};
   std::atomic<bool> stopping{false};
   // Control thread only.
@@ -159,6 +209,9 @@ struct Forwarder::Shared {
   std::map<ListenKey, Listener> listeners;
   std::map<std::string, std::shared_ptr<Target>> targets;  // by name
   std::map<ListenKey, std::shared_ptr<std::atomic<int>>> udp_flow_counts;
+  std::map<CheckKey, std::shared_ptr<CheckedAddress>> checks;  // running; `health` mirrors them
+  std::map<CheckKey, std::shared_ptr<AddressMetrics>> address_metrics;  // every series made
+  bool address_series_capped = false;                                   // logged once
 };
 
 using Shared = Forwarder::Shared;
@@ -201,10 +254,24 @@ void LogSpawnFailure(const SharedPtr& shared, std::string_view what, std::except
 }
 
 // The addresses a new connection tries, in order; at most config.retries.
-std::vector<IpAddress> CandidatesFor(const Route& route, const ForwarderConfig& cfg) {
+// With `health` (TCP lines under active checks), a name's DOWN addresses
+// are left out while one of its addresses is UP; when none is, every address
+// is tried as without checks (docs/egress.md says why). An address line is
+// always tried: it has nothing to fall back to.
+std::vector<IpAddress> CandidatesFor(const Route& route, const ForwarderConfig& cfg,
+                                     const HealthView* health) {
   std::vector<IpAddress> out;
   if (route.line.address) {
     out.push_back(*route.line.address);
+  } else if (route.target && health != nullptr && !health->empty()) {
+    const uint16_t port = route.line.target_port;
+    out = route.target->rotation.Candidates(SteadyClock::now(), [&](const IpAddress& a) {
+      if (cfg.source && a.is_v4() != cfg.source->is_v4()) {
+        return false;  // never tried (below), so never "the UP one"
+      }
+      auto it = health->find(CheckKey{a, port});
+      return it == health->end() || it->second->load(std::memory_order_relaxed);
+    });
   } else if (route.target) {
     out = route.target->rotation.Candidates(SteadyClock::now());
   }
@@ -264,11 +331,12 @@ void LogClosed(const Shared& shared, const ForwarderConfig& cfg, std::string_vie
 Awaitable<std::optional<IpAddress>> ConnectAny(tcp::socket& upstream,
                                                std::shared_ptr<const Snapshot> snap,
                                                const Route* route_in_snap,
+                                               std::shared_ptr<const HealthView> health,
                                                std::string* last_error) {
   const Route& route = *route_in_snap;
   const auto& cfg = snap->config;
   auto ex = co_await asio::this_coro::executor;
-  for (const IpAddress& address : CandidatesFor(route, *cfg)) {
+  for (const IpAddress& address : CandidatesFor(route, *cfg, health.get())) {
     boost::system::error_code ignored;
     upstream.close(ignored);
     tcp::endpoint endpoint(ToAsio(address), route.line.target_port);
@@ -323,7 +391,7 @@ Awaitable<void> ServeTcp(tcp::socket client, std::shared_ptr<const Snapshot> sna
   client.set_option(tcp::no_delay(true), ec);
   tcp::socket upstream(client.get_executor());
   std::string error;
-  auto address = co_await ConnectAny(upstream, snap, route_in_snap, &error);
+  auto address = co_await ConnectAny(upstream, snap, route_in_snap, shared->health.load(), &error);
   if (!address) {
     route.m->errors_total.Inc();
     LogClosed(*shared, *cfg, "tcp", client_text, route, route.destination, 0, 0, start,
@@ -458,7 +526,7 @@ std::shared_ptr<UdpFlow> StartUdpFlow(const std::shared_ptr<UdpPort>& port,
   flow->client = client;
   std::string error;
   bool connected = false;
-  for (const IpAddress& address : CandidatesFor(route, cfg)) {
+  for (const IpAddress& address : CandidatesFor(route, cfg, nullptr)) {  // UDP: not checked
     boost::system::error_code ec;
     flow->upstream.close(ec);
     udp::endpoint endpoint(ToAsio(address), route.line.target_port);
@@ -522,6 +590,181 @@ Awaitable<void> UdpReceiveLoop(std::shared_ptr<UdpPort> port, SharedPtr shared) 
   }
 }
 
+// Applies one check result (`error` empty: passed) and logs in the spirit
+// of haproxy's `option log-health-checks`: every UP/DOWN transition, and
+// every change of the check's outcome (passed, or failed for another
+// reason) without one; a repeat of the previous outcome is silent.
+void RecordCheck(Shared& s, CheckedAddress& c, ForwardMode mode, const std::string& error) {
+  const bool passed = error.empty();
+  s.m.health_checks_total.Inc();
+  if (!passed && c.m) {
+    c.m->check_failures_total.Inc();
+  }
+  HealthChange change = c.state.Record(passed);
+  c.up->store(c.state.up(), std::memory_order_relaxed);
+  if (c.m) {
+    c.m->up.Set(c.state.up() ? 1 : 0);
+  }
+  const std::string who = HostPort(c.key.address, c.key.port) + c.names;
+  if (change == HealthChange::kWentDown) {
+    s.m.health_changes_total.Inc();
+    s.log->warn("egress {}: {} is DOWN: {}, status {}", ForwardModeName(mode), who, error,
+                c.state.Status());
+  } else if (change == HealthChange::kWentUp) {
+    s.m.health_changes_total.Inc();
+    s.log->info("egress {}: {} is UP: check passed, status {}", ForwardModeName(mode), who,
+                c.state.Status());
+  } else if (!c.checked || error != c.last_error) {
+    s.log->info("egress {}: health check of {} {}, status {}", ForwardModeName(mode), who,
+                passed ? std::string("passed") : "failed: " + error, c.state.Status());
+  }
+  c.checked = true;
+  c.last_error = error;
+}
+
+// Checks one address until it is stopped, on the control thread: a TCP
+// connect (bound to `source` as real connections are) within the check
+// timeout, then closed with a reset as haproxy's checks are (no TIME_WAIT
+// left per check), every `interval` from the start of the previous check.
+// The settings are read from the current snapshot at each check, so a
+// reload applies from the next one.
+Awaitable<void> RunHealthCheck(std::shared_ptr<CheckedAddress> c, SharedPtr shared) {
+  auto ex = co_await asio::this_coro::executor;
+  while (!c->stopped.load()) {
+    auto snap = shared->snapshot.load();
+    const ForwarderConfig& cfg = *snap->config;
+    const HealthCheckConfig& hc = cfg.health_check;
+    const auto start = SteadyClock::now();
+    std::string error;
+    tcp::socket socket(ex);
+    tcp::endpoint endpoint(ToAsio(c->key.address), c->key.port);
+    if (auto ec = OpenBound(socket, endpoint.protocol(), cfg)) {
+      error = (cfg.source ? "bind " + cfg.source->ToString() + ": " : std::string("socket: ")) +
+              ec.message();
+    } else {
+      c->timer.expires_after(std::chrono::duration_cast<SteadyClock::duration>(
+          hc.EffectiveTimeout(cfg.connect_timeout)));
+      auto result =
+          co_await (socket.async_connect(endpoint, kUseTuple) || c->timer.async_wait(kUseTuple));
+      if (c->stopped.load()) {
+        co_return;
+      }
+      auto ec2 = result.index() == 0 ? std::get<0>(std::get<0>(result))
+                                     : boost::system::error_code(asio::error::timed_out);
+      if (ec2) {
+        error = ec2.message();
+      }
+    }
+    boost::system::error_code ignored;
+    if (socket.is_open()) {
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);
+      socket.close(ignored);
+    }
+    RecordCheck(*shared, *c, cfg.mode, error);
+    c->timer.expires_at(start + std::chrono::duration_cast<SteadyClock::duration>(hc.interval));
+    co_await c->timer.async_wait(kUseTuple);
+  }
+}
+
+void StopCheck(CheckedAddress& c) {
+  c.stopped.store(true);
+  c.timer.cancel();
+  if (c.m) {
+    c.m->up.Set(-1);
+  }
+}
+
+// Makes the running checks match the current snapshot: every resolved
+// address (of the source's family, the only ones tried) of every TCP name
+// destination, and every TCP address destination, each (address, port)
+// once. Existing checks keep their state (a reload, a new DNS answer that
+// keeps the address); new ones start UP and are checked at once; checks of
+// addresses no longer wanted stop. Control thread only.
+void SyncChecks(const SharedPtr& shared) {
+  Shared& s = *shared;
+  auto snap = s.snapshot.load();
+  if (!snap || s.stopping.load()) {
+    return;
+  }
+  const ForwarderConfig& cfg = *snap->config;
+  const HealthCheckConfig& hc = cfg.health_check;
+  std::map<CheckKey, std::set<std::string>> want;
+  if (hc.enabled) {
+    for (const auto& [key, route] : snap->routes) {
+      if (key.protocol != Protocol::kTcp) {
+        continue;
+      }
+      std::vector<IpAddress> addresses;
+      if (route.line.address) {
+        addresses.push_back(*route.line.address);
+      } else if (route.target) {
+        addresses = route.target->rotation.addresses();
+      }
+      for (const IpAddress& a : addresses) {
+        if (cfg.source && a.is_v4() != cfg.source->is_v4()) {
+          continue;
+        }
+        auto& names = want[CheckKey{a, route.line.target_port}];
+        if (!route.line.name.empty()) {
+          names.insert(route.line.name);
+        }
+      }
+    }
+  }
+  const std::string mode(ForwardModeName(cfg.mode));
+  std::map<CheckKey, std::shared_ptr<CheckedAddress>> next;
+  HealthView view;
+  for (auto& [key, names] : want) {
+    std::string label;
+    for (const std::string& n : names) {
+      label += (label.empty() ? " (" : ", ") + n;
+    }
+    if (!label.empty()) {
+      label += ")";
+    }
+    std::shared_ptr<CheckedAddress> c;
+    if (auto it = s.checks.find(key); it != s.checks.end()) {
+      c = it->second;
+      c->state.SetThresholds(hc.rise, hc.fall);
+      c->up->store(c->state.up(), std::memory_order_relaxed);
+      if (c->m) {
+        c->m->up.Set(c->state.up() ? 1 : 0);
+      }
+    } else {
+      c = std::make_shared<CheckedAddress>(s.control, key, hc.rise, hc.fall);
+      if (auto m = s.address_metrics.find(key); m != s.address_metrics.end()) {
+        c->m = m->second;
+      } else if (s.address_metrics.size() < kMaxAddressSeries) {
+        c->m = std::make_shared<AddressMetrics>(
+            s.registry,
+            metrics::Labels{{"mode", mode}, {"address", HostPort(key.address, key.port)}});
+        s.address_metrics.emplace(key, c->m);
+      } else if (!s.address_series_capped) {
+        s.address_series_capped = true;
+        s.log->warn(
+            "egress {}: more than {} checked addresses; new ones get no per-address metrics", mode,
+            kMaxAddressSeries);
+      }
+      if (c->m) {
+        c->m->up.Set(1);
+      }
+      asio::co_spawn(s.control, RunHealthCheck(c, shared), [shared](std::exception_ptr e) {
+        LogSpawnFailure(shared, "health check", e);
+      });
+    }
+    c->names = label;
+    view.emplace(key, c->up);
+    next.emplace(key, std::move(c));
+  }
+  for (auto& [key, c] : s.checks) {
+    if (!next.count(key)) {
+      StopCheck(*c);
+    }
+  }
+  s.checks = std::move(next);
+  s.health.store(std::make_shared<const HealthView>(std::move(view)));
+}
+
 // Re-resolves a name as its answers expire, on the control thread.
 Awaitable<void> RefreshTarget(std::shared_ptr<Target> target,
                               std::shared_ptr<const ForwarderConfig> cfg, Duration first_wait,
@@ -545,6 +788,7 @@ Awaitable<void> RefreshTarget(std::shared_ptr<Target> target,
         shared->log->info("egress {}: {} now resolves to {} (was {})", ForwardModeName(cfg->mode),
                           target->name, JoinAddresses(r.addresses), JoinAddresses(before));
         target->rotation.SetAddresses(r.addresses);
+        SyncChecks(shared);
       }
       wait = r.ttl;
     } else {
@@ -739,6 +983,7 @@ Result<void> Forwarder::Apply(std::shared_ptr<const ForwarderConfig> config) {
     }
   }
   s.targets = std::move(targets);
+  SyncChecks(shared_);
   s.log->info("egress {}: {} lines on {} ports", mode, config->lines.size(), snap->routes.size());
   return {};
 }
@@ -754,6 +999,11 @@ void Forwarder::Stop() {
     t->stopped.store(true);
     t->timer->cancel();
   }
+  for (auto& [key, c] : shared_->checks) {
+    StopCheck(*c);
+  }
+  shared_->checks.clear();
+  shared_->health.store(std::make_shared<const HealthView>());
 }
 
 std::vector<std::string> Forwarder::Listeners() const {

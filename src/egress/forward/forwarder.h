@@ -4,12 +4,15 @@
 // SO_REUSEPORT — forwarding to an address or to a name re-resolved as its
 // answers expire; outgoing sockets bound to `source` (EGRESS_SOURCE); UDP
 // flows keyed by client address with an idle timeout; per-line metrics and a
-// log line per closed connection or flow.
+// log line per closed connection or flow; active TCP checks of every
+// address of every TCP destination (haproxy's rise/fall), new connections
+// going to UP addresses.
 //
 // Thread rules: Start, Reload, Stop and Listeners run on the control thread,
-// where names are also re-resolved. Workers read the current lines as an
-// immutable snapshot when a connection or flow starts, so a reload applies
-// to new connections while established ones keep what they started with.
+// where names are also re-resolved and addresses health-checked. Workers
+// read the current lines, and which addresses are UP, as immutable
+// snapshots when a connection or flow starts, so a reload applies to new
+// connections while established ones keep what they started with.
 #pragma once
 
 #include <memory>
@@ -39,8 +42,8 @@ class Forwarder {
   // the new destinations. Established connections and flows are untouched.
   // Changing listen_address needs a restart and is refused.
   [[nodiscard]] Result<void> Reload(std::shared_ptr<const ForwarderConfig> config);
-  // Stops accepting, ends UDP flows and the re-resolution timers; TCP
-  // connections in flight drain.
+  // Stops accepting, ends UDP flows, the re-resolution timers and the
+  // health checks; TCP connections in flight drain.
   void Stop();
   // "egress-redirect-tcp-8080 127.0.0.1:8080", one per listening port.
   std::vector<std::string> Listeners() const;

@@ -1,4 +1,4 @@
-// Round-robin over resolved addresses with failure holds.
+// Round-robin over resolved addresses with failure holds and health checks.
 #include "egress/forward/rotation.h"
 
 namespace vigie::egress::forward {
@@ -21,15 +21,33 @@ std::vector<IpAddress> AddressRotation::addresses() const {
 }
 
 std::vector<IpAddress> AddressRotation::Candidates(TimePoint now) {
+  return Candidates(now, nullptr);
+}
+
+std::vector<IpAddress> AddressRotation::Candidates(
+    TimePoint now, const std::function<bool(const IpAddress&)>& is_up) {
   std::lock_guard lock(mu_);
   std::vector<IpAddress> healthy, failed;
-  size_t n = addresses_.size();
-  if (n == 0) {
+  if (addresses_.empty()) {
     return healthy;
   }
+  // The pool the rotation steps over: the UP addresses, or all of them when
+  // none is UP (or nothing is checked).
+  std::vector<IpAddress> pool;
+  if (is_up) {
+    for (const IpAddress& a : addresses_) {
+      if (is_up(a)) {
+        pool.push_back(a);
+      }
+    }
+  }
+  if (pool.empty()) {
+    pool = addresses_;
+  }
+  size_t n = pool.size();
   size_t start = static_cast<size_t>(next_++ % n);
   for (size_t i = 0; i < n; ++i) {
-    const IpAddress& a = addresses_[(start + i) % n];
+    const IpAddress& a = pool[(start + i) % n];
     auto it = failed_until_.find(a);
     if (it != failed_until_.end() && it->second > now) {
       failed.push_back(a);

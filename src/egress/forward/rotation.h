@@ -1,7 +1,8 @@
 // The addresses one destination name currently resolves to, handed out
 // round-robin over new connections, with addresses that just failed moved
 // to the back until their hold expires (haproxy's server-template +
-// `redispatch`, without health checks).
+// `redispatch`), and addresses the active checks hold DOWN left out while
+// another one is UP.
 //
 // Thread rules: every method is thread-safe (a short mutex; the critical
 // sections copy a few addresses). Time is passed in, so tests need no clock.
@@ -9,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -31,6 +33,14 @@ class AddressRotation {
   // first, then the failed ones (so a connection is still attempted when
   // every address failed). Empty when nothing is resolved.
   std::vector<IpAddress> Candidates(TimePoint now);
+
+  // The same, over the addresses `is_up` accepts (the health checks' UP
+  // ones): the round-robin steps over those only, so the UP addresses share
+  // new connections evenly. When `is_up` accepts none, every address is a
+  // candidate, as without checks. `is_up` runs under the lock: it must be
+  // quick and must not call back into this rotation.
+  std::vector<IpAddress> Candidates(TimePoint now,
+                                    const std::function<bool(const IpAddress&)>& is_up);
 
   // `address` refused or timed out: skip it until `until`.
   void MarkFailed(const IpAddress& address, TimePoint until);
