@@ -12,12 +12,11 @@ import re
 import shutil
 import signal
 import ssl
-import subprocess
 import threading
 
 import pytest
 
-from vigie_harness import wait_for
+from vigie_harness import make_pki, wait_for
 from test_dns import HOSTS_LIST, QuietHandler, dig, nsd  # noqa: F401  (nsd: the upstream fixture)
 
 pytestmark = pytest.mark.skipif(
@@ -29,27 +28,9 @@ pytestmark = pytest.mark.skipif(
 def pki(tmp_path):
     """A CA, a server certificate for localhost/127.0.0.1 and one for
     wrong.vigie.test, both signed by the CA."""
-    d = tmp_path / "pki"
-    d.mkdir()
-
-    def run(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60, cwd=d)
-
-    def key(name):
-        run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-out", f"{name}.key")
-
-    key("ca")
-    run("req", "-x509", "-new", "-key", "ca.key", "-days", "2", "-subj", "/CN=vigie test CA",
-        "-out", "ca.pem")
-    for name, sans in [("server", "DNS:localhost,IP:127.0.0.1"),
-                       ("wrong", "DNS:wrong.vigie.test")]:
-        key(name)
-        run("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr")
-        (d / f"{name}.ext").write_text(f"subjectAltName={sans}\n")
-        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.pem")
-    return d
+    return make_pki(tmp_path / "pki",
+                    [("server", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
+                     ("wrong", "subjectAltName=DNS:wrong.vigie.test")])
 
 
 class HttpsListServer:
@@ -104,22 +85,23 @@ class HttpsListServer:
         self.httpd.server_close()
 
 
-@pytest.fixture
-def https_lists(tmp_path, pki):
-    root = tmp_path / "www"
+def serve_lists(tmp_path, pki, cert, subdir):
+    root = tmp_path / subdir
     root.mkdir()
     (root / "hosts").write_text(HOSTS_LIST)
-    s = HttpsListServer(root, pki / "server.pem", pki / "server.key")
+    return HttpsListServer(root, pki / f"{cert}.pem", pki / f"{cert}.key")
+
+
+@pytest.fixture
+def https_lists(tmp_path, pki):
+    s = serve_lists(tmp_path, pki, "server", "www")
     yield s
     s.stop()
 
 
 @pytest.fixture
 def wrong_name_lists(tmp_path, pki):
-    root = tmp_path / "www-wrong"
-    root.mkdir()
-    (root / "hosts").write_text(HOSTS_LIST)
-    s = HttpsListServer(root, pki / "wrong.pem", pki / "wrong.key")
+    s = serve_lists(tmp_path, pki, "wrong", "www-wrong")
     yield s
     s.stop()
 

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from vigie_harness import free_port, wait_for
+from vigie_harness import free_port, make_pki, wait_for
 
 BASE = """admin:
   listen: 127.0.0.1:0
@@ -587,30 +587,10 @@ def pki(tmp_path):
     """A CA, a server certificate for 127.0.0.1/localhost and a client
     certificate signed by it, and a self-signed client nobody trusts. Keys
     are PKCS#8 PEM, as Riemann's TLS server wants them."""
-    d = tmp_path / "pki"
-    d.mkdir()
-
-    def run(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60, cwd=d)
-
-    def key(name):
-        run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-out", f"{name}.key")
-
-    key("ca")
-    run("req", "-x509", "-new", "-key", "ca.key", "-days", "2", "-subj", "/CN=vigie test CA",
-        "-out", "ca.pem")
-    for name, ext in [("server", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
-                      ("client", "extendedKeyUsage=clientAuth")]:
-        key(name)
-        run("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr")
-        (d / f"{name}.ext").write_text(ext + "\n")
-        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.pem")
-    key("rogue")
-    run("req", "-x509", "-new", "-key", "rogue.key", "-days", "2", "-subj", "/CN=rogue",
-        "-out", "rogue.pem")
-    return d
+    return make_pki(tmp_path / "pki",
+                    [("server", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
+                     ("client", "extendedKeyUsage=clientAuth")],
+                    self_signed=["rogue"])
 
 
 def tls_config(pki, extra=""):

@@ -181,3 +181,33 @@ def start_peer(spawn, ready, what, attempts=5, timeout=30.0, log=None):
             return proc, port
     tail = log.read_text()[-1500:] if log and log.exists() else ""
     raise AssertionError(f"{what} exited on each of {attempts} ports\n{tail}")
+
+
+def make_pki(d, leaves, self_signed=()):
+    """Writes into directory `d` a CA (ca.key, ca.pem), one certificate per
+    (name, x509 extension line) in `leaves` signed by it (NAME.key,
+    NAME.pem), and one self-signed certificate per name in `self_signed`
+    that nobody trusts. EC P-256 keys in PKCS#8 PEM; valid two days."""
+    d.mkdir(exist_ok=True)
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60, cwd=d)
+
+    def key(name):
+        run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-out", f"{name}.key")
+
+    key("ca")
+    run("req", "-x509", "-new", "-key", "ca.key", "-days", "2", "-subj", "/CN=vigie test CA",
+        "-out", "ca.pem")
+    for name, ext in leaves:
+        key(name)
+        run("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr")
+        (d / f"{name}.ext").write_text(ext + "\n")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.pem")
+    for name in self_signed:
+        key(name)
+        run("req", "-x509", "-new", "-key", f"{name}.key", "-days", "2", "-subj", f"/CN={name}",
+            "-out", f"{name}.pem")
+    return d
