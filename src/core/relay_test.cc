@@ -38,6 +38,30 @@ struct RelayFixture {
                    });
   }
 
+  // Writes `data` from the client while reading at the server until
+  // `expect` bytes have arrived (or a 20 s safety deadline), interleaving
+  // writes and reads so that neither side's buffers fill up. Leaves both
+  // test sockets non-blocking.
+  std::string Pump(const std::string& data, std::size_t expect) {
+    client.non_blocking(true);
+    server.non_blocking(true);
+    std::size_t sent = 0;
+    std::string got;
+    got.reserve(expect);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (got.size() < expect && std::chrono::steady_clock::now() < deadline) {
+      boost::system::error_code ec;
+      if (sent < data.size()) {
+        sent += client.write_some(asio::buffer(data.data() + sent, data.size() - sent), ec);
+      }
+      char buf[65536];
+      std::size_t n = server.read_some(asio::buffer(buf), ec);
+      got.append(buf, n);
+      ctx.poll();
+    }
+    return got;
+  }
+
   // Runs the loop until `done` or a 10 s safety deadline.
   template <class F>
   void RunUntil(F done) {
@@ -70,22 +94,7 @@ void BothWaysAndCleanClose(bool splice) {
   for (std::size_t i = 0; i < big.size(); ++i) {
     big[i] = static_cast<char>('a' + i % 26);
   }
-  f.client.non_blocking(true);
-  std::size_t sent = 0;
-  std::string got;
-  f.server.non_blocking(true);
-  // Interleave writes and reads so that neither side's buffers fill up.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (got.size() < big.size() + 6 && std::chrono::steady_clock::now() < deadline) {
-    boost::system::error_code ec;
-    if (sent < big.size()) {
-      sent += f.client.write_some(asio::buffer(big.data() + sent, big.size() - sent), ec);
-    }
-    char buf[65536];
-    std::size_t n = f.server.read_some(asio::buffer(buf), ec);
-    got.append(buf, n);
-    f.ctx.run_for(std::chrono::milliseconds(1));
-  }
+  std::string got = f.Pump(big, big.size() + 6);
   ASSERT_EQ(got, "hello " + big);
   f.server.non_blocking(false);
   asio::write(f.server, asio::buffer(std::string("pong")));
@@ -125,22 +134,7 @@ TEST(RelayTest, SpliceWithLargeBufferMovesBulkDataIntact) {
     x = x * 1103515245 + 12345;
     c = static_cast<char>(x >> 24);
   }
-  f.client.non_blocking(true);
-  f.server.non_blocking(true);
-  std::size_t sent = 0;
-  std::string got;
-  got.reserve(big.size());
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (got.size() < big.size() && std::chrono::steady_clock::now() < deadline) {
-    boost::system::error_code ec;
-    if (sent < big.size()) {
-      sent += f.client.write_some(asio::buffer(big.data() + sent, big.size() - sent), ec);
-    }
-    char buf[65536];
-    std::size_t n = f.server.read_some(asio::buffer(buf), ec);
-    got.append(buf, n);
-    f.ctx.poll();
-  }
+  std::string got = f.Pump(big, big.size());
   ASSERT_EQ(got.size(), big.size());
   EXPECT_TRUE(got == big);
   f.client.shutdown(tcp::socket::shutdown_send);

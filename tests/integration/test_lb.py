@@ -40,6 +40,24 @@ listen api
     return path
 
 
+def plain_cfg(tmp_path, port, servers, extra="", name="api", bind_options=""):
+    """A TCP `listen NAME` on 127.0.0.1:port (with `bind_options`), `extra`
+    lines, then `servers`, and an admin stats socket at tmp_path/admin.sock."""
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(f"""global
+  stats socket {tmp_path}/admin.sock mode 600 level admin
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+listen {name}
+  bind 127.0.0.1:{port}{bind_options}
+{extra}{servers}
+""")
+    return path
+
+
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory):
     d = tmp_path_factory.mktemp("tls")
@@ -420,22 +438,14 @@ def test_httpchk_over_tls_follows_healthz(tmp_path, lb, cert):
     good, sick = HealthzServer(cert, 200), HealthzServer(cert, 500)
     try:
         port = free_port()
-        path = tmp_path / "haproxy.cfg"
-        path.write_text(f"""global
-  stats socket {tmp_path}/admin.sock mode 600 level admin
-defaults
-  mode tcp
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-listen kube-apiserver
-  bind 127.0.0.1:{port}
-  option httpchk GET /healthz
-  http-check expect status 200
-  default-server inter 200ms rise 2 fall 2 check check-ssl verify none
-  server good 127.0.0.1:{good.port}
-  server sick 127.0.0.1:{sick.port}
-""")
+        path = plain_cfg(tmp_path, port,
+                         f"  server good 127.0.0.1:{good.port}\n"
+                         f"  server sick 127.0.0.1:{sick.port}\n",
+                         extra="  option httpchk GET /healthz\n"
+                               "  http-check expect status 200\n"
+                               "  default-server inter 200ms rise 2 fall 2 check check-ssl"
+                               " verify none\n",
+                         name="kube-apiserver")
         lb(path)
         sock = tmp_path / "admin.sock"
         wait_for(lambda: show_stat(sock)[("kube-apiserver", "sick")]["status"] == "DOWN",
@@ -644,19 +654,8 @@ def test_takeover_refused_without_expose_fd(tmp_path, backends, lb):
 def test_accept_proxy_and_send_proxy(tmp_path, backends, lb):
     bs = backends(1, tls=False)
     port = free_port()
-    cfg = f"""global
-  stats socket {tmp_path}/admin.sock mode 600 level admin
-defaults
-  mode tcp
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-listen api
-  bind 127.0.0.1:{port} accept-proxy
-  server s1 127.0.0.1:{bs[0].port} send-proxy
-"""
-    path = tmp_path / "haproxy.cfg"
-    path.write_text(cfg)
+    path = plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port} send-proxy\n",
+                     bind_options=" accept-proxy")
     served = Served(["lb", "-f", str(path), "--admin", "127.0.0.1:0", "-j", "1"]).wait_ready()
     try:
         # A valid v1 header: the server sees our send-proxy line with the
@@ -765,22 +764,6 @@ lb:
     c.close()
     _, status, _ = served.http("GET", "/lb/status")
     assert "backend masters (leastconn): 2/2 servers usable" in status
-
-
-def plain_cfg(tmp_path, port, servers, extra=""):
-    path = tmp_path / "haproxy.cfg"
-    path.write_text(f"""global
-  stats socket {tmp_path}/admin.sock mode 600 level admin
-defaults
-  mode tcp
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-listen api
-  bind 127.0.0.1:{port}
-{extra}{servers}
-""")
-    return path
 
 
 def test_server_maxconn_queues_and_times_out(tmp_path, backends, lb):
