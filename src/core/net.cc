@@ -220,43 +220,80 @@ void MarkOwnedNonBlocking(tcp::socket& socket) {
 
 }  // namespace
 
-Awaitable<std::tuple<boost::system::error_code, tcp::socket>> Accept(tcp::acceptor& acceptor,
-                                                                     tcp::endpoint& peer) {
+AcceptedFd& AcceptedFd::operator=(AcceptedFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = std::exchange(other.fd_, -1);
+    protocol_ = other.protocol_;
+  }
+  return *this;
+}
+
+AcceptedFd::~AcceptedFd() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+boost::system::error_code AcceptedFd::Adopt(const tcp::socket::executor_type& executor,
+                                            tcp::socket& out) {
+  boost::system::error_code ec;
+  if (fd_ < 0) {
+    return asio::error::bad_descriptor;
+  }
+  tcp::socket socket(executor);
+  socket.assign(protocol_, fd_, ec);
+  if (ec) {
+    return ec;  // the destructor closes fd_
+  }
+  fd_ = -1;
+  MarkOwnedNonBlocking(socket);
+  out = std::move(socket);
+  return ec;
+}
+
+Awaitable<std::tuple<boost::system::error_code, AcceptedFd>> AcceptFd(tcp::acceptor& acceptor,
+                                                                      tcp::endpoint& peer) {
   if (!acceptor.native_non_blocking()) {
     boost::system::error_code ec;
     acceptor.native_non_blocking(true, ec);  // once per listener
     if (ec) {
-      co_return std::tuple{ec, tcp::socket(acceptor.get_executor())};
+      co_return std::tuple{ec, AcceptedFd()};
     }
   }
   for (;;) {
     socklen_t len = static_cast<socklen_t>(peer.capacity());
     int fd = accept4(acceptor.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      boost::system::error_code ec;
       peer.resize(len);
-      tcp::socket socket(acceptor.get_executor());
-      socket.assign(len == sizeof(sockaddr_in6) ? tcp::v6() : tcp::v4(), fd, ec);
-      if (ec) {
-        ::close(fd);
-        co_return std::tuple{ec, tcp::socket(acceptor.get_executor())};
-      }
-      MarkOwnedNonBlocking(socket);
-      co_return std::tuple{ec, std::move(socket)};
+      co_return std::tuple{boost::system::error_code(),
+                           AcceptedFd(fd, len == sizeof(sockaddr_in6) ? tcp::v6() : tcp::v4())};
     }
     if (errno == EINTR || errno == ECONNABORTED) {
       continue;
     }
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      co_return std::tuple{Errno(), tcp::socket(acceptor.get_executor())};
+      co_return std::tuple{Errno(), AcceptedFd()};
     }
     // Nothing pending. The wait is queued before this coroutine yields, so
     // no readiness edge can be consumed between the accept and the wait.
     auto [ec] = co_await acceptor.async_wait(tcp::acceptor::wait_read, kUseTuple);
     if (ec) {
-      co_return std::tuple{ec, tcp::socket(acceptor.get_executor())};
+      co_return std::tuple{ec, AcceptedFd()};
     }
   }
+}
+
+Awaitable<std::tuple<boost::system::error_code, tcp::socket>> Accept(tcp::acceptor& acceptor,
+                                                                     tcp::endpoint& peer) {
+  auto [ec, accepted] = co_await AcceptFd(acceptor, peer);
+  tcp::socket socket(acceptor.get_executor());
+  if (!ec) {
+    ec = accepted.Adopt(acceptor.get_executor(), socket);
+  }
+  co_return std::tuple{ec, std::move(socket)};
 }
 
 boost::system::error_code OpenNonBlocking(tcp::socket& socket, const tcp& protocol) {

@@ -88,6 +88,37 @@ IpAddress FromAsio(const asio::ip::address& address);
 [[nodiscard]] Awaitable<std::tuple<boost::system::error_code, tcp::socket>> Accept(
     tcp::acceptor& acceptor, tcp::endpoint& peer);
 
+// An accepted connection not yet given to an io_context, so the worker that
+// accepted it can hand it to another (lb places each new connection on its
+// least-loaded worker, as haproxy does). Owns the descriptor: closes it
+// unless Adopt took it, e.g. when a handover is dropped at shutdown.
+class AcceptedFd {
+ public:
+  AcceptedFd() = default;
+  AcceptedFd(int fd, const tcp& protocol) : fd_(fd), protocol_(protocol) {}
+  AcceptedFd(AcceptedFd&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), protocol_(other.protocol_) {}
+  AcceptedFd& operator=(AcceptedFd&& other) noexcept;
+  AcceptedFd(const AcceptedFd&) = delete;
+  AcceptedFd& operator=(const AcceptedFd&) = delete;
+  ~AcceptedFd();
+
+  bool valid() const { return fd_ >= 0; }
+  // A socket on `executor` owning the descriptor, with Accept's terms (Asio
+  // knows it is non-blocking and never shared). Consumes this object; on
+  // error the descriptor is closed.
+  [[nodiscard]] boost::system::error_code Adopt(const tcp::socket::executor_type& executor,
+                                                tcp::socket& out);
+
+ private:
+  int fd_ = -1;
+  tcp protocol_ = tcp::v4();
+};
+
+// Accept's first half: the connection as an AcceptedFd.
+[[nodiscard]] Awaitable<std::tuple<boost::system::error_code, AcceptedFd>> AcceptFd(
+    tcp::acceptor& acceptor, tcp::endpoint& peer);
+
 // Opens `socket` non-blocking in one socket(2) call, on the same terms.
 [[nodiscard]] boost::system::error_code OpenNonBlocking(tcp::socket& socket, const tcp& protocol);
 

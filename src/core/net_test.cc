@@ -1,6 +1,8 @@
 #include "core/net.h"
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/asio/write.hpp>
 #include <fcntl.h>
@@ -163,6 +165,55 @@ TEST(AcceptTest, WaitsForAConnection) {
   ASSERT_TRUE(RunUntil(ctx, [&] { return a.has_value(); }));
   EXPECT_FALSE(a->ec) << a->ec.message();
   EXPECT_EQ(a->peer, client.local_endpoint());
+}
+
+// AcceptFd's connection can be adopted by another io_context (the one that
+// then serves it) and works there; an AcceptedFd nobody adopts closes the
+// connection, so a handover dropped at shutdown leaks no descriptor.
+TEST(AcceptFdTest, AdoptedByAnotherContextOrClosedWhenDropped) {
+  net::asio::io_context accepting;
+  net::asio::io_context serving;
+  auto acceptor =
+      net::ListenTcp(accepting, net::tcp::endpoint(net::asio::ip::address_v4::loopback(), 0));
+  ASSERT_TRUE(acceptor);
+  net::tcp::socket adopted_client(accepting);
+  net::tcp::socket dropped_client(accepting);
+  adopted_client.connect(acceptor->local_endpoint());
+  dropped_client.connect(acceptor->local_endpoint());
+  std::vector<net::AcceptedFd> fds;
+  std::vector<net::tcp::endpoint> peers(2);
+  net::asio::co_spawn(
+      accepting,
+      [&]() -> net::Awaitable<void> {
+        for (auto& peer : peers) {
+          auto [ec, fd] = co_await net::AcceptFd(*acceptor, peer);
+          EXPECT_FALSE(ec) << ec.message();
+          fds.push_back(std::move(fd));
+        }
+      },
+      net::asio::detached);
+  ASSERT_TRUE(RunUntil(accepting, [&] { return fds.size() == 2; }));
+  EXPECT_EQ(peers[0], adopted_client.local_endpoint());
+  EXPECT_EQ(peers[1], dropped_client.local_endpoint());
+
+  net::tcp::socket socket(serving);
+  ASSERT_FALSE(fds[0].Adopt(serving.get_executor(), socket));
+  EXPECT_FALSE(fds[0].valid());  // the socket owns it now
+  EXPECT_TRUE(socket.native_non_blocking());
+  EXPECT_TRUE(HasFlag(socket.native_handle(), F_GETFD, FD_CLOEXEC));
+  net::asio::write(adopted_client, net::asio::buffer(std::string("ping")));
+  std::string got;
+  char buf[16];
+  socket.async_read_some(net::asio::buffer(buf), [&](boost::system::error_code ec, std::size_t n) {
+    got = ec ? ec.message() : std::string(buf, n);
+  });
+  ASSERT_TRUE(RunUntil(serving, [&] { return !got.empty(); }));
+  EXPECT_EQ(got, "ping");
+
+  fds.pop_back();  // never adopted: closed
+  boost::system::error_code ec;
+  dropped_client.read_some(net::asio::buffer(buf), ec);
+  EXPECT_EQ(ec, net::asio::error::eof);
 }
 
 TEST(OpenNonBlockingTest, OpensANonBlockingCloseOnExecSocket) {
