@@ -21,12 +21,14 @@ struct RelayOptions {
   // One side has closed its sending half: wait at most this long for the
   // other to finish (haproxy's `timeout client-fin` / `server-fin`).
   Duration half_close_timeout = std::chrono::seconds(30);
-  // Bytes in flight per direction. Copying: the size of each direction's
-  // buffer. With splice: the pipe starts at the kernel's default (64 KiB)
-  // and grows to this size once a read fills half of it (a bulk transfer);
-  // the kernel may refuse the growth (pipe-max-size, per-user pipe pages),
-  // which leaves the pipe as it was.
-  std::size_t buffer_size = 16 * 1024;
+  // Bytes in flight per direction, once the direction streams. Copying:
+  // each direction's buffer starts at 16 KiB (haproxy's bufsize) and grows
+  // to this size the first time a read fills it (a bulk transfer). With
+  // splice: the pipe starts at the kernel's default (64 KiB) and grows to
+  // this size once a read fills half of it; the kernel may refuse the
+  // growth (pipe-max-size, per-user pipe pages), which leaves the pipe as
+  // it was. 0 means the default.
+  std::size_t buffer_size = 64 * 1024;
   // Zero-copy forwarding with splice(2) through a pipe per direction.
   bool splice = false;
 };
