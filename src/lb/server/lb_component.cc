@@ -525,6 +525,19 @@ class LbComponent final : public Component {
     shared_ = std::make_shared<Shared>();
     shared_->logger = log::Get("lb");
     shared_->global_gate.store(std::make_shared<ConnGate>(0));
+    shared_->workers = ctx.runtime.workers();
+    shared_->worker_active = std::make_unique<std::atomic<std::int64_t>[]>(shared_->workers.size());
+    ctx.metrics.AddGaugeFamilyFunction(
+        "vigie_lb_worker_connections",
+        "Connections each worker thread serves (new ones go to the least loaded).",
+        [shared = shared_] {
+          std::vector<std::pair<metrics::Labels, double>> out;
+          for (std::size_t i = 0; i < shared->workers.size(); ++i) {
+            out.push_back({{{"worker", std::to_string(i)}},
+                           static_cast<double>(shared->worker_active[i].load())});
+          }
+          return out;
+        });
     control_ = std::make_shared<ControlState>();
     control_->version = std::move(version);
     control_->workers = ctx.runtime.worker_count();

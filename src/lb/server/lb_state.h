@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -180,7 +181,22 @@ struct Shared {
   std::atomic<std::uint64_t> cum_conns{0};
   std::atomic<std::int64_t> curr_conns{0};
   std::atomic<bool> stopping{false};
+  // The worker io_contexts and the connections each serves (same index),
+  // counted from the accept, for placing new connections.
+  std::vector<asio::io_context*> workers;
+  std::unique_ptr<std::atomic<std::int64_t>[]> worker_active;
 };
+
+// Where a connection accepted by worker `self` should be served, given each
+// worker's current connection count: by `self` unless another worker serves
+// at least kPlacementSlack fewer; then by the least loaded (the first on
+// ties). Whoever wakes first accepts from a shared queue, so without this
+// the busiest worker can keep accepting (it is awake) and long connections
+// pile up on it; haproxy likewise hands each accepted connection to its
+// least-loaded thread. The slack spares a cross-thread handover when the
+// loads are as good as even.
+inline constexpr std::int64_t kPlacementSlack = 2;
+std::size_t PlaceConnection(std::span<const std::int64_t> active, std::size_t self);
 
 // A bind address with one SO_REUSEPORT acceptor per worker. Kept across
 // reloads when the same address is configured again.

@@ -28,6 +28,9 @@ using Millis = std::chrono::milliseconds;
 // haproxy without a timeout waits forever; we bound it at a day.
 constexpr Millis kNoTimeout = std::chrono::hours(24);
 constexpr Millis kGateRecheck = std::chrono::seconds(1);
+// Placement reads every worker's count on each accept; past this many
+// workers a connection simply stays where it was accepted.
+constexpr std::size_t kMaxPlacedWorkers = 64;
 
 Millis OrDefault(const std::optional<Millis>& v, Millis d) {
   return v ? *v : d;
@@ -50,6 +53,7 @@ struct Admission {
   std::shared_ptr<ConnGate> frontend;
   std::shared_ptr<FrontendRt> fe;
   std::shared_ptr<Shared> shared;
+  std::atomic<std::int64_t>* worker_active = nullptr;  // the serving worker's count
   Admission() = default;
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;
@@ -65,6 +69,9 @@ struct Admission {
     }
     if (shared) {
       shared->curr_conns.fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (worker_active) {
+      worker_active->fetch_sub(1, std::memory_order_relaxed);
     }
   }
 };
@@ -466,6 +473,16 @@ void ConnGate::AddWaiter(std::shared_ptr<asio::steady_timer> timer) {
   waiters_.push_back(std::move(timer));
 }
 
+std::size_t PlaceConnection(std::span<const std::int64_t> active, std::size_t self) {
+  std::size_t least = self;
+  for (std::size_t i = 0; i < active.size(); ++i) {
+    if (active[i] < active[least]) {
+      least = i;
+    }
+  }
+  return active[self] - active[least] >= kPlacementSlack ? least : self;
+}
+
 std::size_t AddressBytes(const asio::ip::address& a, std::array<std::uint8_t, 16>& out) {
   if (a.is_v4()) {
     auto b = a.to_v4().to_bytes();
@@ -560,6 +577,15 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
                                 std::shared_ptr<Shared> shared) {
   auto& acceptor = listener->acceptors[worker];
   auto& ctx = static_cast<asio::io_context&>(acceptor.get_executor().context());
+  // This loop's worker index (acceptors may outnumber workers after a
+  // handover from a process with more of them).
+  const std::size_t n = shared->workers.size();
+  std::size_t self = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (shared->workers[i] == &ctx) {
+      self = i;
+    }
+  }
   while (!listener->closed.load()) {
     auto fe = listener->frontend.load();
     auto admission = std::make_shared<Admission>();
@@ -579,7 +605,7 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
       (g == 0 ? admission->global : admission->frontend) = gates[g];
     }
     tcp::endpoint peer;
-    auto [ec, socket] = co_await net::Accept(acceptor, peer);
+    auto [ec, accepted] = co_await net::AcceptFd(acceptor, peer);
     if (ec) {
       if (ec == asio::error::operation_aborted || listener->closed.load()) {
         co_return;
@@ -599,10 +625,40 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
     shared->curr_conns.fetch_add(1, std::memory_order_relaxed);
     admission->fe = fe;
     admission->shared = shared;
-    asio::co_spawn(ctx,
-                   ServeConnection(std::move(socket), peer, fe, listener->accept_proxy.load(),
-                                   shared, admission),
-                   [shared](std::exception_ptr e) { LogConnectionEnd(shared, e); });
+
+    std::size_t target = self;
+    if (self < n && n > 1 && n <= kMaxPlacedWorkers) {
+      std::array<std::int64_t, kMaxPlacedWorkers> active;
+      for (std::size_t i = 0; i < n; ++i) {
+        active[i] = shared->worker_active[i].load(std::memory_order_relaxed);
+      }
+      target = PlaceConnection(std::span(active.data(), n), self);
+    }
+    if (target < n) {
+      shared->worker_active[target].fetch_add(1, std::memory_order_relaxed);
+      admission->worker_active = &shared->worker_active[target];
+    }
+    auto serve = [peer, fe, shared, admission, accept_proxy = listener->accept_proxy.load()](
+                     asio::io_context& on, net::AcceptedFd fd) {
+      tcp::socket socket(on);
+      if (auto adopt_ec = fd.Adopt(on.get_executor(), socket)) {
+        shared->logger->warn("{}: {}", net::FromEndpoint(peer).ToString(), adopt_ec.message());
+        return;  // the admission is released with the last copy of `serve`
+      }
+      asio::co_spawn(on,
+                     ServeConnection(std::move(socket), peer, fe, accept_proxy, shared, admission),
+                     [shared](std::exception_ptr e) { LogConnectionEnd(shared, e); });
+    };
+    if (target == self || target >= n) {
+      serve(ctx, std::move(accepted));
+    } else {
+      // Dropped unrun if that worker is stopping: the AcceptedFd closes the
+      // connection and the admission is released.
+      asio::io_context& on = *shared->workers[target];
+      asio::post(on, [serve = std::move(serve), fd = std::move(accepted), &on]() mutable {
+        serve(on, std::move(fd));
+      });
+    }
   }
 }
 

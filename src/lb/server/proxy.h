@@ -2,8 +2,9 @@
 // connection coroutine — optional PROXY header in, server selection, queue,
 // connect with retries, optional PROXY header out, then net::Relay.
 //
-// Thread rules: AcceptLoop runs on the worker that owns acceptor `i`; each
-// connection stays on that worker.
+// Thread rules: AcceptLoop runs on the worker that owns acceptor `i` and
+// hands each connection to the worker PlaceConnection picks (usually
+// itself); a connection then stays on that worker for life.
 #pragma once
 
 #include <memory>
