@@ -816,3 +816,27 @@ def test_shutdown_sessions_on_marked_down(tmp_path, backends, lb):
     assert keep.recv(100) == b"ping"
     c1.close()
     c2.close()
+
+
+def test_long_connections_spread_evenly_over_workers(tmp_path, backends, lb):
+    """A burst of long-lived connections ends up evenly on the workers
+    (haproxy hands each new connection to its least-loaded thread), shown
+    by vigie_lb_worker_connections, and every one is served."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    served = lb(plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port}\n"), workers=3)
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(30)]
+    try:
+        for c in conns:
+            assert c.recv(100) == b"master1\n"
+
+        def per_worker():
+            return [metric(served, "vigie_lb_worker_connections", worker=str(i))
+                    for i in range(3)]
+        wait_for(lambda: sum(per_worker()) == 30, what="30 connections counted")
+        counts = per_worker()
+        assert max(counts) - min(counts) <= 2, counts
+    finally:
+        for c in conns:
+            c.close()
+    wait_for(lambda: sum(per_worker()) == 0, what="closed connections uncounted")
