@@ -167,6 +167,16 @@ class RelayOp {
 
   void Touch() { last_activity_ = Clock::now(); }
 
+  void Count(Direction& d, uint64_t n) {
+    if (n == 0) {
+      return;
+    }
+    *d.counter += n;
+    if (options_.on_progress) {
+      options_.on_progress(&d == &dirs_[0], n);
+    }
+  }
+
   Clock::time_point Deadline() const {
     auto idle = last_activity_ + options_.idle_timeout;
     if (open_directions_ < 2) {
@@ -207,7 +217,7 @@ class RelayOp {
                         if (ec) {
                           EndWithError(d, ec);
                         } else {
-                          *d.counter += n;
+                          Count(d, n);
                           d.initial.clear();
                           d.initial.shrink_to_fit();
                           Next(d);
@@ -265,7 +275,7 @@ class RelayOp {
         return;
       }
       std::size_t done = sent > 0 ? static_cast<std::size_t>(sent) : 0;
-      *d.counter += done;
+      Count(d, done);
       if (done < n) {
         WriteRest(d, done, n - done);
         return;
@@ -326,7 +336,7 @@ class RelayOp {
                         if (wec) {
                           EndWithError(d, wec);
                         } else {
-                          *d.counter += written;
+                          Count(d, written);
                           Touch();
                           ReadSome(d);
                         }
@@ -369,7 +379,7 @@ class RelayOp {
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
           d.in_pipe -= static_cast<std::size_t>(n);
-          *d.counter += static_cast<uint64_t>(n);
+          Count(d, static_cast<uint64_t>(n));
           Touch();
         } else if (n < 0 && errno == EAGAIN) {
           WaitThenSplice(d, *d.to, tcp::socket::wait_write);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "core/net.h"
 #include "core/units.h"
@@ -31,6 +32,11 @@ struct RelayOptions {
   std::size_t buffer_size = 64 * 1024;
   // Zero-copy forwarding with splice(2) through a pipe per direction.
   bool splice = false;
+  // Called on the relay's thread after each write with the bytes it moved
+  // (`a_to_b`: read from `a`, written to `b`), so the byte counters of long
+  // connections (tunnels, kubectl exec or watch) move while they run, as
+  // haproxy's bin/bout do. RelayResult's totals are the sums of these calls.
+  std::function<void(bool a_to_b, std::uint64_t bytes)> on_progress;
 };
 
 struct RelayResult {

@@ -89,16 +89,21 @@ std::string ReadExactly(asio::io_context& ctx, tcp::socket& s, std::size_t n) {
 
 void BothWaysAndCleanClose(bool splice) {
   RelayFixture f;
-  f.Start({.splice = splice}, "hello ");
+  uint64_t progress[2] = {0, 0};  // a_to_b, b_to_a as reported while running
+  f.Start({.splice = splice,
+           .on_progress = [&](bool a_to_b, uint64_t n) { progress[a_to_b ? 0 : 1] += n; }},
+          "hello ");
   std::string big(300000, 'x');
   for (std::size_t i = 0; i < big.size(); ++i) {
     big[i] = static_cast<char>('a' + i % 26);
   }
   std::string got = f.Pump(big, big.size() + 6);
   ASSERT_EQ(got, "hello " + big);
+  EXPECT_EQ(progress[0], big.size() + 6);  // counted before the relay ends
   f.server.non_blocking(false);
   asio::write(f.server, asio::buffer(std::string("pong")));
   EXPECT_EQ(ReadExactly(f.ctx, f.client, 4), "pong");
+  EXPECT_EQ(progress[1], 4u);
   // Client closes its sending half: the server sees EOF; then the server closes.
   f.client.shutdown(tcp::socket::shutdown_send);
   f.RunUntil([&] {

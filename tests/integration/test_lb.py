@@ -840,3 +840,25 @@ def test_long_connections_spread_evenly_over_workers(tmp_path, backends, lb):
         for c in conns:
             c.close()
     wait_for(lambda: sum(per_worker()) == 0, what="closed connections uncounted")
+
+
+def test_byte_counters_move_while_a_connection_runs(tmp_path, backends, lb):
+    """bin/bout in `show stat` and /metrics count a connection's bytes while
+    it is still open (a kubectl watch can last hours), not at its end."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    served = lb(plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port}\n"))
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        assert c.recv(100) == b"master1\n"
+        c.sendall(b"x" * 5000)
+        got = b""
+        while len(got) < 5000:
+            got += c.recv(65536)
+        rows = show_stat(tmp_path / "admin.sock")
+        for svname in ("FRONTEND", "s1"):
+            assert int(rows[("api", svname)]["bin"]) == 5000, rows[("api", svname)]
+            assert int(rows[("api", svname)]["bout"]) == 5008, rows[("api", svname)]
+        assert metric(served, "vigie_lb_frontend_bytes_out_total", frontend="api") == 5008
+    finally:
+        c.close()

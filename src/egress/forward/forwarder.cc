@@ -403,9 +403,10 @@ Awaitable<void> ServeTcp(tcp::socket client, std::shared_ptr<const Snapshot> sna
   options.idle_timeout = cfg->idle_timeout;
   options.half_close_timeout = cfg->half_close_timeout;
   options.splice = cfg->splice;
+  options.on_progress = [m = route.m](bool from_client, std::uint64_t n) {
+    (from_client ? m->client_received_bytes_total : m->client_sent_bytes_total).Inc(n);
+  };
   auto result = co_await net::Relay(client, upstream, options);
-  route.m->client_received_bytes_total.Inc(result.a_to_b);
-  route.m->client_sent_bytes_total.Inc(result.b_to_a);
   std::string end = "closed";
   if (result.end == net::RelayResult::End::kIdleTimeout) {
     end = "idle-timeout";

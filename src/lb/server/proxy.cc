@@ -407,11 +407,14 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   auto fin = fe->cfg.timeouts.client_fin ? fe->cfg.timeouts.client_fin : bcfg.timeouts.server_fin;
   options.half_close_timeout = fin ? Duration(*fin) : options.idle_timeout;
   options.splice = fe->splice;
+  // Counted as bytes move, so `show stat` and /metrics show a long
+  // connection's traffic while it runs. (fe and server outlive the relay:
+  // this coroutine holds them.)
+  options.on_progress = [fe = fe.get(), server](bool in, std::uint64_t n) {
+    (in ? fe->m.frontend_bytes_in_total : fe->m.frontend_bytes_out_total).Inc(n);
+    (in ? server->m.server_bytes_in_total : server->m.server_bytes_out_total).Inc(n);
+  };
   auto result = co_await net::Relay(*session->client, srv_sock, options, std::move(initial));
-  fe->m.frontend_bytes_in_total.Inc(result.a_to_b);
-  fe->m.frontend_bytes_out_total.Inc(result.b_to_a);
-  server->m.server_bytes_in_total.Inc(result.a_to_b);
-  server->m.server_bytes_out_total.Inc(result.b_to_a);
   if (result.end == net::RelayResult::End::kError) {
     // Which side failed: a write to the client or a read from it is the client's.
     if (result.error == asio::error::connection_reset || result.error == asio::error::broken_pipe) {
