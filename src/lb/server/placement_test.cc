@@ -15,10 +15,10 @@ std::size_t Place(std::vector<std::int64_t> active, std::size_t self) {
 
 TEST(PlaceConnectionTest, KeepsTheConnectionWhenLoadsAreEvenEnough) {
   EXPECT_EQ(Place({0, 0}, 0), 0u);
-  EXPECT_EQ(Place({5, 4}, 0), 0u);   // one more than the other: within the slack
-  EXPECT_EQ(Place({4, 5}, 0), 0u);   // the accepting worker is the lighter one
+  EXPECT_EQ(Place({5, 4}, 0), 0u);  // one more than the other: within the slack
+  EXPECT_EQ(Place({4, 5}, 0), 0u);  // the accepting worker is the lighter one
   EXPECT_EQ(Place({9, 9, 9}, 2), 2u);
-  EXPECT_EQ(Place({7}, 0), 0u);      // one worker
+  EXPECT_EQ(Place({7}, 0), 0u);  // one worker
 }
 
 TEST(PlaceConnectionTest, HandsOffToTheLeastLoadedPastTheSlack) {
@@ -26,7 +26,7 @@ TEST(PlaceConnectionTest, HandsOffToTheLeastLoadedPastTheSlack) {
   EXPECT_EQ(Place({0, 30}, 1), 0u);
   EXPECT_EQ(Place({10, 7, 3, 3}, 0), 2u);  // the first of the least loaded
   EXPECT_EQ(Place({10, 7, 3, 3}, 1), 2u);
-  EXPECT_EQ(Place({4, 7, 3, 3}, 0), 0u);   // 4 - 3 < slack
+  EXPECT_EQ(Place({4, 7, 3, 3}, 0), 0u);  // 4 - 3 < slack
 }
 
 // A burst accepted by one worker (it was awake, the others asleep) ends up
