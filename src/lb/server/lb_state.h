@@ -185,6 +185,7 @@ struct Shared {
   // counted from the accept, for placing new connections.
   std::vector<asio::io_context*> workers;
   std::unique_ptr<std::atomic<std::int64_t>[]> worker_active;
+  metrics::Counter* handed_over = nullptr;  // connections placed on another worker
 };
 
 // Where a connection accepted by worker `self` should be served, given each

@@ -657,6 +657,9 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
     } else {
       // Dropped unrun if that worker is stopping: the AcceptedFd closes the
       // connection and the admission is released.
+      if (shared->handed_over) {
+        shared->handed_over->Inc();
+      }
       asio::io_context& on = *shared->workers[target];
       asio::post(on, [serve = std::move(serve), fd = std::move(accepted), &on]() mutable {
         serve(on, std::move(fd));
