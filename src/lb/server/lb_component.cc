@@ -527,9 +527,9 @@ class LbComponent final : public Component {
     shared_->global_gate.store(std::make_shared<ConnGate>(0));
     shared_->workers = ctx.runtime.workers();
     shared_->worker_active = std::make_unique<std::atomic<std::int64_t>[]>(shared_->workers.size());
-    shared_->handed_over = &ctx.metrics.AddCounter(
-        "vigie_lb_connections_handed_over_total",
-        "Connections the accepting worker handed to a less loaded one.");
+    shared_->handed_over =
+        &ctx.metrics.AddCounter("vigie_lb_connections_handed_over_total",
+                                "Connections the accepting worker handed to a less loaded one.");
     ctx.metrics.AddGaugeFamilyFunction(
         "vigie_lb_worker_connections",
         "Connections each worker thread serves (new ones go to the least loaded).",
