@@ -36,7 +36,7 @@ struct RelayOptions {
   // (`a_to_b`: read from `a`, written to `b`), so the byte counters of long
   // connections (tunnels, kubectl exec or watch) move while they run, as
   // haproxy's bin/bout do. RelayResult's totals are the sums of these calls.
-  std::function<void(bool a_to_b, std::uint64_t bytes)> on_progress;
+  std::function<void(bool a_to_b, std::uint64_t bytes)> on_progress = nullptr;
 };
 
 struct RelayResult {
