@@ -179,6 +179,11 @@ TEST(RelayTest, CopyKeepsWhatAStalledReceiverCouldNotTakeYet) {
   std::string got = f.Pump(big.substr(sent), big.size());
   ASSERT_EQ(got.size(), big.size());
   EXPECT_TRUE(got == big);
+  f.client.shutdown(tcp::socket::shutdown_send);
+  f.server.shutdown(tcp::socket::shutdown_send);
+  f.RunUntil([&] { return f.result.has_value(); });
+  EXPECT_EQ(f.result->end, RelayResult::End::kClosed);
+  EXPECT_EQ(f.result->a_to_b, big.size());
 }
 
 // A splice relay whose pipe grows to 1 MiB (the egress CONNECT setting):
