@@ -62,6 +62,16 @@ struct RelayFixture {
     return got;
   }
 
+  // Both ends close their sending halves: the relay must end cleanly,
+  // having moved `a_to_b` bytes from the client to the server.
+  void CloseBothAndExpectClean(std::size_t a_to_b) {
+    client.shutdown(tcp::socket::shutdown_send);
+    server.shutdown(tcp::socket::shutdown_send);
+    RunUntil([&] { return result.has_value(); });
+    EXPECT_EQ(result->end, RelayResult::End::kClosed);
+    EXPECT_EQ(result->a_to_b, a_to_b);
+  }
+
   // Runs the loop until `done` or a 10 s safety deadline.
   template <class F>
   void RunUntil(F done) {
@@ -145,11 +155,7 @@ void BulkArrivesIntact(RelayOptions options) {
   std::string got = f.Pump(big, big.size());
   ASSERT_EQ(got.size(), big.size());
   EXPECT_TRUE(got == big);
-  f.client.shutdown(tcp::socket::shutdown_send);
-  f.server.shutdown(tcp::socket::shutdown_send);
-  f.RunUntil([&] { return f.result.has_value(); });
-  EXPECT_EQ(f.result->end, RelayResult::End::kClosed);
-  EXPECT_EQ(f.result->a_to_b, big.size());
+  f.CloseBothAndExpectClean(big.size());
   EXPECT_EQ(f.result->b_to_a, 0u);
 }
 
@@ -179,11 +185,7 @@ TEST(RelayTest, CopyKeepsWhatAStalledReceiverCouldNotTakeYet) {
   std::string got = f.Pump(big.substr(sent), big.size());
   ASSERT_EQ(got.size(), big.size());
   EXPECT_TRUE(got == big);
-  f.client.shutdown(tcp::socket::shutdown_send);
-  f.server.shutdown(tcp::socket::shutdown_send);
-  f.RunUntil([&] { return f.result.has_value(); });
-  EXPECT_EQ(f.result->end, RelayResult::End::kClosed);
-  EXPECT_EQ(f.result->a_to_b, big.size());
+  f.CloseBothAndExpectClean(big.size());
 }
 
 // A splice relay whose pipe grows to 1 MiB (the egress CONNECT setting):
