@@ -144,12 +144,19 @@ def test_dns_proxy_environment_errors_are_upstreams():
         1, "Proxy port 80 already used, must be unique for each destination")
 
 
-def test_dns_proxy_spreads_over_a_name_and_follows_its_changes(tmp_path):
+def two_address_name(tmp_path, name):
+    """Destinations A (127.0.0.2) and B (127.0.0.3) on one port, and a hosts
+    file giving `name` both addresses."""
     a = TcpDest("A", "127.0.0.2")
     b = TcpDest("B", "127.0.0.3", a.port)
-    direct = TcpDest("D", "127.0.0.1")
     hosts = tmp_path / "hosts"
-    hosts.write_text("127.0.0.2 spread.test\n127.0.0.3 spread.test\n")
+    hosts.write_text(f"127.0.0.2 {name}\n127.0.0.3 {name}\n")
+    return a, b, hosts
+
+
+def test_dns_proxy_spreads_over_a_name_and_follows_its_changes(tmp_path):
+    a, b, hosts = two_address_name(tmp_path, "spread.test")
+    direct = TcpDest("D", "127.0.0.1")
     p_addr, p_name = free_port(), free_port()
     s = None
     try:
@@ -248,10 +255,7 @@ def test_dns_proxy_health_checks_steer_new_connections(serve, tmp_path):
     """Two addresses behind one name, checked every 200 ms (rise 2, fall 3):
     a dead one stops getting connections before any connection tries it, and
     gets them again once it passes `rise` checks."""
-    a = TcpDest("A", "127.0.0.2")
-    b = TcpDest("B", "127.0.0.3", a.port)
-    hosts = tmp_path / "hosts"
-    hosts.write_text("127.0.0.2 hc.test\n127.0.0.3 hc.test\n")
+    a, b, hosts = two_address_name(tmp_path, "hc.test")
     port = free_port()
     addr_a, addr_b = f"127.0.0.2:{a.port}", f"127.0.0.3:{a.port}"
     try:
@@ -376,10 +380,7 @@ egress:
 
 
 def test_health_checks_keep_their_state_across_a_reload(serve, tmp_path):
-    a = TcpDest("A", "127.0.0.2")
-    b = TcpDest("B", "127.0.0.3", a.port)
-    hosts = tmp_path / "hosts"
-    hosts.write_text("127.0.0.2 hc.test\n127.0.0.3 hc.test\n")
+    a, b, hosts = two_address_name(tmp_path, "hc.test")
     dead = free_port()
     p, q = free_port(), free_port()
     dest = tmp_path / "destination"
