@@ -163,6 +163,7 @@ class RelayOp {
     bool may_grow = false;
     bool eof = false;
     bool done = false;
+    bool looked_for_fin = false;  // see FinishIfFinFollows
   };
 
   void Touch() { last_activity_ = Clock::now(); }
@@ -251,8 +252,54 @@ class RelayOp {
       return;
     }
     Touch();
+    if (&d == &dirs_[1] && !d.looked_for_fin && n < d.size && !aborted_) {
+      d.looked_for_fin = true;
+      if (FinishIfFinFollows(d, n)) {
+        return;
+      }
+    }
     d.grow = n == d.size && d.size < options_.buffer_size;
     Pump(d, n);
+  }
+
+  // The server's first answer (b to a) was a short read: many servers close
+  // right after it (HTTP with `Connection: close`, HTTP/1.0, short TCP
+  // exchanges), so look once more before sending. If its FIN is already
+  // here, the answer goes out corked (MSG_MORE) and the shutdown that
+  // follows adds the FIN to the same segment, as haproxy does when it sees
+  // the server's read0 with the data: one segment and one ACK fewer per
+  // connection (connection-per-request through lb: 22.0 -> 20.1 segments
+  // per request on loopback, haproxy 20.4). Costs one recv per connection
+  // whose server stays open. Returns true when it has
+  // finished the direction; otherwise `n` counts any bytes it read.
+  bool FinishIfFinFollows(Direction& d, std::size_t& n) {
+    ssize_t got;
+    do {
+      got = ::recv(d.from->native_handle(), d.buf.get() + n, d.size - n, MSG_DONTWAIT);
+    } while (got < 0 && errno == EINTR);
+    if (got > 0) {
+      n += static_cast<std::size_t>(got);
+      return false;
+    }
+    if (got < 0) {
+      return false;  // EAGAIN: the server stays open; a real error shows on the next read
+    }
+    // Cork only when the shutdown follows at once (HalfClose); as the
+    // second direction to end, the caller's close sends the FIN.
+    int more = open_directions_ == 2 ? MSG_MORE : 0;
+    ssize_t sent = SendSome(d.to->native_handle(), d.buf.get(), n, more);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      EndWithError(d, boost::system::error_code(errno, boost::system::system_category()));
+      return true;
+    }
+    std::size_t done = sent > 0 ? static_cast<std::size_t>(sent) : 0;
+    Count(d, done);
+    if (done < n) {
+      WriteRest(d, done, n - done);  // then reads the EOF again
+    } else {
+      HalfClose(d);
+    }
+    return true;
   }
 
   // Sends the `n` bytes just read at once, while they are in the CPU's
@@ -319,10 +366,10 @@ class RelayOp {
     }
   }
 
-  static ssize_t SendSome(int fd, const char* data, std::size_t n) {
+  static ssize_t SendSome(int fd, const char* data, std::size_t n, int flags = 0) {
     ssize_t sent;
     do {
-      sent = ::send(fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+      sent = ::send(fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL | flags);
     } while (sent < 0 && errno == EINTR);
     return sent;
   }

@@ -53,6 +53,8 @@ struct RelayResult {
 
 // Runs until the relay ends. `initial_a_to_b` is sent to `b` first (bytes
 // already read from `a`, e.g. after a PROXY header or a request head).
+// `a` is the client side and `b` the server side: a server's first answer
+// that is followed at once by its FIN is sent with the FIN in one segment.
 // Half-closes are passed on while the other direction still runs; when
 // both directions end cleanly, the last FIN is left to the caller, who
 // closes both sockets once Relay returns.

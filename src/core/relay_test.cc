@@ -1,8 +1,13 @@
 #include "core/relay.h"
 
+#include <cstddef>
+
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "core/net.h"
 
@@ -162,6 +167,44 @@ void BulkArrivesIntact(RelayOptions options) {
 // A copying relay: the buffer grows from 16 KiB to buffer_size mid-stream
 // and reads and sends run in place several rounds at a time; none of that
 // may drop, repeat or reorder a byte.
+// Segments the socket has received so far: TCP_INFO's tcpi_segs_in (Linux
+// 4.2), past the end of glibc's struct tcp_info, laid out as the kernel's.
+std::uint32_t SegmentsIn(tcp::socket& s) {
+  struct {
+    struct tcp_info base;
+    std::uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+    std::uint32_t segs_out, segs_in;
+  } info{};
+  static_assert(sizeof(struct tcp_info) % 8 == 0);
+  socklen_t len = sizeof(info);
+  EXPECT_EQ(getsockopt(s.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+  EXPECT_GE(len, offsetof(decltype(info), segs_in) + sizeof(info.segs_in));
+  return info.segs_in;
+}
+
+TEST(RelayTest, AServersLastAnswerAndItsFinReachTheClientInOneSegment) {
+  RelayFixture f;
+  const std::uint32_t before = SegmentsIn(f.client);
+  // The server answers and closes before the relay first reads: its FIN is
+  // already waiting behind the answer.
+  asio::write(f.server, asio::buffer(std::string("HTTP/1.0 200 OK\r\n\r\nbye")));
+  f.server.shutdown(tcp::socket::shutdown_send);
+  f.Start({});
+  EXPECT_EQ(ReadExactly(f.ctx, f.client, 22), "HTTP/1.0 200 OK\r\n\r\nbye");
+  f.RunUntil([&] {
+    char c;
+    boost::system::error_code ec;
+    f.client.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof;
+  });
+  EXPECT_EQ(SegmentsIn(f.client) - before, 1u) << "the answer and the FIN came apart";
+  // Only the server's half is closed: the client may still send.
+  asio::write(f.client, asio::buffer(std::string("late")));
+  EXPECT_EQ(ReadExactly(f.ctx, f.server, 4), "late");
+  f.CloseBothAndExpectClean(4);
+  EXPECT_EQ(f.result->b_to_a, 22u);
+}
+
 TEST(RelayTest, CopyMovesBulkDataIntactWhileItsBufferGrows) {
   BulkArrivesIntact({.buffer_size = 256 * 1024});
 }
