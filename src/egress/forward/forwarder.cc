@@ -14,10 +14,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "core/health_counter.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "core/relay.h"
-#include "egress/forward/health.h"
 #include "egress/forward/resolver.h"
 #include "egress/forward/rotation.h"
 
@@ -117,7 +117,7 @@ struct CheckedAddress {
   std::shared_ptr<std::atomic<bool>> up = std::make_shared<std::atomic<bool>>(true);
   std::atomic<bool> stopped{false};
   // Control thread only.
-  HealthState state;
+  HealthCounter state;
   std::string names;       // " (api.partner.example)" for name destinations, for logs
   std::string last_error;  // the previous check's failure, empty when it passed
   bool checked = false;    // a check has completed

@@ -137,63 +137,51 @@ Millis InitialCheckDelay(int position, int count, Millis min_inter) {
   return Millis{min_inter.count() * position / count};
 }
 
-ServerHealth::ServerHealth(CheckParams params) : params_(params), health_(params.rise) {
-  params_.rise = std::max(1, params_.rise);
-  params_.fall = std::max(1, params_.fall);
-  health_ = params_.rise;
+ServerHealth::ServerHealth(CheckParams params)
+    : params_(params), counter_(params.rise, params.fall) {
+  params_.rise = counter_.rise();
+  params_.fall = counter_.fall();
   last_.status = CheckStatus::kIni;
 }
 
 CheckReport ServerHealth::OnResult(const CheckOutcome& outcome) {
   CheckReport r;
   r.status_changed = outcome.status != last_.status;
-  bool was_up = up();
+  const int before = counter_.health();
+  HealthChange change = HealthChange::kNone;
   switch (ResultOf(outcome.status)) {
     case CheckResult::kFailed:
-      if (health_ > 0) {
-        --health_;
-        r.health_changed = true;
-        if (health_ < params_.rise)
-          health_ = 0;  // below rise: straight down
-      }
+      change = counter_.Record(false);
       break;
     case CheckResult::kPassed:
     case CheckResult::kConditionalPass:
-      if (health_ < params_.rise + params_.fall - 1) {
-        ++health_;
-        r.health_changed = true;
-        if (health_ >= params_.rise)
-          health_ = params_.rise + params_.fall - 1;  // up: full
-      }
+      change = counter_.Record(true);
       break;
     case CheckResult::kUnknown:
     case CheckResult::kNeutral:
       break;
   }
   last_ = outcome;
-  r.went_down = was_up && !up();
-  r.went_up = !was_up && up();
+  r.health_changed = counter_.health() != before;
+  r.went_down = change == HealthChange::kWentDown;
+  r.went_up = change == HealthChange::kWentUp;
   return r;
 }
 
 void ServerHealth::Force(bool is_up) {
-  health_ = is_up ? params_.rise + params_.fall - 1 : 0;
+  counter_.Force(is_up);
 }
 
 Millis ServerHealth::CurrentInterval() const {
   if (full())
     return params_.inter;
-  if (health_ == 0)
+  if (health() == 0)
     return params_.downinter.count() > 0 ? params_.downinter : params_.inter;
   return params_.fastinter.count() > 0 ? params_.fastinter : params_.inter;
 }
 
 std::string ServerHealth::LogStatus(bool drain) const {
-  if (up()) {
-    return std::to_string(health_ - params_.rise + 1) + "/" + std::to_string(params_.fall) +
-           (drain ? " DRAIN" : " UP");
-  }
-  return std::to_string(health_) + "/" + std::to_string(params_.rise) + " DOWN";
+  return counter_.Status(drain ? "DRAIN" : "UP");
 }
 
 std::string ServerHealth::StatField(bool drain, bool maint) const {
@@ -203,12 +191,12 @@ std::string ServerHealth::StatField(bool drain, bool maint) const {
     std::string base = drain ? "DRAIN" : "UP";
     if (full())
       return base;
-    return base + " " + std::to_string(health_ - params_.rise + 1) + "/" +
+    return base + " " + std::to_string(health() - params_.rise + 1) + "/" +
            std::to_string(params_.fall);
   }
-  if (health_ == 0)
+  if (health() == 0)
     return "DOWN";
-  return "DOWN " + std::to_string(health_) + "/" + std::to_string(params_.rise);
+  return "DOWN " + std::to_string(health()) + "/" + std::to_string(params_.rise);
 }
 
 std::string UncheckedStatField(bool drain, bool maint) {

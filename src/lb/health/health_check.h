@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/health_counter.h"
+
 namespace vigie::lb::health {
 
 using Clock = std::chrono::steady_clock;
@@ -108,10 +110,10 @@ class ServerHealth {
   // Operator override (`set server B/S health up|down`): full health or 0.
   void Force(bool up);
 
-  int health() const { return health_; }
-  bool up() const { return health_ >= params_.rise; }
+  int health() const { return counter_.health(); }
+  bool up() const { return counter_.up(); }
   // Fully up: health at its top (rise+fall-1).
-  bool full() const { return health_ == params_.rise + params_.fall - 1; }
+  bool full() const { return counter_.full(); }
   const CheckParams& params() const { return params_; }
   const CheckOutcome& last() const { return last_; }
 
@@ -131,7 +133,7 @@ class ServerHealth {
 
  private:
   CheckParams params_;
-  int health_;
+  HealthCounter counter_;
   CheckOutcome last_;
 };
 

@@ -1,14 +1,14 @@
-// haproxy's rise/fall counting for the forwarder's active checks.
-#include "egress/forward/health.h"
+// haproxy's rise/fall counting for active health checks.
+#include "core/health_counter.h"
 
 #include <algorithm>
 
-namespace vigie::egress::forward {
+namespace vigie {
 
-HealthState::HealthState(int rise, int fall)
+HealthCounter::HealthCounter(int rise, int fall)
     : rise_(std::max(rise, 1)), fall_(std::max(fall, 1)), health_(rise_) {}
 
-HealthChange HealthState::Record(bool passed) {
+HealthChange HealthCounter::Record(bool passed) {
   const bool was_up = up();
   const int top = rise_ + fall_ - 1;
   if (passed) {
@@ -30,7 +30,7 @@ HealthChange HealthState::Record(bool passed) {
   return was_up ? HealthChange::kWentDown : HealthChange::kWentUp;
 }
 
-void HealthState::SetThresholds(int rise, int fall) {
+void HealthCounter::SetThresholds(int rise, int fall) {
   const bool was_up = up();
   const int failed_since_top = was_up ? rise_ + fall_ - 1 - health_ : 0;
   const int passed = was_up ? 0 : health_;
@@ -45,11 +45,16 @@ void HealthState::SetThresholds(int rise, int fall) {
   }
 }
 
-std::string HealthState::Status() const {
+void HealthCounter::Force(bool up) {
+  health_ = up ? rise_ + fall_ - 1 : 0;
+}
+
+std::string HealthCounter::Status(std::string_view up_word) const {
   if (up()) {
-    return std::to_string(health_ - rise_ + 1) + "/" + std::to_string(fall_) + " UP";
+    return std::to_string(health_ - rise_ + 1) + "/" + std::to_string(fall_) + " " +
+           std::string(up_word);
   }
   return std::to_string(health_) + "/" + std::to_string(rise_) + " DOWN";
 }
 
-}  // namespace vigie::egress::forward
+}  // namespace vigie

@@ -1,16 +1,16 @@
-// Tests for HealthState: haproxy's rise/fall counting, the initial
+// Tests for HealthCounter: haproxy's rise/fall counting, the initial
 // "UP, down at the first failure" state, haproxy's status text, and
 // thresholds changed by a reload.
-#include "egress/forward/health.h"
+#include "core/health_counter.h"
 
 #include <gtest/gtest.h>
 
-namespace vigie::egress::forward {
+namespace vigie {
 namespace {
 
 // Feeds `results` ('+' passed, '-' failed) and returns the state after each
 // as 'U' or 'D'.
-std::string Feed(HealthState& h, std::string_view results) {
+std::string Feed(HealthCounter& h, std::string_view results) {
   std::string out;
   for (char c : results) {
     h.Record(c == '+');
@@ -19,8 +19,8 @@ std::string Feed(HealthState& h, std::string_view results) {
   return out;
 }
 
-TEST(HealthStateTest, NewAddressIsUpAndFallsAtTheFirstFailure) {
-  HealthState h(2, 3);
+TEST(HealthCounterTest, NewAddressIsUpAndFallsAtTheFirstFailure) {
+  HealthCounter h(2, 3);
   EXPECT_TRUE(h.up());
   EXPECT_EQ(h.Status(), "1/3 UP");
   EXPECT_EQ(h.Record(false), HealthChange::kWentDown);
@@ -28,8 +28,8 @@ TEST(HealthStateTest, NewAddressIsUpAndFallsAtTheFirstFailure) {
   EXPECT_EQ(h.Status(), "0/2 DOWN");
 }
 
-TEST(HealthStateTest, NewAddressBecomesFullyUpAtTheFirstPass) {
-  HealthState h(2, 3);
+TEST(HealthCounterTest, NewAddressBecomesFullyUpAtTheFirstPass) {
+  HealthCounter h(2, 3);
   EXPECT_EQ(h.Record(true), HealthChange::kNone);
   EXPECT_EQ(h.Status(), "3/3 UP");
   // Fully UP: `fall` failures in a row are needed.
@@ -38,8 +38,8 @@ TEST(HealthStateTest, NewAddressBecomesFullyUpAtTheFirstPass) {
   EXPECT_EQ(h.Record(false), HealthChange::kWentDown);
 }
 
-TEST(HealthStateTest, FallAndRiseCountConsecutiveResults) {
-  HealthState h(2, 3);
+TEST(HealthCounterTest, FallAndRiseCountConsecutiveResults) {
+  HealthCounter h(2, 3);
   h.Record(true);
   // A pass in between resets the failure count to the top.
   EXPECT_EQ(Feed(h, "--+--+---"), "UUUUUUUUD");
@@ -55,21 +55,21 @@ TEST(HealthStateTest, FallAndRiseCountConsecutiveResults) {
   EXPECT_EQ(h.health(), 4);
 }
 
-TEST(HealthStateTest, RiseAndFallOfOne) {
-  HealthState h(1, 1);
+TEST(HealthCounterTest, RiseAndFallOfOne) {
+  HealthCounter h(1, 1);
   EXPECT_EQ(Feed(h, "+-+-"), "UDUD");
   EXPECT_EQ(h.Status(), "0/1 DOWN");
 }
 
-TEST(HealthStateTest, NonPositiveThresholdsAreTreatedAsOne) {
-  HealthState h(0, -3);
+TEST(HealthCounterTest, NonPositiveThresholdsAreTreatedAsOne) {
+  HealthCounter h(0, -3);
   EXPECT_EQ(h.rise(), 1);
   EXPECT_EQ(h.fall(), 1);
   EXPECT_EQ(Feed(h, "-+"), "DU");
 }
 
-TEST(HealthStateTest, NewThresholdsKeepTheState) {
-  HealthState up(2, 3);
+TEST(HealthCounterTest, NewThresholdsKeepTheState) {
+  HealthCounter up(2, 3);
   up.Record(true);
   up.Record(false);  // one failure counted: 2/3 UP
   up.SetThresholds(3, 5);
@@ -79,7 +79,7 @@ TEST(HealthStateTest, NewThresholdsKeepTheState) {
   EXPECT_TRUE(up.up());
   EXPECT_EQ(up.Record(false), HealthChange::kWentDown);
 
-  HealthState down(3, 3);
+  HealthCounter down(3, 3);
   Feed(down, "-++");  // DOWN with 2 passes of 3
   EXPECT_EQ(down.Status(), "2/3 DOWN");
   down.SetThresholds(2, 3);  // 2 passes would now be UP: stays DOWN, one pass short
@@ -88,5 +88,17 @@ TEST(HealthStateTest, NewThresholdsKeepTheState) {
   EXPECT_EQ(down.Record(true), HealthChange::kWentUp);
 }
 
+TEST(HealthCounterTest, ForceSetsFullyUpOrFullyDown) {
+  HealthCounter h(2, 3);
+  h.Force(false);
+  EXPECT_FALSE(h.up());
+  EXPECT_EQ(h.health(), 0);
+  EXPECT_EQ(Feed(h, "+"), "D");  // needs `rise` passes again
+  h.Force(true);
+  EXPECT_TRUE(h.full());
+  EXPECT_EQ(h.Status("DRAIN"), "3/3 DRAIN");
+  EXPECT_EQ(Feed(h, "--"), "UU");  // needs `fall` failures again
+}
+
 }  // namespace
-}  // namespace vigie::egress::forward
+}  // namespace vigie
