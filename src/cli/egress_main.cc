@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/server.h"
+#include "core/text.h"
 #include "egress/acl/acl.h"
 #include "egress/acl/check_target.h"
 #include "egress/egress.h"
@@ -39,39 +40,6 @@ struct EgressOptions {
   std::string udp_idle_timeout;
   std::string refresh_interval;
 };
-
-// A YAML double-quoted scalar holding `text` exactly.
-std::string YamlQuote(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 // Prints the upstream message for an environment error and returns exit 1.
 int EnvError(const Error& error) {

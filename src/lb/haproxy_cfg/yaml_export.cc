@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "core/text.h"
+
 namespace vigie::lb::haproxy_cfg {
 namespace {
 
@@ -27,35 +29,7 @@ std::string Scalar(std::string_view s) {
   }
   if (plain)
     return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  return YamlQuote(s);
 }
 
 std::string Bool(bool b) {
