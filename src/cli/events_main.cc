@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "core/server.h"
+#include "core/text.h"
 #include "events/server/component.h"
 
 namespace vigie::cli {
@@ -18,27 +19,16 @@ struct EventsFlags {
   int workers = 0;
 };
 
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 // The config `vigie events` runs: the file's text, or one built from the
 // flags (flags are only allowed without -c, so there is one source of truth).
 std::string BuildConfig(const EventsFlags& f) {
   std::ostringstream y;
-  y << "admin:\n  listen: " << Quote(f.admin) << "\n";
+  y << "admin:\n  listen: " << YamlQuote(f.admin) << "\n";
   y << "runtime:\n  workers: " << f.workers << "\n";
   y << "events:\n";
   auto put = [&](const char* key, const std::string& v) {
     if (!v.empty()) {
-      y << "  " << key << ": " << Quote(v) << "\n";
+      y << "  " << key << ": " << YamlQuote(v) << "\n";
     }
   };
   put("tcp", f.tcp);

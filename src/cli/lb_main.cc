@@ -11,23 +11,13 @@
 #include "cli/commands.h"
 #include "core/handover.h"
 #include "core/server.h"
+#include "core/text.h"
 #include "lb/haproxy_cfg/yaml_export.h"
 #include "lb/server/lb_component.h"
 #include "lb/server/lb_config.h"
 
 namespace vigie::cli {
 namespace {
-
-std::string YamlQuote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
 ComponentSpec LbSpec() {
   return ComponentSpec{"lb",
