@@ -791,6 +791,35 @@ def test_server_maxconn_queues_and_times_out(tmp_path, backends, lb):
     assert int(show_stat(tmp_path / "admin.sock")[("api", "BACKEND")]["qmax"]) == 1
 
 
+def test_maxqueue_refuses_past_the_hashed_servers_queue(tmp_path, backends, lb):
+    # balance source binds a client to its server; when that server is full
+    # the client waits in the server's queue, and past `maxqueue` waiters
+    # haproxy refuses the connection (a failed connection, econ) at once.
+    bs = backends(1, tls=False)
+    port = free_port()
+    sock = tmp_path / "admin.sock"
+    served = lb(plain_cfg(tmp_path, port,
+                          f"  server s1 127.0.0.1:{bs[0].port} maxconn 1 maxqueue 1\n",
+                          extra="  balance source\n  timeout queue 10s\n"), workers=2)
+    first = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert first.recv(100) == b"master1\n"
+    second = socket.create_connection(("127.0.0.1", port), timeout=5)
+    wait_for(lambda: show_stat(sock)[("api", "s1")]["qcur"] == "1", what="queued on s1")
+    third = socket.create_connection(("127.0.0.1", port), timeout=5)
+    t0 = time.monotonic()
+    assert third.recv(100) == b""
+    assert time.monotonic() - t0 < 5  # refused, not left to `timeout queue`
+    row = show_stat(sock)[("api", "s1")]
+    assert (row["econ"], row["qlimit"]) == ("1", "1")
+    assert metric(served, "vigie_lb_backend_connect_failures_total", backend="api") == 1
+    # The queued one is served when the slot frees, and leaves the queue.
+    first.close()
+    assert second.recv(100) == b"master1\n"
+    assert show_stat(sock)[("api", "s1")]["qcur"] == "0"
+    second.close()
+    third.close()
+
+
 def test_shutdown_sessions_on_marked_down(tmp_path, backends, lb):
     bs = backends(2, tls=False)
     port = free_port()

@@ -292,6 +292,22 @@ Pick ServerPool::SelectLeastConn(const std::vector<std::size_t>& c, Clock::time_
 // takes only its points away, so only its clients move.
 Pick ServerPool::SelectSource(const std::vector<std::size_t>& c, std::span<const std::uint8_t> addr,
                               Clock::time_point now) {
+  std::size_t chosen = HashChoose(c, addr, now);
+  if (chosen == Pick::kNone)
+    return Pick{};
+  if (Full(chosen, now))
+    return Pick{Pick::Kind::kQueue, chosen};
+  return Take(chosen);
+}
+
+std::size_t ServerPool::HashTarget(std::span<const std::uint8_t> addr, Clock::time_point now) {
+  if (options_.algorithm != Algorithm::kSource)
+    return Pick::kNone;
+  return HashChoose(Candidates(now), addr, now);
+}
+
+std::size_t ServerPool::HashChoose(const std::vector<std::size_t>& c,
+                                   std::span<const std::uint8_t> addr, Clock::time_point now) {
   std::vector<std::pair<std::size_t, int>> key;
   key.reserve(c.size());
   for (std::size_t i : c)
@@ -310,7 +326,7 @@ Pick ServerPool::SelectSource(const std::vector<std::size_t>& c, std::span<const
     std::sort(ring_.begin(), ring_.end());
   }
   if (ring_.empty())
-    return Pick{};
+    return Pick::kNone;
   std::size_t chosen;
   if (c.size() == 1) {
     chosen = c.front();
@@ -328,9 +344,7 @@ Pick ServerPool::SelectSource(const std::vector<std::size_t>& c, std::span<const
         chosen = prev->second;
     }
   }
-  if (Full(chosen, now))
-    return Pick{Pick::Kind::kQueue, chosen};
-  return Take(chosen);
+  return chosen;
 }
 
 Pick ServerPool::SelectFirst(const std::vector<std::size_t>& c, Clock::time_point now) {

@@ -41,6 +41,7 @@ struct ServerSpec {
   int maxconn = 0;  // 0 = unlimited
   bool backup = false;
   std::chrono::milliseconds slowstart{0};
+  int maxqueue = 0;  // connections waiting for this server at most; 0 = unlimited
 };
 
 struct PoolOptions {
@@ -112,6 +113,20 @@ class ServerPool {
   void ConnectionStarted(std::size_t i);
   int connections(std::size_t i) const { return servers_[i].served; }
 
+  // Server queues (haproxy's per-server pendconns). With `source` a client
+  // hashes to one server, and when that server is full it waits for that
+  // server: HashTarget names it (full or not; Pick::kNone for the other
+  // algorithms, which queue in the backend, or when none is usable). A
+  // waiter joins and leaves through QueueChanged; QueueFull says the server
+  // already has `maxqueue` waiting, and haproxy then refuses the connection
+  // (SRV_STATUS_FULL: a failed connection, `econ`) rather than queue it.
+  std::size_t HashTarget(std::span<const std::uint8_t> client_address, Clock::time_point now);
+  void QueueChanged(std::size_t i, int delta) { servers_[i].queued += delta; }
+  int queued(std::size_t i) const { return servers_[i].queued; }
+  bool QueueFull(std::size_t i) const {
+    return servers_[i].spec.maxqueue > 0 && servers_[i].queued >= servers_[i].spec.maxqueue;
+  }
+
   // Usable active and backup servers at `now` (for "N active and M backup
   // servers left" log lines).
   int UsableActive(Clock::time_point now) const;
@@ -126,6 +141,7 @@ class ServerPool {
     Clock::time_point ramp_start{};
     bool ramping = false;
     int served = 0;
+    int queued = 0;                   // waiters bound to this server (source hashing)
     std::int64_t smooth_current = 0;  // roundrobin
     std::uint64_t position_seq = 0;   // leastconn tie-break: when last repositioned
   };
@@ -139,6 +155,9 @@ class ServerPool {
   Pick SelectLeastConn(const std::vector<std::size_t>& c, Clock::time_point now);
   Pick SelectSource(const std::vector<std::size_t>& c, std::span<const std::uint8_t> addr,
                     Clock::time_point now);
+  // The ring's server for `addr` among `c`, or Pick::kNone when empty.
+  std::size_t HashChoose(const std::vector<std::size_t>& c, std::span<const std::uint8_t> addr,
+                         Clock::time_point now);
   Pick SelectFirst(const std::vector<std::size_t>& c, Clock::time_point now);
   void Reposition(std::size_t i) { servers_[i].position_seq = ++seq_; }
 

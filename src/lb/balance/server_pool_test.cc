@@ -279,6 +279,37 @@ TEST(SourceTest, FullServerQueuesOnItsOwnQueue) {
   EXPECT_EQ(q.server, p.server);
 }
 
+TEST(SourceTest, MaxqueueBoundsTheHashedServersQueue) {
+  auto specs = Specs({1, 1});
+  for (auto& s : specs) {
+    s.maxconn = 1;
+    s.maxqueue = 2;
+  }
+  ServerPool pool({Algorithm::kSource}, specs);
+  auto addr = V4(10, 0, 0, 7);
+  Pick p = pool.Select(addr, kT0);
+  ASSERT_EQ(p.kind, Kind::kServer);
+  // The hashed server, full or not.
+  EXPECT_EQ(pool.HashTarget(addr, kT0), p.server);
+  EXPECT_FALSE(pool.QueueFull(p.server));
+  pool.QueueChanged(p.server, 1);
+  EXPECT_FALSE(pool.QueueFull(p.server));
+  pool.QueueChanged(p.server, 1);
+  EXPECT_TRUE(pool.QueueFull(p.server));
+  EXPECT_EQ(pool.queued(p.server), 2);
+  pool.QueueChanged(p.server, -1);
+  EXPECT_FALSE(pool.QueueFull(p.server));
+  // Without maxqueue the queue is unbounded.
+  ServerPool unbounded({Algorithm::kSource}, Specs({1}));
+  unbounded.QueueChanged(0, 1000);
+  EXPECT_FALSE(unbounded.QueueFull(0));
+}
+
+TEST(SourceTest, OtherAlgorithmsQueueInTheBackend) {
+  ServerPool pool({Algorithm::kRoundRobin}, Specs({1, 1}));
+  EXPECT_EQ(pool.HashTarget(V4(10, 0, 0, 7), kT0), Pick::kNone);
+}
+
 TEST(SourceTest, HashFunctionsMatchHaproxy) {
   // full_hash(0) computed by hand from haproxy's hash.h sequence.
   std::uint32_t a = 0;

@@ -309,6 +309,7 @@ class CliRuntime final : public stats::Runtime {
       r.smax = s->smax.load();
       r.slim = static_cast<std::uint64_t>(s->cfg.maxconn);
       r.qlimit = static_cast<std::uint64_t>(s->cfg.maxqueue);
+      r.qcur = static_cast<std::uint64_t>(be.pool.queued(i));
       r.stot = s->m.server_connections_total.value();
       r.lbtot = r.stot;
       r.bin = s->m.server_bytes_in_total.value();
@@ -742,8 +743,8 @@ class LbComponent final : public Component {
     for (const auto& bcfg : cfg.model.backends) {
       std::vector<balance::ServerSpec> specs;
       for (const auto& s : bcfg.servers) {
-        specs.push_back(
-            balance::ServerSpec{s.name, s.id, s.weight, s.maxconn, s.backup, s.slowstart});
+        specs.push_back(balance::ServerSpec{s.name, s.id, s.weight, s.maxconn, s.backup,
+                                            s.slowstart, s.maxqueue});
       }
       // Names are resolved now, as haproxy's default `init-addr libc`: once
       // per start or reload (the system resolver's own timeouts apply); a

@@ -126,6 +126,9 @@ struct QueueWaiter {
   std::size_t addr_len = 0;
   bool granted = false;  // guarded by BackendRt::mu
   std::size_t server = balance::Pick::kNone;
+  // The server whose queue this waiter counts in (source hashing), else
+  // kNone (the backend's queue). Guarded by BackendRt::mu.
+  std::size_t queued_for = balance::Pick::kNone;
 };
 
 struct BackendRt {

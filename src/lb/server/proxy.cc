@@ -230,6 +230,9 @@ net::Awaitable<std::size_t> WaitInQueue(std::shared_ptr<BackendRt> be,
       break;
     }
   }
+  if (w->queued_for != balance::Pick::kNone) {
+    be->pool.QueueChanged(w->queued_for, -1);
+  }
   be->m.backend_queued.Set(static_cast<std::int64_t>(be->queue.size()));
   co_return balance::Pick::kNone;
 }
@@ -300,6 +303,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
       auto pick = be->Select(std::span<const std::uint8_t>(addr.data(), addr_len));
       if (pick.kind == balance::Pick::Kind::kQueue) {
         auto w = std::make_shared<QueueWaiter>();
+        ServerRt* refused = nullptr;
         w->timer = std::make_shared<asio::steady_timer>(ctx);
         w->timer->expires_after(queue_timeout);
         w->addr = addr;
@@ -312,10 +316,26 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
           if (again.kind == balance::Pick::Kind::kServer) {
             pick = again;
           } else {
-            be->queue.push_back(w);
-            UpdateMax(be->qmax, be->queue.size());
-            be->m.backend_queued.Set(static_cast<std::int64_t>(be->queue.size()));
+            w->queued_for = be->pool.HashTarget(
+                std::span<const std::uint8_t>(addr.data(), addr_len), SteadyClock::now());
+            if (w->queued_for != balance::Pick::kNone && be->pool.QueueFull(w->queued_for)) {
+              refused = be->servers[w->queued_for].get();
+            } else {
+              if (w->queued_for != balance::Pick::kNone) {
+                be->pool.QueueChanged(w->queued_for, 1);
+              }
+              be->queue.push_back(w);
+              UpdateMax(be->qmax, be->queue.size());
+              be->m.backend_queued.Set(static_cast<std::int64_t>(be->queue.size()));
+            }
           }
+        }
+        if (refused) {
+          // The server this client hashes to already has `maxqueue` waiting:
+          // haproxy refuses (a failed connection on the server and backend).
+          refused->m.server_connect_errors_total.Inc();
+          be->m.backend_connect_failures_total.Inc();
+          co_return;
         }
         if (pick.kind != balance::Pick::Kind::kServer) {
           std::size_t granted = co_await WaitInQueue(be, w, queue_timeout);
@@ -528,6 +548,9 @@ void BackendRt::DispatchLocked() {
     }
     w->granted = true;
     w->server = pick.server;
+    if (w->queued_for != balance::Pick::kNone) {
+      pool.QueueChanged(w->queued_for, -1);
+    }
     auto timer = w->timer;
     asio::post(timer->get_executor(), [timer] { timer->cancel(); });
     queue.pop_front();
