@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from vigie_harness import Served, run_vigie, start_peer, wait_for
+from vigie_harness import Served, dns_yaml, run_vigie, start_dns, start_peer, wait_for
 
 pytestmark = pytest.mark.skipif(not (shutil.which("nsd") and shutil.which("dig")),
                                 reason="needs nsd and dig (apt-get install nsd bind9-dnsutils)")
@@ -200,21 +200,13 @@ def data(res, rtype):
 
 
 def config(nsd_port, lists_url, block_file, allow_file, extra=""):
-    return f"""admin:
-  listen: 127.0.0.1:0
-runtime:
-  workers: 2
-  grace: 2s
-dns:
-  listen: 127.0.0.1:0
-  upstreams: [127.0.0.1:{nsd_port}]
-  block:
+    return dns_yaml(f"127.0.0.1:{nsd_port}", f"""  block:
     - {{name: stevenblack, url: "{lists_url}"}}
     - {{name: mine, path: "{block_file}"}}
   allow:
     - {{name: allow, path: "{allow_file}"}}
   upstream_timeout: 2s
-{extra}"""
+{extra}""")
 
 
 @pytest.fixture
@@ -226,8 +218,7 @@ def setup(tmp_path, nsd, lists, serve):
 
     def start(extra=""):
         text = config(nsd.port, lists.url("hosts"), block, allow, extra)
-        s = serve(text)
-        s.dns_port = int(s.listeners["dns-udp"].rsplit(":", 1)[1])
+        s = start_dns(serve, text)
         assert s.listeners["dns-tcp"] == s.listeners["dns-udp"]
         return s
 

@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from vigie_harness import make_pki, wait_for
+from vigie_harness import dns_yaml, make_pki, start_dns, wait_for
 from test_dns import HOSTS_LIST, QuietHandler, dig, nsd  # noqa: F401  (nsd: the upstream fixture)
 
 pytestmark = pytest.mark.skipif(
@@ -107,27 +107,14 @@ def wrong_name_lists(tmp_path, pki):
 
 
 def config(nsd_port, state_dir, block):
-    return f"""admin:
-  listen: 127.0.0.1:0
-runtime:
-  workers: 2
-  grace: 2s
-dns:
-  listen: 127.0.0.1:0
-  upstreams: [127.0.0.1:{nsd_port}]
-  upstream_timeout: 1s
+    return dns_yaml(f"127.0.0.1:{nsd_port}", f"""  upstream_timeout: 1s
   download_timeout: 5s
   refresh: 1h
   state_dir: "{state_dir}"
   cache: {{enabled: false}}
   block:
-{block}"""
+{block}""")
 
-
-def start(serve, text):
-    s = serve(text)
-    s.dns_port = int(s.listeners["dns-udp"].rsplit(":", 1)[1])
-    return s
 
 
 def lists_text(s):
@@ -144,7 +131,7 @@ def test_private_ca_list_blocks_and_refreshes_with_304(tmp_path, pki, https_list
     state = tmp_path / "state"
     state.mkdir()
     block = f'    - {{name: remote, url: "{https_lists.url("hosts")}", ca_file: "{pki}/ca.pem"}}\n'
-    s = start(serve, config(nsd.port, state, block))
+    s = start_dns(serve, config(nsd.port, state, block))
     # (a) Downloaded over TLS, verified against the test CA: the name is blocked.
     assert "block remote " + https_lists.url("hosts") + ": downloaded, 2 rules" in lists_text(s)
     res = dig(s.dns_port, "ads.vigie.test")
@@ -171,14 +158,14 @@ def test_system_store_rejects_the_private_ca_and_the_saved_copy_is_used(
     state.mkdir()
     url = https_lists.url("hosts")
     with_ca = f'    - {{name: remote, url: "{url}", ca_file: "{pki}/ca.pem"}}\n'
-    first = start(serve, config(nsd.port, state, with_ca))
+    first = start_dns(serve, config(nsd.port, state, with_ca))
     assert "downloaded" in lists_text(first)
     first.stop()
     # (c) Restarted without ca_file: the system's trust store does not know
     # the test CA, so the download fails verification; the copy saved in
     # state_dir by the first run still blocks, and the failure is shown.
     without_ca = f'    - {{name: remote, url: "{url}"}}\n'
-    s = start(serve, config(nsd.port, state, without_ca))
+    s = start_dns(serve, config(nsd.port, state, without_ca))
     text = lists_text(s)
     assert "download failed (" + url + ": TLS handshake with localhost:" in text, text
     assert "certificate verify failed" in text, text
@@ -199,7 +186,7 @@ def test_wrong_host_name_and_https_to_http_redirect_fail(
              f'ca_file: "{pki}/ca.pem"}}\n'
              f'    - {{name: downgrade, url: "{https_lists.url("to-http")}", '
              f'ca_file: "{pki}/ca.pem"}}\n')
-    s = start(serve, config(nsd.port, state, block))
+    s = start_dns(serve, config(nsd.port, state, block))
     text = lists_text(s)
     # (d) The certificate is signed by the trusted CA but names another host.
     assert re.search(r"block wrongname .*: download failed \(.*TLS handshake with localhost:\d+: "

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from vigie_harness import run_vigie, wait_for
+from vigie_harness import dns_yaml, run_vigie, start_dns, wait_for
 from test_dns import Nsd, dig  # noqa: F401  (the nsd peer and the dig wrapper)
 
 pytestmark = pytest.mark.skipif(
@@ -33,24 +33,11 @@ def nsd(tmp_path):
 
 
 def base_config(upstream, extra=""):
-    return f"""admin:
-  listen: 127.0.0.1:0
-runtime:
-  workers: 2
-  grace: 2s
-dns:
-  listen: 127.0.0.1:0
-  upstreams: [{upstream}]
-  upstream_timeout: 1s
+    return dns_yaml(upstream, f"""  upstream_timeout: 1s
   local:
     - r.vigie.test A 10.0.0.1
-{extra}"""
+{extra}""")
 
-
-def start(serve, text):
-    s = serve(text)
-    s.dns_port = int(s.listeners["dns-udp"].rsplit(":", 1)[1])
-    return s
 
 
 def metric(served, name, labels=""):
@@ -96,7 +83,7 @@ def udp_burst(port, name, count, source="127.0.0.1", wait=1.0):
 # --- rate limit -------------------------------------------------------------
 
 def test_rate_limit_refuses_a_dnsperf_burst_and_spares_another_client(tmp_path, serve):
-    s = start(serve, base_config("127.0.0.1:1", """  rate_limit: {qps: 50, burst: 50, action: refused}
+    s = start_dns(serve, base_config("127.0.0.1:1", """  rate_limit: {qps: 50, burst: 50, action: refused}
 """))
     # 400 qps for 2 s from 127.0.0.1: about 50 + 2 x 50 pass, the rest REFUSED.
     r = dnsperf(s.dns_port, ["r.vigie.test A"], tmp_path, qps=400, seconds=2)
@@ -117,7 +104,7 @@ def test_rate_limit_refuses_a_dnsperf_burst_and_spares_another_client(tmp_path, 
 
 
 def test_rate_limit_drop_answers_nothing_over_the_burst(serve):
-    s = start(serve, base_config("127.0.0.1:1", """  rate_limit: {qps: 1, burst: 10}
+    s = start_dns(serve, base_config("127.0.0.1:1", """  rate_limit: {qps: 1, burst: 10}
 """))
     rcodes = udp_burst(s.dns_port, "r.vigie.test", 50)
     assert 10 <= len(rcodes) <= 12 and set(rcodes) == {0}, rcodes
@@ -125,7 +112,7 @@ def test_rate_limit_drop_answers_nothing_over_the_burst(serve):
 
 
 def test_rate_limit_truncate_sends_clients_to_tcp(serve):
-    s = start(serve, base_config("127.0.0.1:1", """  rate_limit: {qps: 1, burst: 2, action: truncate}
+    s = start_dns(serve, base_config("127.0.0.1:1", """  rate_limit: {qps: 1, burst: 2, action: truncate}
 """))
     udp_burst(s.dns_port, "r.vigie.test", 20, wait=0.2)
     # Over the limit over UDP: TC=1, no records...
@@ -140,7 +127,7 @@ def test_rate_limit_truncate_sends_clients_to_tcp(serve):
 
 
 def test_rate_limit_reload_turns_it_on(serve):
-    s = start(serve, base_config("127.0.0.1:1"))
+    s = start_dns(serve, base_config("127.0.0.1:1"))
     assert len(udp_burst(s.dns_port, "r.vigie.test", 40)) == 40
     s.config_path.write_text(base_config("127.0.0.1:1", """  rate_limit: {qps: 1, burst: 5}
 """))
@@ -173,7 +160,7 @@ def read_log(path):
 
 def test_query_log_records_every_kind_of_answer(tmp_path, nsd, serve):
     log = tmp_path / "queries.log"
-    s = start(serve, log_config(nsd.port, tmp_path, f'{{path: "{log}"}}',
+    s = start_dns(serve, log_config(nsd.port, tmp_path, f'{{path: "{log}"}}',
                                 "  rate_limit: {qps: 5, burst: 12, action: refused}\n"))
     port = s.dns_port
     assert dig(port, "www.vigie.test")["status"] == "NOERROR"            # forwarded
@@ -221,7 +208,7 @@ def test_query_log_records_every_kind_of_answer(tmp_path, nsd, serve):
 
 def test_query_log_rotates_at_max_size_and_reopens_on_sighup(tmp_path, nsd, serve):
     log = tmp_path / "q.log"
-    s = start(serve, log_config(nsd.port, tmp_path,
+    s = start_dns(serve, log_config(nsd.port, tmp_path,
                                 f'{{path: "{log}", max_size: 4KiB, keep: 2}}'))
     # ~150 bytes a line: 200 local answers are ~30 KiB, several rotations.
     rcodes = udp_burst(s.dns_port, "r.vigie.test", 200)
@@ -248,7 +235,7 @@ def test_query_log_rotates_at_max_size_and_reopens_on_sighup(tmp_path, nsd, serv
 
 def test_top_blocked_names_route_and_command(tmp_path, nsd, serve):
     log = tmp_path / "q.log"
-    s = start(serve, log_config(nsd.port, tmp_path, f'{{path: "{log}"}}'))
+    s = start_dns(serve, log_config(nsd.port, tmp_path, f'{{path: "{log}"}}'))
     udp_burst(s.dns_port, "ads.vigie.test", 30)
     udp_burst(s.dns_port, "tracker.vigie.test", 10)
     dig(s.dns_port, "www.vigie.test")  # not blocked: not counted
@@ -287,7 +274,7 @@ def test_top_blocked_metrics_limit_and_escaping(tmp_path, nsd, serve):
     block.write_text("0.0.0.0 ads.vigie.test\n0.0.0.0 tracker.vigie.test\n")
     odd = tmp_path / "odd.txt"
     odd.write_text("||odd.vigie.test^\n")
-    s = start(serve, base_config(f"127.0.0.1:{nsd.port}", f"""  block:
+    s = start_dns(serve, base_config(f"127.0.0.1:{nsd.port}", f"""  block:
     - {{name: hosts, path: "{block}"}}
     - {{name: odd, path: "{odd}", format: adblock}}
   top_blocked_metrics: 2

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from vigie_harness import wait_for
+from vigie_harness import dns_yaml, start_dns, wait_for
 from test_dns import dig, free_port
 
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
@@ -102,24 +102,13 @@ def unbound(tmp_path):
 
 
 def config(upstream, workers=2):
-    return f"""admin:
-  listen: 127.0.0.1:0
-runtime:
-  workers: {workers}
-  grace: 2s
-dns:
-  listen: 127.0.0.1:0
-  upstreams:
-    - {upstream}
-  upstream_timeout: 2s
-  cache: {{enabled: false}}
-"""
+    return dns_yaml(upstream, """  upstream_timeout: 2s
+  cache: {enabled: false}
+""", workers)
 
 
 def start(serve, upstream, workers=2):
-    s = serve(config(upstream, workers))
-    s.dns_port = int(s.listeners["dns-udp"].rsplit(":", 1)[1])
-    return s
+    return start_dns(serve, config(upstream, workers))
 
 
 def metric(served, name):

@@ -211,3 +211,27 @@ def make_pki(d, leaves, self_signed=()):
         run("req", "-x509", "-new", "-key", f"{name}.key", "-days", "2", "-subj", f"/CN={name}",
             "-out", f"{name}.pem")
     return d
+
+
+def dns_yaml(upstream, body="", workers=2):
+    """A vigie.yaml for dns tests: admin and the dns listener on loopback port
+    0, `workers` workers, `upstream` the one upstream (YAML text: an address
+    or a flow mapping), then `body`: more `dns:` keys, indented by two
+    spaces."""
+    return f"""admin:
+  listen: 127.0.0.1:0
+runtime:
+  workers: {workers}
+  grace: 2s
+dns:
+  listen: 127.0.0.1:0
+  upstreams:
+    - {upstream}
+{body}"""
+
+
+def start_dns(serve, text):
+    """serve(text), with the dns listener's port as `.dns_port`."""
+    s = serve(text)
+    s.dns_port = int(s.listeners["dns-udp"].rsplit(":", 1)[1])
+    return s
