@@ -9,8 +9,8 @@
 // Used by lb's checks (one per checked server) and egress's forwarder (one
 // per checked address).
 //
-// Thread rules: a plain value; its owner keeps it on the control thread. No I/O and no clock: the
-// caller feeds results.
+// Thread rules: a plain value; its owner keeps it on the control thread.
+// No I/O and no clock: the caller feeds results.
 #pragma once
 
 #include <string>
