@@ -270,13 +270,10 @@ class RelayOp {
   // the server's read0 with the data: one segment and one ACK fewer per
   // connection (connection-per-request through lb: 22.0 -> 20.1 segments
   // per request on loopback, haproxy 20.4). Costs one recv per connection
-  // whose server stays open. Returns true when it has
-  // finished the direction; otherwise `n` counts any bytes it read.
+  // whose server stays open. Returns true when it has finished the
+  // direction; otherwise `n` counts any bytes it read.
   bool FinishIfFinFollows(Direction& d, std::size_t& n) {
-    ssize_t got;
-    do {
-      got = ::recv(d.from->native_handle(), d.buf.get() + n, d.size - n, MSG_DONTWAIT);
-    } while (got < 0 && errno == EINTR);
+    ssize_t got = RecvSome(d.from->native_handle(), d.buf.get() + n, d.size - n);
     if (got > 0) {
       n += static_cast<std::size_t>(got);
       return false;
@@ -331,10 +328,7 @@ class RelayOp {
         return;
       }
       GrowIfStreaming(d);
-      ssize_t got;
-      do {
-        got = ::recv(from, d.buf.get(), d.size, MSG_DONTWAIT);
-      } while (got < 0 && errno == EINTR);
+      ssize_t got = RecvSome(from, d.buf.get(), d.size);
       if (got > 0) {
         n = static_cast<std::size_t>(got);
         d.grow = n == d.size && d.size < options_.buffer_size;
@@ -364,6 +358,14 @@ class RelayOp {
       d.size = options_.buffer_size;
       d.buf.reset(new char[d.size]);
     }
+  }
+
+  static ssize_t RecvSome(int fd, char* buf, std::size_t n) {
+    ssize_t got;
+    do {
+      got = ::recv(fd, buf, n, MSG_DONTWAIT);
+    } while (got < 0 && errno == EINTR);
+    return got;
   }
 
   static ssize_t SendSome(int fd, const char* data, std::size_t n, int flags = 0) {

@@ -151,6 +151,13 @@ struct BackendRt {
   void Release(std::size_t i);
   // Grants queued connections whatever slots are free. Needs `mu` held.
   void DispatchLocked();
+  // Queues `w`; with source hashing it also counts in its server's queue.
+  // Returns that server, queuing nothing, when its queue is already at
+  // `maxqueue` (haproxy then refuses the connection). Needs `mu` held.
+  ServerRt* EnqueueLocked(std::shared_ptr<QueueWaiter> w);
+  // `w` left the queue (granted or timed out): uncounts it from its
+  // server's queue. Needs `mu` held.
+  void UncountWaiterLocked(const QueueWaiter& w);
   void UpdateUpGauge();  // needs `mu` held
 };
 

@@ -230,9 +230,7 @@ net::Awaitable<std::size_t> WaitInQueue(std::shared_ptr<BackendRt> be,
       break;
     }
   }
-  if (w->queued_for != balance::Pick::kNone) {
-    be->pool.QueueChanged(w->queued_for, -1);
-  }
+  be->UncountWaiterLocked(*w);
   be->m.backend_queued.Set(static_cast<std::int64_t>(be->queue.size()));
   co_return balance::Pick::kNone;
 }
@@ -316,18 +314,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
           if (again.kind == balance::Pick::Kind::kServer) {
             pick = again;
           } else {
-            w->queued_for = be->pool.HashTarget(
-                std::span<const std::uint8_t>(addr.data(), addr_len), SteadyClock::now());
-            if (w->queued_for != balance::Pick::kNone && be->pool.QueueFull(w->queued_for)) {
-              refused = be->servers[w->queued_for].get();
-            } else {
-              if (w->queued_for != balance::Pick::kNone) {
-                be->pool.QueueChanged(w->queued_for, 1);
-              }
-              be->queue.push_back(w);
-              UpdateMax(be->qmax, be->queue.size());
-              be->m.backend_queued.Set(static_cast<std::int64_t>(be->queue.size()));
-            }
+            refused = be->EnqueueLocked(w);
           }
         }
         if (refused) {
@@ -548,14 +535,33 @@ void BackendRt::DispatchLocked() {
     }
     w->granted = true;
     w->server = pick.server;
-    if (w->queued_for != balance::Pick::kNone) {
-      pool.QueueChanged(w->queued_for, -1);
-    }
+    UncountWaiterLocked(*w);
     auto timer = w->timer;
     asio::post(timer->get_executor(), [timer] { timer->cancel(); });
     queue.pop_front();
   }
   m.backend_queued.Set(static_cast<std::int64_t>(queue.size()));
+}
+
+ServerRt* BackendRt::EnqueueLocked(std::shared_ptr<QueueWaiter> w) {
+  w->queued_for = pool.HashTarget(std::span<const std::uint8_t>(w->addr.data(), w->addr_len),
+                                  SteadyClock::now());
+  if (w->queued_for != balance::Pick::kNone) {
+    if (pool.QueueFull(w->queued_for)) {
+      return servers[w->queued_for].get();
+    }
+    pool.QueueChanged(w->queued_for, 1);
+  }
+  queue.push_back(std::move(w));
+  UpdateMax(qmax, queue.size());
+  m.backend_queued.Set(static_cast<std::int64_t>(queue.size()));
+  return nullptr;
+}
+
+void BackendRt::UncountWaiterLocked(const QueueWaiter& w) {
+  if (w.queued_for != balance::Pick::kNone) {
+    pool.QueueChanged(w.queued_for, -1);
+  }
 }
 
 void BackendRt::UpdateUpGauge() {
