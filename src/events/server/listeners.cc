@@ -428,12 +428,15 @@ Listeners::~Listeners() = default;
 Result<void> Listeners::Start(const EventsConfig& config) {
   auto workers = runtime_.workers();
   auto& st = *state_;
-  auto bind_tcp = [&](const std::optional<Address>& a, std::vector<tcp::acceptor>& out,
-                      const char* key) -> Result<void> {
+  // Opens `a` (when configured) on every worker into `out`, with `open`:
+  // net::ListenTcpOn or net::BindUdpOn. `key` names the listener in errors
+  // and in the `listening:` lines.
+  auto open_each = [&](const std::optional<Address>& a, auto& out, const char* key,
+                       auto open) -> Result<void> {
     if (!a) {
       return {};
     }
-    auto r = net::ListenTcpOn(workers, *a);
+    auto r = open(*a);
     if (!r) {
       return Error(r.error().code(),
                    std::string(key) + " " + a->ToString() + ": " + r.error().ToString());
@@ -443,22 +446,9 @@ Result<void> Listeners::Start(const EventsConfig& config) {
                           net::FromEndpoint(out.front().local_endpoint()).ToString());
     return {};
   };
-  auto bind_udp = [&](const std::optional<Address>& a, std::vector<udp::socket>& out,
-                      const char* key) -> Result<void> {
-    if (!a) {
-      return {};
-    }
-    auto r = net::BindUdpOn(workers, *a);
-    if (!r) {
-      return Error(r.error().code(),
-                   std::string(key) + " " + a->ToString() + ": " + r.error().ToString());
-    }
-    out = std::move(*r);
-    st.describe.push_back(std::string(key) + " " +
-                          net::FromEndpoint(out.front().local_endpoint()).ToString());
-    return {};
-  };
-  VIGIE_TRY(bind_tcp(config.tcp, st.riemann_tcp, "events-tcp"));
+  auto on_tcp = [&](const Address& a) { return net::ListenTcpOn(workers, a); };
+  auto on_udp = [&](const Address& a) { return net::BindUdpOn(workers, a); };
+  VIGIE_TRY(open_each(config.tcp, st.riemann_tcp, "events-tcp", on_tcp));
   // Riemann's UDP server shares the TCP port; with port 0 in a test config,
   // take the port TCP got so that both are on one number, as with 5555.
   std::optional<Address> udp_addr = config.udp;
@@ -466,13 +456,13 @@ Result<void> Listeners::Start(const EventsConfig& config) {
       udp_addr->host == config.tcp->host && !st.riemann_tcp.empty()) {
     udp_addr->port = st.riemann_tcp.front().local_endpoint().port();
   }
-  VIGIE_TRY(bind_udp(udp_addr, st.riemann_udp, "events-udp"));
+  VIGIE_TRY(open_each(udp_addr, st.riemann_udp, "events-udp", on_udp));
   if (config.tls) {
-    VIGIE_TRY(bind_tcp(config.tls->listen, st.riemann_tls, "events-tls"));
+    VIGIE_TRY(open_each(config.tls->listen, st.riemann_tls, "events-tls", on_tcp));
   }
-  VIGIE_TRY(bind_tcp(config.http, st.http, "events-http"));
-  VIGIE_TRY(bind_tcp(config.carbon, st.carbon, "events-carbon"));
-  VIGIE_TRY(bind_udp(config.statsd, st.statsd, "events-statsd"));
+  VIGIE_TRY(open_each(config.http, st.http, "events-http", on_tcp));
+  VIGIE_TRY(open_each(config.carbon, st.carbon, "events-carbon", on_tcp));
+  VIGIE_TRY(open_each(config.statsd, st.statsd, "events-statsd", on_udp));
 
   for (auto& a : st.riemann_tcp) {
     Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kRiemann, shared_), "tcp accept");
