@@ -871,6 +871,46 @@ def test_long_connections_spread_evenly_over_workers(tmp_path, backends, lb):
     wait_for(lambda: sum(per_worker()) == 0, what="closed connections uncounted")
 
 
+def test_multi_queue_off_keeps_each_connection_on_its_accepting_worker(tmp_path, backends, lb):
+    """`tune.listener.multi-queue off` (haproxy's switch for very short
+    connections): no connection is handed to another worker; every one is
+    served. A reload back to on spreads a new burst again."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    path = plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port}\n")
+    text = path.read_text()
+    path.write_text(text.replace("global\n", "global\n  tune.listener.multi-queue off\n", 1))
+    served = lb(path, workers=3)
+
+    def per_worker():
+        return [metric(served, "vigie_lb_worker_connections", worker=str(i)) for i in range(3)]
+
+    def burst():
+        conns = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(30)]
+        for c in conns:
+            assert c.recv(100) == b"master1\n"
+        wait_for(lambda: sum(per_worker()) == 30, what="30 connections counted")
+        return conns
+
+    conns = burst()
+    _, body, _ = served.http("GET", "/metrics")
+    assert re.search(r"^vigie_lb_connections_handed_over_total 0$", body, re.M), body
+    for c in conns:
+        c.close()
+    wait_for(lambda: sum(per_worker()) == 0, what="closed connections uncounted")
+
+    path.write_text(text)
+    served.signal(signal.SIGHUP)
+    wait_for(lambda: served.log_contains("reloaded"), what="reload")
+    conns = burst()
+    try:
+        counts = per_worker()
+        assert max(counts) - min(counts) <= 2, counts
+    finally:
+        for c in conns:
+            c.close()
+
+
 def test_byte_counters_move_while_a_connection_runs(tmp_path, backends, lb):
     """bin/bout in `show stat` and /metrics count a connection's bytes while
     it is still open (a kubectl watch can last hours), not at its end."""

@@ -882,6 +882,14 @@ void Reader::OnGlobal(const Line& line) {
     }
     return;
   }
+  if (kw == "tune.listener.multi-queue") {
+    if (line.words.size() != 2 || (line.words[1] != "on" && line.words[1] != "off")) {
+      Diag(line.number, Severity::kError, Quote(kw) + " expects 'on' or 'off'");
+      return;
+    }
+    g.multi_queue = line.words[1] == "on";
+    return;
+  }
   if (In(kGlobalIgnored, kw) || kw.starts_with("tune.")) {
     Diag(line.number, Severity::kIgnored, Quote(kw) + " does not apply to vigie");
     return;

@@ -133,6 +133,11 @@ struct StatsSocket {
 struct Global {
   int maxconn = 0;   // 0 = not set (haproxy derives it from ulimit -n)
   int nbthread = 0;  // 0 = not set (one per CPU)
+  // tune.listener.multi-queue: each accepted connection goes to the
+  // least-loaded thread (on, haproxy's default) or stays with the thread
+  // that accepted it (off: no cross-thread handover, which suits very short
+  // connections; long ones may then pile up on one thread).
+  bool multi_queue = true;
   std::vector<StatsSocket> stats_sockets;
   Millis stats_timeout{10000};  // haproxy's default
 };

@@ -614,6 +614,21 @@ TEST(GlobalTest, DirectivesAndErrors) {
   EXPECT_NE(FindDiag(out, 13, Severity::kError), nullptr);
 }
 
+TEST(GlobalTest, ListenerMultiQueue) {
+  EXPECT_TRUE(P("global\n").config.global.multi_queue);  // haproxy's default
+  auto off = P("global\n tune.listener.multi-queue off\n");
+  EXPECT_FALSE(off.config.global.multi_queue);
+  EXPECT_TRUE(off.diagnostics.empty());  // carried over, not reported as ignored
+  EXPECT_TRUE(P("global\n tune.listener.multi-queue off\n tune.listener.multi-queue on\n")
+                  .config.global.multi_queue);
+  // haproxy 2.8's "fair" is not 2.6's; a missing argument is an error too.
+  auto bad = P("global\n tune.listener.multi-queue fair\n tune.listener.multi-queue\n");
+  EXPECT_EQ(FindDiag(bad, 2, Severity::kError)->text,
+            "'tune.listener.multi-queue' expects 'on' or 'off'");
+  EXPECT_NE(FindDiag(bad, 3, Severity::kError), nullptr);
+  EXPECT_TRUE(bad.config.global.multi_queue);
+}
+
 TEST(SectionTest, OutOfSectionAndUnknownSections) {
   auto out =
       P("bogus\nresolvers dns\n nameserver a 1.1.1.1:53\n hold valid 10s\n"

@@ -85,6 +85,8 @@ std::string ExportVigieYaml(const ParseOutput& parsed) {
     out += "  maxconn: " + std::to_string(cfg.global.maxconn) + "\n";
   if (cfg.global.nbthread > 0)
     out += "  threads: " + std::to_string(cfg.global.nbthread) + "\n";
+  if (!cfg.global.multi_queue)
+    out += "  multi_queue: false\n";
   if (!cfg.global.stats_sockets.empty()) {
     out += "  stats_sockets:\n";
     for (const StatsSocket& s : cfg.global.stats_sockets) {

@@ -103,6 +103,15 @@ TEST(YamlExportTest, AwkwardNamesAreQuoted) {
   EXPECT_THAT(yaml, HasSubstr("# every directive was carried over.\n"));
 }
 
+TEST(YamlExportTest, MultiQueueOffIsCarriedOver) {
+  YAML::Node lb = YAML::Load(
+      ExportVigieYaml(ParseHaproxyCfg("global\n tune.listener.multi-queue off\n", "m.cfg")))["lb"];
+  EXPECT_FALSE(lb["multi_queue"].as<bool>());
+  // On is the default and is not written.
+  EXPECT_FALSE(
+      YAML::Load(ExportVigieYaml(ParseHaproxyCfg("global\n", "m.cfg")))["lb"]["multi_queue"]);
+}
+
 TEST(YamlExportTest, EmptyConfig) {
   ParseOutput parsed = ParseHaproxyCfg("", "e.cfg");
   YAML::Node lb = YAML::Load(ExportVigieYaml(parsed))["lb"];

@@ -701,6 +701,7 @@ class LbComponent final : public Component {
     if (maxconn != shared_->global_gate.load()->limit()) {
       shared_->global_gate.store(std::make_shared<ConnGate>(maxconn));
     }
+    shared_->multi_queue.store(cfg->model.global.multi_queue);
     for (auto& [id, l] : listeners_) {
       if (!next.contains(id)) {
         CloseListener(l);

@@ -455,6 +455,7 @@ bool ParseValue(const config::Field& f, LbConfig& out) {
   if (auto v = m.Get("threads")) {
     ParseIntIn(*v, g.nbthread, 0, 256);
   }
+  m.Optional("multi_queue", g.multi_queue);
   if (auto v = m.Get("stats_sockets")) {
     for (const auto& item : v->Items()) {
       haproxy_cfg::StatsSocket s;

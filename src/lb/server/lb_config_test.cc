@@ -81,6 +81,22 @@ TEST(LbConfig, ImportedYamlReadsBackToTheSameModel) {
   EXPECT_EQ(m.global.stats_timeout, std::chrono::milliseconds(30000));
 }
 
+TEST(LbConfig, MultiQueueReadsBackFromTheImport) {
+  auto parsed = haproxy_cfg::ParseHaproxyCfg(
+      "global\n tune.listener.multi-queue off\nlisten api\n bind 127.0.0.1:6443\n"
+      " server m1 127.0.0.1:6444\n",
+      "haproxy.cfg");
+  ASSERT_FALSE(parsed.HasErrors());
+  config::Diagnostics diag("vigie.yaml");
+  auto cfg = ParseYamlSection(haproxy_cfg::ExportVigieYaml(parsed), diag);
+  ASSERT_TRUE(cfg) << diag.ToString();
+  EXPECT_FALSE(cfg->model.global.multi_queue);
+
+  config::Diagnostics bad_diag("vigie.yaml");
+  EXPECT_FALSE(ParseYamlSection("lb:\n  multi_queue: sometimes\n", bad_diag));
+  EXPECT_NE(bad_diag.ToString().find("lb.multi_queue"), std::string::npos) << bad_diag.ToString();
+}
+
 TEST(LbConfig, ErrorsNameTheField) {
   config::Diagnostics diag("vigie.yaml");
   auto cfg = ParseYamlSection(

@@ -196,6 +196,8 @@ struct Shared {
   std::vector<asio::io_context*> workers;
   std::unique_ptr<std::atomic<std::int64_t>[]> worker_active;
   metrics::Counter* handed_over = nullptr;  // connections placed on another worker
+  // tune.listener.multi-queue; when off each worker serves what it accepts.
+  std::atomic<bool> multi_queue{true};
 };
 
 // Where a connection accepted by worker `self` should be served, given each

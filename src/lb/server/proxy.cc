@@ -659,7 +659,8 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
     admission->shared = shared;
 
     std::size_t target = self;
-    if (self < n && n > 1 && n <= kMaxPlacedWorkers) {
+    if (self < n && n > 1 && n <= kMaxPlacedWorkers &&
+        shared->multi_queue.load(std::memory_order_relaxed)) {
       std::array<std::int64_t, kMaxPlacedWorkers> active;
       for (std::size_t i = 0; i < n; ++i) {
         active[i] = shared->worker_active[i].load(std::memory_order_relaxed);
