@@ -37,6 +37,11 @@ std::optional<CheckOutcome> EvaluateHttpCheckResponse(
     }
     return std::nullopt;
   }
+  if (eol > kMaxStatusLine) {
+    // Too long whether or not its end has arrived yet: the verdict must not
+    // depend on how the answer was split into reads.
+    return invalid;
+  }
   std::string_view line = received.substr(0, eol);
   if (!line.empty() && line.back() == '\r')
     line.remove_suffix(1);
