@@ -109,20 +109,24 @@ class RelayOp {
       // error on either side would.
       slot.assign([this](asio::cancellation_type) { Abort(); });
     }
-    if (options_.splice) {
+    dirs_[0].splice = options_.splice_a_to_b;
+    dirs_[1].splice = options_.splice_b_to_a;
+    if (dirs_[0].splice || dirs_[1].splice) {
+      // splice(2) blocks on a blocking socket even with SPLICE_F_NONBLOCK;
+      // either direction's splice touches both sockets.
       boost::system::error_code ec;
       dirs_[0].from->native_non_blocking(true, ec);
       dirs_[1].from->native_non_blocking(true, ec);
-      for (Direction& d : dirs_) {
+    }
+    for (Direction& d : dirs_) {
+      if (d.splice) {
         d.pipe.emplace();
         if (!d.pipe->ok()) {
           Fail(boost::system::error_code(errno, boost::system::system_category()));
           break;
         }
         d.may_grow = options_.buffer_size > d.pipe->capacity();
-      }
-    } else {
-      for (Direction& d : dirs_) {
+      } else {
         d.size = std::min(kInitialCopyBuffer, options_.buffer_size);
         // Uninitialised on purpose: zeroing 2 x 16 KiB per connection
         // showed in connection-per-request profiles; only bytes read are sent.
@@ -158,6 +162,7 @@ class RelayOp {
     std::unique_ptr<char[]> buf;  // copy mode, `size` bytes
     std::size_t size = 0;
     bool grow = false;         // the last read filled `buf`: enlarge it before the next
+    bool splice = false;       // zero-copy: from -> pipe -> to
     std::optional<Pipe> pipe;  // splice mode
     std::size_t in_pipe = 0;
     bool may_grow = false;
@@ -204,7 +209,7 @@ class RelayOp {
   }
 
   void Next(Direction& d) {
-    if (options_.splice) {
+    if (d.splice) {
       SpliceStep(d);
     } else {
       ReadSome(d);

@@ -30,8 +30,11 @@ struct RelayOptions {
   // growth (pipe-max-size, per-user pipe pages), which leaves the pipe as
   // it was. 0 means the default.
   std::size_t buffer_size = 64 * 1024;
-  // Zero-copy forwarding with splice(2) through a pipe per direction.
-  bool splice = false;
+  // Zero-copy forwarding with splice(2) through a pipe, per direction
+  // (haproxy's `option splice-request` is a to b, `splice-response` b to a);
+  // the other direction copies.
+  bool splice_a_to_b = false;
+  bool splice_b_to_a = false;
   // Called on the relay's thread after each write with the bytes it moved
   // (`a_to_b`: read from `a`, written to `b`), so the byte counters of long
   // connections (tunnels, kubectl exec or watch) move while they run, as

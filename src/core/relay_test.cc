@@ -1,6 +1,7 @@
 #include "core/relay.h"
 
 #include <cstddef>
+#include <filesystem>
 
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -102,12 +103,26 @@ std::string ReadExactly(asio::io_context& ctx, tcp::socket& s, std::size_t n) {
   return out;
 }
 
-void BothWaysAndCleanClose(bool splice) {
+// Pipe descriptors this process holds (a spliced direction owns two).
+int OpenPipes() {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    n += std::filesystem::read_symlink(e.path(), ec).string().starts_with("pipe:");
+  }
+  return n;
+}
+
+void BothWaysAndCleanClose(bool splice_a_to_b, bool splice_b_to_a) {
   RelayFixture f;
   uint64_t progress[2] = {0, 0};  // a_to_b, b_to_a as reported while running
-  f.Start({.splice = splice,
+  const int pipes_before = OpenPipes();
+  f.Start({.splice_a_to_b = splice_a_to_b,
+           .splice_b_to_a = splice_b_to_a,
            .on_progress = [&](bool a_to_b, uint64_t n) { progress[a_to_b ? 0 : 1] += n; }},
           "hello ");
+  f.ctx.poll();
+  EXPECT_EQ(OpenPipes() - pipes_before, 2 * (splice_a_to_b + splice_b_to_a));
   std::string big(300000, 'x');
   for (std::size_t i = 0; i < big.size(); ++i) {
     big[i] = static_cast<char>('a' + i % 26);
@@ -136,10 +151,16 @@ void BothWaysAndCleanClose(bool splice) {
 }
 
 TEST(RelayTest, CopiesBothWaysAndPropagatesHalfClose) {
-  BothWaysAndCleanClose(false);
+  BothWaysAndCleanClose(false, false);
 }
 TEST(RelayTest, SpliceCopiesBothWaysAndPropagatesHalfClose) {
-  BothWaysAndCleanClose(true);
+  BothWaysAndCleanClose(true, true);
+}
+// haproxy's `option splice-request` / `splice-response` alone: one direction
+// splices, the other copies, and both still carry their bytes and FINs.
+TEST(RelayTest, SpliceOneDirectionCopyTheOther) {
+  BothWaysAndCleanClose(true, false);
+  BothWaysAndCleanClose(false, true);
 }
 
 std::string Noise(std::size_t n) {
@@ -234,7 +255,7 @@ TEST(RelayTest, CopyKeepsWhatAStalledReceiverCouldNotTakeYet) {
 // A splice relay whose pipe grows to 1 MiB (the egress CONNECT setting):
 // growing the pipe mid-stream must not drop or reorder bytes.
 TEST(RelayTest, SpliceWithLargeBufferMovesBulkDataIntact) {
-  BulkArrivesIntact({.buffer_size = 1024 * 1024, .splice = true});
+  BulkArrivesIntact({.buffer_size = 1024 * 1024, .splice_a_to_b = true, .splice_b_to_a = true});
 }
 
 TEST(RelayTest, IdleTimeoutEndsTheRelay) {

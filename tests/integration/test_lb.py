@@ -911,6 +911,54 @@ def test_multi_queue_off_keeps_each_connection_on_its_accepting_worker(tmp_path,
             c.close()
 
 
+def open_pipes(pid):
+    """Pipe descriptors process `pid` holds (a spliced direction owns two)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("pipe:")
+        except OSError:
+            pass  # closed while listing
+    return n
+
+
+@pytest.mark.parametrize("global_extra,proxy_extra,pipes", [
+    ("", "  option splice-response\n", 2),
+    ("", "  option splice-auto\n", 4),
+    ("  nosplice\n", "  option splice-auto\n", 0),
+    ("", "", 0),
+])
+def test_splice_options_choose_zero_copy_per_direction(tmp_path, backends, lb, global_extra,
+                                                       proxy_extra, pipes):
+    """haproxy's `option splice-request|response|auto` make the relay splice
+    those directions: a pipe pair each, seen in /proc/PID/fd while the
+    connection is open. Global `nosplice` turns it off. Bytes pass intact
+    either way."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    path = plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port}\n", extra=proxy_extra)
+    path.write_text(path.read_text().replace("global\n", "global\n" + global_extra, 1))
+    served = lb(path)
+    pid = served.proc.pid
+    before = open_pipes(pid)
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        assert c.recv(100) == b"master1\n"
+        payload = os.urandom(256 * 1024)
+        got = b""
+        for i in range(0, len(payload), 16384):
+            chunk = payload[i:i + 16384]
+            c.sendall(chunk)
+            want = len(got) + len(chunk)
+            while len(got) < want:
+                got += c.recv(65536)
+        assert got == payload
+        assert open_pipes(pid) - before == pipes
+    finally:
+        c.close()
+    wait_for(lambda: open_pipes(pid) == before, what="the relay's pipes closed with it")
+
+
 def test_byte_counters_move_while_a_connection_runs(tmp_path, backends, lb):
     """bin/bout in `show stat` and /metrics count a connection's bytes while
     it is still open (a kubectl watch can last hours), not at its end."""

@@ -402,7 +402,7 @@ Awaitable<void> ServeTcp(tcp::socket client, std::shared_ptr<const Snapshot> sna
   net::RelayOptions options;
   options.idle_timeout = cfg->idle_timeout;
   options.half_close_timeout = cfg->half_close_timeout;
-  options.splice = cfg->splice;
+  options.splice_a_to_b = options.splice_b_to_a = cfg->splice;
   options.on_progress = [m = route.m](bool from_client, std::uint64_t n) {
     (from_client ? m->client_received_bytes_total : m->client_sent_bytes_total).Inc(n);
   };

@@ -738,7 +738,7 @@ Awaitable<Next> HandleRequest(ConnPtr c, Shared& shared, std::shared_ptr<const S
     c->ClearDeadline();
     net::RelayOptions options;
     options.idle_timeout = cfg.tunnel_idle_timeout;
-    options.splice = cfg.tunnel_splice;
+    options.splice_a_to_b = options.splice_b_to_a = cfg.tunnel_splice;
     // With splice this is the pipe a bulk transfer grows to: at 1 MiB a
     // download costs vigie about a third less CPU than with the kernel's
     // 64 KiB pipe (docs/egress.md); the copy loop's buffer grows to 64 KiB.

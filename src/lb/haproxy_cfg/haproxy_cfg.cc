@@ -58,7 +58,6 @@ constexpr std::array kGlobalIgnored = {"log",
                                        "set-dumpable",
                                        "noepoll",
                                        "nopoll",
-                                       "nosplice",
                                        "noreuseport",
                                        "nogetaddrinfo",
                                        "busy-polling",
@@ -185,9 +184,6 @@ constexpr std::array kOptionIgnored = {"dontlognull",
                                        "logasap",
                                        "contstats",
                                        "socket-stats",
-                                       "splice-auto",
-                                       "splice-request",
-                                       "splice-response",
                                        "tcp-smart-accept",
                                        "tcp-smart-connect",
                                        "independent-streams",
@@ -449,6 +445,8 @@ struct ProxyDraft {
   bool tcplog = false;
   bool clitcpka = false;
   bool srvtcpka = false;
+  bool splice_request = false;
+  bool splice_response = false;
   bool redispatch = false;
   int retries = 3;
   int fullconn = 0;
@@ -882,6 +880,14 @@ void Reader::OnGlobal(const Line& line) {
     }
     return;
   }
+  if (kw == "nosplice") {
+    if (line.words.size() != 1) {
+      Diag(line.number, Severity::kError, "'nosplice' takes no argument");
+      return;
+    }
+    g.nosplice = true;
+    return;
+  }
   if (kw == "tune.listener.multi-queue") {
     if (line.words.size() != 2 || (line.words[1] != "on" && line.words[1] != "off")) {
       Diag(line.number, Severity::kError, Quote(kw) + " expects 'on' or 'off'");
@@ -1182,6 +1188,16 @@ void Reader::OnOption(const Line& line, bool negated, std::size_t first) {
   } else if (name == "srvtcpka") {
     if (no_args())
       px.srvtcpka = value;
+  } else if (name == "splice-auto") {
+    // haproxy splices when it guesses it pays; vigie always does then.
+    if (no_args())
+      px.splice_request = px.splice_response = value;
+  } else if (name == "splice-request") {
+    if (no_args())
+      px.splice_request = value;
+  } else if (name == "splice-response") {
+    if (no_args())
+      px.splice_response = value;
   } else if (name == "allbackups") {
     if (no_args())
       px.allbackups = value;
@@ -1756,6 +1772,8 @@ void Reader::Resolve() {
       be.allbackups = px.allbackups;
       be.log_health_checks = px.log_health_checks;
       be.srvtcpka = px.srvtcpka;
+      be.splice_request = px.splice_request;
+      be.splice_response = px.splice_response;
       be.redispatch = px.redispatch;
       be.retries = px.retries;
       be.fullconn = px.fullconn;
@@ -1805,6 +1823,8 @@ void Reader::Resolve() {
       fe.timeouts.client_fin = px.timeouts.client_fin;
       fe.tcplog = px.tcplog;
       fe.clitcpka = px.clitcpka;
+      fe.splice_request = px.splice_request;
+      fe.splice_response = px.splice_response;
       fe.use_backends = std::move(px.use_backends);
       fe.default_backend = px.default_backend;
       if (fe.binds.empty()) {

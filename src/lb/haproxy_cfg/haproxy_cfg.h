@@ -138,6 +138,8 @@ struct Global {
   // that accepted it (off: no cross-thread handover, which suits very short
   // connections; long ones may then pile up on one thread).
   bool multi_queue = true;
+  // `nosplice`: no splice(2) anywhere, whatever the proxies' options say.
+  bool nosplice = false;
   std::vector<StatsSocket> stats_sockets;
   Millis stats_timeout{10000};  // haproxy's default
 };
@@ -152,6 +154,10 @@ struct Frontend {
   Timeouts timeouts;  // client, client-fin apply here
   bool tcplog = false;
   bool clitcpka = false;
+  // option splice-request / splice-response (splice-auto sets both): a
+  // connection splices a direction when its frontend or backend asks.
+  bool splice_request = false;
+  bool splice_response = false;
   std::vector<std::string> use_backends;  // unconditional `use_backend` rules, in order
   std::string default_backend;
   std::string
@@ -167,6 +173,8 @@ struct Backend {
   bool allbackups = false;
   bool log_health_checks = false;
   bool srvtcpka = false;
+  bool splice_request = false;  // as in Frontend
+  bool splice_response = false;
   bool redispatch = false;
   int retries = 3;
   int fullconn = 0;   // 0 = not set

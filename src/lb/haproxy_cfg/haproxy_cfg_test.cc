@@ -441,6 +441,26 @@ TEST(OptionTest, SupportedOptionsAndNegation) {
   EXPECT_TRUE(f.tcplog);
 }
 
+TEST(OptionTest, SpliceOptionsAndNosplice) {
+  auto out =
+      P("defaults\n option splice-auto\nfrontend f\n bind :1\n no option splice-response\n"
+        " default_backend b\nbackend b\n no option splice-auto\n option splice-response\n"
+        " server s 1.1.1.1:1\n");
+  ASSERT_FALSE(out.HasErrors());
+  EXPECT_TRUE(out.diagnostics.empty());  // carried over, not ignored
+  const Frontend& f = out.config.frontends[0];
+  const Backend& b = out.config.backends[0];
+  EXPECT_TRUE(f.splice_request);  // from defaults
+  EXPECT_FALSE(f.splice_response);
+  EXPECT_FALSE(b.splice_request);
+  EXPECT_TRUE(b.splice_response);
+  EXPECT_FALSE(out.config.global.nosplice);
+  EXPECT_TRUE(P("global\n nosplice\n").config.global.nosplice);
+  auto bad = P("global\n nosplice please\nlisten l\n option splice-request now\n");
+  EXPECT_EQ(FindDiag(bad, 2, Severity::kError)->text, "'nosplice' takes no argument");
+  EXPECT_NE(FindDiag(bad, 4, Severity::kError), nullptr);
+}
+
 TEST(OptionTest, UnknownIgnoredUnsupported) {
   auto out = P("backend b\n option bogus\n option dontlognull\n option ssl-hello-chk\n");
   EXPECT_EQ(FindDiag(out, 2, Severity::kError)->text, "unknown option 'bogus'.");

@@ -74,6 +74,14 @@ const char* ProxyProtocolName(ProxyProtocolVersion v) {
   return "none";
 }
 
+// A proxy's `option splice-request` / `splice-response`, when set.
+void WriteSplice(std::string& out, bool request, bool response) {
+  if (request)
+    out += "      splice_request: true\n";
+  if (response)
+    out += "      splice_response: true\n";
+}
+
 }  // namespace
 
 std::string ExportVigieYaml(const ParseOutput& parsed) {
@@ -87,6 +95,8 @@ std::string ExportVigieYaml(const ParseOutput& parsed) {
     out += "  threads: " + std::to_string(cfg.global.nbthread) + "\n";
   if (!cfg.global.multi_queue)
     out += "  multi_queue: false\n";
+  if (cfg.global.nosplice)
+    out += "  nosplice: true\n";
   if (!cfg.global.stats_sockets.empty()) {
     out += "  stats_sockets:\n";
     for (const StatsSocket& s : cfg.global.stats_sockets) {
@@ -120,6 +130,7 @@ std::string ExportVigieYaml(const ParseOutput& parsed) {
     WriteTimeouts(out, "      ", f.timeouts, true);
     out += "      tcplog: " + Bool(f.tcplog) + "\n";
     out += "      client_keepalive: " + Bool(f.clitcpka) + "\n";
+    WriteSplice(out, f.splice_request, f.splice_response);
   }
   out += cfg.backends.empty() ? "  backends: []\n" : "  backends:\n";
   for (const Backend& b : cfg.backends) {
@@ -128,6 +139,7 @@ std::string ExportVigieYaml(const ParseOutput& parsed) {
     out += "      all_backups: " + Bool(b.allbackups) + "\n";
     out += "      log_health_checks: " + Bool(b.log_health_checks) + "\n";
     out += "      server_keepalive: " + Bool(b.srvtcpka) + "\n";
+    WriteSplice(out, b.splice_request, b.splice_response);
     out += "      retries: " + std::to_string(b.retries) + "\n";
     out += "      redispatch: " + Bool(b.redispatch) + "\n";
     WriteTimeouts(out, "      ", b.timeouts, false);

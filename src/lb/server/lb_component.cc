@@ -738,7 +738,6 @@ class LbComponent final : public Component {
   Result<std::shared_ptr<Snapshot>> BuildSnapshot(const LbConfig& cfg) {
     auto snap = std::make_shared<Snapshot>();
     snap->model = cfg.model;
-    snap->splice = cfg.splice;
     const Snapshot* old = control_->snapshot.get();
     auto now = SteadyClock::now();
     for (const auto& bcfg : cfg.model.backends) {
@@ -817,7 +816,6 @@ class LbComponent final : public Component {
     for (const auto& fcfg : cfg.model.frontends) {
       auto fe = std::make_shared<FrontendRt>(fcfg, ctx_.metrics);
       fe->gate = std::make_shared<ConnGate>(fcfg.maxconn);
-      fe->splice = cfg.splice;
       for (const auto& be : snap->backends) {
         if (be->cfg.name == fcfg.backend) {
           fe->backend = be;
@@ -826,6 +824,11 @@ class LbComponent final : public Component {
       if (!fe->backend) {
         return Error(Errc::kInvalidArgument, "frontend '" + fcfg.name + "' has no backend");
       }
+      const bool may_splice = !cfg.model.global.nosplice;
+      const auto& bcfg = fe->backend->cfg;
+      fe->splice_request = may_splice && (cfg.splice || fcfg.splice_request || bcfg.splice_request);
+      fe->splice_response =
+          may_splice && (cfg.splice || fcfg.splice_response || bcfg.splice_response);
       if (old != nullptr) {
         for (const auto& ofe : old->frontends) {
           if (ofe->cfg.name == fcfg.name) {

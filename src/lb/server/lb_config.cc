@@ -155,6 +155,8 @@ bool ParseFrontend(const config::Field& f, haproxy_cfg::Frontend& fe) {
   ReadTimeouts(m, fe.timeouts);
   m.Optional("tcplog", fe.tcplog);
   m.Optional("client_keepalive", fe.clitcpka);
+  m.Optional("splice_request", fe.splice_request);
+  m.Optional("splice_response", fe.splice_response);
   m.Finish();
   return m.ok();
 }
@@ -316,6 +318,8 @@ bool ParseBackend(const config::Field& f, haproxy_cfg::Backend& be) {
   m.Optional("all_backups", be.allbackups);
   m.Optional("log_health_checks", be.log_health_checks);
   m.Optional("server_keepalive", be.srvtcpka);
+  m.Optional("splice_request", be.splice_request);
+  m.Optional("splice_response", be.splice_response);
   if (auto v = m.Get("retries")) {
     ParseIntIn(*v, be.retries, 0, 100);
   }
@@ -456,6 +460,7 @@ bool ParseValue(const config::Field& f, LbConfig& out) {
     ParseIntIn(*v, g.nbthread, 0, 256);
   }
   m.Optional("multi_queue", g.multi_queue);
+  m.Optional("nosplice", g.nosplice);
   if (auto v = m.Get("stats_sockets")) {
     for (const auto& item : v->Items()) {
       haproxy_cfg::StatsSocket s;

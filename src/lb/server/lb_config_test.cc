@@ -81,9 +81,10 @@ TEST(LbConfig, ImportedYamlReadsBackToTheSameModel) {
   EXPECT_EQ(m.global.stats_timeout, std::chrono::milliseconds(30000));
 }
 
-TEST(LbConfig, MultiQueueReadsBackFromTheImport) {
+TEST(LbConfig, MultiQueueAndSpliceReadBackFromTheImport) {
   auto parsed = haproxy_cfg::ParseHaproxyCfg(
-      "global\n tune.listener.multi-queue off\nlisten api\n bind 127.0.0.1:6443\n"
+      "global\n tune.listener.multi-queue off\n nosplice\nfrontend api\n bind 127.0.0.1:6443\n"
+      " option splice-request\n default_backend m\nbackend m\n option splice-response\n"
       " server m1 127.0.0.1:6444\n",
       "haproxy.cfg");
   ASSERT_FALSE(parsed.HasErrors());
@@ -91,6 +92,11 @@ TEST(LbConfig, MultiQueueReadsBackFromTheImport) {
   auto cfg = ParseYamlSection(haproxy_cfg::ExportVigieYaml(parsed), diag);
   ASSERT_TRUE(cfg) << diag.ToString();
   EXPECT_FALSE(cfg->model.global.multi_queue);
+  EXPECT_TRUE(cfg->model.global.nosplice);
+  EXPECT_TRUE(cfg->model.frontends[0].splice_request);
+  EXPECT_FALSE(cfg->model.frontends[0].splice_response);
+  EXPECT_FALSE(cfg->model.backends[0].splice_request);
+  EXPECT_TRUE(cfg->model.backends[0].splice_response);
 
   config::Diagnostics bad_diag("vigie.yaml");
   EXPECT_FALSE(ParseYamlSection("lb:\n  multi_queue: sometimes\n", bad_diag));

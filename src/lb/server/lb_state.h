@@ -167,7 +167,11 @@ struct FrontendRt {
   FrontendMetrics m;
   std::shared_ptr<ConnGate> gate;  // frontend maxconn
   std::atomic<std::uint64_t> smax{0};
-  bool splice = false;
+  // splice(2) client -> server (request) and server -> client (response):
+  // `--splice` / lb.splice, or the frontend's or its backend's option
+  // splice-request / splice-response; global `nosplice` wins.
+  bool splice_request = false;
+  bool splice_response = false;
 
   FrontendRt(haproxy_cfg::Frontend c, metrics::Registry& r)
       : cfg(std::move(c)), m(r, {{"frontend", cfg.name}}) {}
@@ -176,7 +180,6 @@ struct FrontendRt {
 // Everything one config generation runs.
 struct Snapshot {
   haproxy_cfg::Config model;
-  bool splice = false;
   std::vector<std::shared_ptr<FrontendRt>> frontends;
   std::vector<std::shared_ptr<BackendRt>> backends;
 

@@ -413,7 +413,8 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
       bcfg.timeouts.tunnel ? *bcfg.timeouts.tunnel : std::min(client_timeout, server_timeout);
   auto fin = fe->cfg.timeouts.client_fin ? fe->cfg.timeouts.client_fin : bcfg.timeouts.server_fin;
   options.half_close_timeout = fin ? Duration(*fin) : options.idle_timeout;
-  options.splice = fe->splice;
+  options.splice_a_to_b = fe->splice_request;
+  options.splice_b_to_a = fe->splice_response;
   // Counted as bytes move, so `show stat` and /metrics show a long
   // connection's traffic while it runs. (fe and server outlive the relay:
   // this coroutine holds them.)
