@@ -16,6 +16,7 @@ namespace vigie::cli {
 const char* DefaultConfig();
 // vigie's version string.
 const char* Version();
+const char* ReleaseDate();  // "YYYY/MM/DD", as haproxy prints its own
 // Every component `vigie serve` can run, in DESIGN.md's order.
 std::vector<ComponentSpec> AllComponents();
 

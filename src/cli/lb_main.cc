@@ -20,15 +20,16 @@ namespace vigie::cli {
 namespace {
 
 ComponentSpec LbSpec() {
-  return ComponentSpec{"lb",
-                       [](const config::Field& f) -> std::shared_ptr<const ComponentConfig> {
-                         auto cfg = std::make_shared<lb::LbConfig>();
-                         if (!lb::ParseValue(f, *cfg)) {
-                           return nullptr;
-                         }
-                         return cfg;
-                       },
-                       [](ServeContext& ctx) { return lb::MakeLbComponent(ctx, Version()); }};
+  return ComponentSpec{
+      "lb",
+      [](const config::Field& f) -> std::shared_ptr<const ComponentConfig> {
+        auto cfg = std::make_shared<lb::LbConfig>();
+        if (!lb::ParseValue(f, *cfg)) {
+          return nullptr;
+        }
+        return cfg;
+      },
+      [](ServeContext& ctx) { return lb::MakeLbComponent(ctx, Version(), ReleaseDate()); }};
 }
 
 // Prints the reader's diagnostics (ignored, unsupported, ...) with file:line.

@@ -3,17 +3,24 @@
 read with Python's csv module, runtime state changes, health checks (TCP,
 TLS) and the failure cases an operator of haproxy knows."""
 import csv
+import fcntl
+import importlib.machinery
+import importlib.util
 import io
 import os
+import pty
 import re
 import signal
 import socket
 import ssl
 import stat
+import select
 import struct
 import subprocess
+import termios
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -909,6 +916,111 @@ def test_multi_queue_off_keeps_each_connection_on_its_accepting_worker(tmp_path,
     finally:
         for c in conns:
             c.close()
+
+
+HATOP = "/usr/bin/hatop"  # Debian's hatop 0.8.2
+
+
+def load_hatop():
+    """hatop's own code (it is one Python script), to use its parsers."""
+    loader = importlib.machinery.SourceFileLoader("hatop", HATOP)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("hatop", loader))
+    with warnings.catch_warnings():  # hatop 0.8.2's regexes use "\s" in plain strings
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loader.exec_module(module)
+    return module
+
+
+def two_server_lb(tmp_path, backends, lb):
+    bs = backends(2, tls=False)
+    port = free_port()
+    servers = "".join(f"  server s{i + 1} 127.0.0.1:{b.port}\n" for i, b in enumerate(bs))
+    return lb(plain_cfg(tmp_path, port, servers))
+
+
+def test_hatop_parses_show_info_and_show_stat(tmp_path, backends, lb):
+    """hatop's own parsers accept vigie's `show info` and `show stat`: every
+    info field it requires is there and well formed (it refuses to start
+    otherwise), and it sees the proxy and its four services."""
+    two_server_lb(tmp_path, backends, lb)
+    hatop = load_hatop()
+    sock = hatop.Socket(str(tmp_path / "admin.sock"))
+    sock.connect()  # prompt mode + set timeout cli, as hatop starts
+    try:
+        data = hatop.SocketData(sock)
+        data.update_info()
+        data.update_stat()
+    finally:
+        sock.close()
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", data.info["software_release"]), data.info
+    assert int(data.info["maxconn"]) > 0
+    assert int(data.info["pid"]) > 0
+    assert (data.pxcount, data.svcount) == (1, 4)
+    names = {sv["svname"] for services in data.stat.values() for sv in services.values()}
+    assert names == {"FRONTEND", "s1", "s2", "BACKEND"}
+
+
+def test_hatop_takes_a_server_out_and_back_from_its_screen(tmp_path, backends, lb):
+    """The real hatop in a terminal: it draws vigie's servers, F10 on the
+    first server line puts that server in maintenance, F9 brings it back,
+    q quits cleanly."""
+    two_server_lb(tmp_path, backends, lb)
+    sock_path = tmp_path / "admin.sock"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: hatop on a 120x40 xterm
+        try:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+            os.execve(HATOP, ["hatop", "-s", str(sock_path), "-i", "1"],
+                      {"TERM": "xterm", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        finally:
+            os._exit(127)
+    screen = bytearray()
+
+    def read_screen():
+        while select.select([fd], [], [], 0)[0]:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # hatop exited: the pty is gone
+                return
+            if not chunk:
+                return
+            screen.extend(chunk)
+
+    def status(server):
+        return show_stat(sock_path)[("api", server)]["status"]
+
+    exit_status = []
+
+    def hatop_exited():
+        read_screen()
+        reaped, st = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            exit_status.append(st)
+        return bool(exit_status)
+
+    try:
+        def drawn():
+            read_screen()
+            return b"s1" in screen and b"s2" in screen and b"BACKEND" in screen
+        wait_for(drawn, what="hatop drawing vigie's servers")
+        down, f9, f10 = b"\x1bOB", b"\x1b[20~", b"\x1b[21~"  # xterm keypad mode
+        os.write(fd, down)  # from the proxy's first line (FRONTEND) ...
+        time.sleep(0.3)
+        os.write(fd, down)  # ... to s1
+        time.sleep(0.3)
+        os.write(fd, f10)
+        wait_for(lambda: read_screen() or status("s1") == "MAINT", what="s1 in maintenance")
+        assert status("s2") != "MAINT"
+        os.write(fd, f9)
+        wait_for(lambda: read_screen() or status("s1") != "MAINT", what="s1 back from maintenance")
+        os.write(fd, b"q")
+        wait_for(hatop_exited, what="hatop quitting on q")
+        assert os.waitstatus_to_exitcode(exit_status[0]) == 0, bytes(screen[-2000:])
+    finally:
+        if not exit_status:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
 
 
 def open_pipes(pid):

@@ -7,6 +7,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +57,7 @@ balance::Algorithm ToAlgorithm(haproxy_cfg::BalanceAlgorithm a) {
 struct ControlState {
   std::shared_ptr<Snapshot> snapshot;
   std::string version;
+  std::string release_date;
   std::size_t workers = 1;
   std::size_t listeners = 0;
   std::shared_ptr<Shared> shared;
@@ -88,12 +90,20 @@ class CliRuntime final : public stats::Runtime {
   stats::ProcessInfo Info() const override {
     stats::ProcessInfo info;
     info.version = state_->version;
-    info.release_date = "";
+    info.release_date = state_->release_date;
     info.nbthread = state_->workers;
     info.pid = static_cast<std::uint64_t>(getpid());
     info.uptime_sec = SecondsSince(state_->started);
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+      info.ulimit_n = info.maxsock = static_cast<std::uint64_t>(files.rlim_cur);
+    }
     int maxconn = state_->shared->global_gate.load()->limit();
-    info.maxconn = info.hard_maxconn = static_cast<std::uint64_t>(maxconn);
+    // Unset: what the descriptor limit allows (two per proxied connection),
+    // as haproxy derives its default from ulimit -n. vigie does not gate on
+    // it; accept fails with EMFILE there.
+    info.maxconn = info.hard_maxconn =
+        maxconn > 0 ? static_cast<std::uint64_t>(maxconn) : info.ulimit_n / 2;
     info.curr_conns =
         static_cast<std::uint64_t>(std::max<std::int64_t>(0, state_->shared->curr_conns.load()));
     info.cum_conns = state_->shared->cum_conns.load();
@@ -522,7 +532,7 @@ std::string ServerAddress(const ServerRt& s) {
 
 class LbComponent final : public Component {
  public:
-  LbComponent(ServeContext& ctx, std::string version) : ctx_(ctx) {
+  LbComponent(ServeContext& ctx, std::string version, std::string release_date) : ctx_(ctx) {
     shared_ = std::make_shared<Shared>();
     shared_->logger = log::Get("lb");
     shared_->global_gate.store(std::make_shared<ConnGate>(0));
@@ -544,6 +554,7 @@ class LbComponent final : public Component {
         });
     control_ = std::make_shared<ControlState>();
     control_->version = std::move(version);
+    control_->release_date = std::move(release_date);
     control_->workers = ctx.runtime.worker_count();
     control_->shared = shared_;
   }
@@ -1013,8 +1024,9 @@ class LbComponent final : public Component {
 
 }  // namespace
 
-std::unique_ptr<Component> MakeLbComponent(ServeContext& ctx, std::string version) {
-  return std::make_unique<LbComponent>(ctx, std::move(version));
+std::unique_ptr<Component> MakeLbComponent(ServeContext& ctx, std::string version,
+                                           std::string release_date) {
+  return std::make_unique<LbComponent>(ctx, std::move(version), std::move(release_date));
 }
 
 }  // namespace vigie::lb

@@ -13,7 +13,8 @@
 
 namespace vigie::lb {
 
-// `version` is what `show info` reports.
-std::unique_ptr<Component> MakeLbComponent(ServeContext& ctx, std::string version);
+// `version` and `release_date` ("YYYY/MM/DD") are what `show info` reports.
+std::unique_ptr<Component> MakeLbComponent(ServeContext& ctx, std::string version,
+                                           std::string release_date);
 
 }  // namespace vigie::lb
