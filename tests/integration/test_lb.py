@@ -18,6 +18,7 @@ import select
 import struct
 import subprocess
 import termios
+import urllib.request
 import threading
 import time
 import warnings
@@ -932,10 +933,12 @@ def load_hatop():
 
 
 def two_server_lb(tmp_path, backends, lb):
+    """`listen api` over plain servers s1, s2 (no checks); returns its port."""
     bs = backends(2, tls=False)
     port = free_port()
     servers = "".join(f"  server s{i + 1} 127.0.0.1:{b.port}\n" for i, b in enumerate(bs))
-    return lb(plain_cfg(tmp_path, port, servers))
+    lb(plain_cfg(tmp_path, port, servers))
+    return port
 
 
 def test_hatop_parses_show_info_and_show_stat(tmp_path, backends, lb):
@@ -1021,6 +1024,48 @@ def test_hatop_takes_a_server_out_and_back_from_its_screen(tmp_path, backends, l
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(fd)
+
+
+EXPORTER = "/usr/bin/prometheus-haproxy-exporter"  # Debian's 0.14
+
+
+def test_prometheus_haproxy_exporter_reads_the_stats_socket(tmp_path, backends, lb):
+    """Debian's prometheus-haproxy-exporter, pointed at vigie's stats socket
+    as at haproxy's, parses every row (no CSV failures), reports the
+    servers and the traffic, and shows a disabled server as down."""
+    port = two_server_lb(tmp_path, backends, lb)
+    sock_path = tmp_path / "admin.sock"
+    web = free_port()
+    exporter = subprocess.Popen([EXPORTER, f"--haproxy.scrape-uri=unix:{sock_path}",
+                                 f"--web.listen-address=127.0.0.1:{web}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def scrape():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web}/metrics", timeout=5) as r:
+                text = r.read().decode()
+        except OSError:
+            return None
+        return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines() if line and not line.startswith("#")}
+
+    try:
+        wait_for(lambda: scrape() is not None, what="the exporter listening")
+        assert fetch(port, tls=False) in ("master1", "master2")
+        m = scrape()
+        assert m["haproxy_up"] == 1, m
+        assert m["haproxy_exporter_csv_parse_failures_total"] == 0
+        assert m['haproxy_server_up{backend="api",server="s1"}'] == 1
+        assert m['haproxy_server_up{backend="api",server="s2"}'] == 1
+        assert m['haproxy_frontend_connections_total{frontend="api"}'] == 1
+        assert m['haproxy_backend_up{backend="api"}'] == 1
+        assert cli(sock_path, "disable server api/s2") == "\n"
+        wait_for(lambda: scrape()['haproxy_server_up{backend="api",server="s2"}'] == 0,
+                 what="the exporter seeing s2 down")
+        assert scrape()['haproxy_server_up{backend="api",server="s1"}'] == 1
+    finally:
+        exporter.terminate()
+        exporter.wait(10)
 
 
 def open_pipes(pid):
