@@ -19,7 +19,7 @@ build=(
 test_peers=(
   curl openssl prometheus iproute2 nftables procps python3 python3-pytest
   bind9-dnsutils knot-dnsutils nsd unbound dnsmasq-base
-  haproxy hatop prometheus-haproxy-exporter nginx-light squid
+  haproxy hatop prometheus-haproxy-exporter socat nginx-light squid
   riemann-c-client collectd-core graphite-carbon python3-whisper
 )
 bench_peers=(wrk dnsperf tinyproxy apache2-utils)

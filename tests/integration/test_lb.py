@@ -1026,6 +1026,32 @@ def test_hatop_takes_a_server_out_and_back_from_its_screen(tmp_path, backends, l
         os.close(fd)
 
 
+def test_socat_one_liners_work_as_with_haproxy(tmp_path, backends, lb):
+    """The runtime API the way operators script it, `echo CMD | socat stdio
+    SOCKET`: socat sends the line, half-closes, and prints the answer."""
+    two_server_lb(tmp_path, backends, lb)
+    sock_path = tmp_path / "admin.sock"
+
+    def socat(text):
+        r = subprocess.run(["socat", "stdio", f"UNIX-CONNECT:{sock_path}"], input=text,
+                           capture_output=True, text=True, timeout=10)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    rows = list(csv.DictReader(io.StringIO(socat("show stat\n")[2:].strip("\n"))))
+    assert [(r["pxname"], r["svname"]) for r in rows] == [
+        ("api", "FRONTEND"), ("api", "s1"), ("api", "s2"), ("api", "BACKEND")]
+    assert socat("disable server api/s1\n") == "\n"
+    assert show_stat(sock_path)[("api", "s1")]["status"] == "MAINT"
+    assert socat("set server api/s1 state ready\n") == "\n"
+    assert show_stat(sock_path)[("api", "s1")]["status"] != "MAINT"
+    assert socat("show info\n").startswith("Name: HAProxy\n")
+    # Interactive: prompt, two commands, quit (the reply to `prompt` is an
+    # empty line, then each answer is followed by the prompt).
+    out = socat("prompt\nget weight api/s2\nquit\n")
+    assert out == "\n> 1 (initial 1)\n\n> ", repr(out)
+
+
 EXPORTER = "/usr/bin/prometheus-haproxy-exporter"  # Debian's 0.14
 
 
