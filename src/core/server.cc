@@ -323,22 +323,10 @@ int Server::Run() {
     }
     s.components.emplace(name, std::move(component));
   }
-  // Listeners go to stdout, one per line, so scripts and tests can read the
-  // ports that were bound (port 0 in a config means "any free port").
-  for (const auto& l : listeners) {
-    std::printf("listening: %s\n", l.c_str());
-  }
-  if (size_t n = net::CloseUnclaimedInherited(); n > 0) {
-    s.logger->info("closed {} inherited listening sockets no longer in the config", n);
-  }
-  std::printf("ready: vigie %s, config %s\n", s.version.c_str(), s.config->path.c_str());
-  std::fflush(stdout);
-  if (s.on_ready) {
-    s.on_ready();
-  }
-  s.logger->info("vigie {} serving {} with {} workers", s.version, s.config->path,
-                 s.runtime->worker_count());
-
+  // Signals are caught from here on, before "ready" is printed: a SIGHUP
+  // sent as soon as a script sees "ready" must reload, not kill (the
+  // default action). Until here (components starting) they keep their
+  // default action, so a stuck start can still be interrupted.
   s.signals = std::make_unique<asio::signal_set>(s.runtime->control(), SIGHUP, SIGTERM, SIGINT);
   s.signals->add(SIGUSR1);
   std::function<void()> wait_signal = [&s, &wait_signal] {
@@ -356,6 +344,22 @@ int Server::Run() {
     });
   };
   wait_signal();
+  // Listeners go to stdout, one per line, so scripts and tests can read the
+  // ports that were bound (port 0 in a config means "any free port").
+  for (const auto& l : listeners) {
+    std::printf("listening: %s\n", l.c_str());
+  }
+  if (size_t n = net::CloseUnclaimedInherited(); n > 0) {
+    s.logger->info("closed {} inherited listening sockets no longer in the config", n);
+  }
+  std::printf("ready: vigie %s, config %s\n", s.version.c_str(), s.config->path.c_str());
+  std::fflush(stdout);
+  if (s.on_ready) {
+    s.on_ready();
+  }
+  s.logger->info("vigie {} serving {} with {} workers", s.version, s.config->path,
+                 s.runtime->worker_count());
+
   s.runtime->control().run();
   s.runtime->JoinWorkers();
   s.components.clear();

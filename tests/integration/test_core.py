@@ -197,6 +197,19 @@ def test_sighup_with_broken_config_keeps_serving(serve):
     wait_for(lambda: _hash(s) != before, what="config hash to change after SIGHUP")
 
 
+def test_sighup_the_moment_ready_is_printed_reloads(serve):
+    """A script that signals as soon as it reads "ready" (systemd's
+    ExecReload, a test harness) gets a reload: the handlers are installed
+    before "ready" is printed, so SIGHUP never meets its default action
+    (terminate)."""
+    s = serve(BASE + "# first\n")
+    before = _hash(s)
+    s.config_path.write_text(BASE + "# second\n")
+    s.signal(signal.SIGHUP)  # right after the harness read "ready"
+    wait_for(lambda: _hash(s) != before, what="config hash to change after SIGHUP")
+    assert s.proc.poll() is None
+
+
 def test_reload_finds_admin_from_config_file(serve, tmp_path):
     s = serve(BASE)
     host, port = s.admin
