@@ -919,6 +919,54 @@ def test_multi_queue_off_keeps_each_connection_on_its_accepting_worker(tmp_path,
             c.close()
 
 
+def test_tcplog_writes_haproxys_line_per_connection(tmp_path, backends, lb):
+    """`option tcplog`: one line per connection in haproxy's TCP format
+    (%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq),
+    written when it ends; with `option dontlognull` a connection that moved
+    no byte is not logged; no server gives <NOSRV> and SC."""
+    served_by = backends(1, tls=False)[0]
+    closing = backends(1, tls=False, mode="close")[0]
+    port, probe_port, empty_port = free_port(), free_port(), free_port()
+    path = plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{served_by.port}\n",
+                     extra="  option tcplog\n")
+    path.write_text(path.read_text() + f"""listen probe
+  bind 127.0.0.1:{probe_port}
+  option tcplog
+  option dontlognull
+  server c1 127.0.0.1:{closing.port}
+listen empty
+  bind 127.0.0.1:{empty_port}
+  option tcplog
+  server e1 127.0.0.1:{closing.port} disabled
+""")
+    served = lb(path)
+    sock_path = tmp_path / "admin.sock"
+    # A port probe: the server closes at once, nothing moves either way.
+    c = socket.create_connection(("127.0.0.1", probe_port), timeout=5)
+    assert c.recv(100) == b""
+    c.close()
+    wait_for(lambda: show_stat(sock_path)[("probe", "FRONTEND")]["scur"] == "0",
+             what="the probe connection over")
+    # A served connection: the server's name (8 bytes) reaches the client.
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    client_port = c.getsockname()[1]
+    assert c.recv(100) == b"master1\n"
+    c.close()
+    line_re = re.compile(
+        rf"127\.0\.0\.1:{client_port} \[\d\d/[A-Z][a-z]{{2}}/\d{{4}}:\d\d:\d\d:\d\d\.\d{{3}}\] "
+        r"api api/s1 0/\d+/\d+ 8 -- 1/1/1/1/0 0/0$")
+    wait_for(lambda: any(line_re.search(l) for l in served.stderr_lines),
+             what="the tcplog line of the served connection")
+    # No server: refused at once, logged as haproxy does.
+    c = socket.create_connection(("127.0.0.1", empty_port), timeout=5)
+    assert c.recv(100) == b""
+    c.close()
+    nosrv = re.compile(r"\] empty empty/<NOSRV> -1/-1/\d+ 0 SC 1/1/0/0/0 0/0$")
+    wait_for(lambda: any(nosrv.search(l) for l in served.stderr_lines),
+             what="the <NOSRV> line")
+    assert not any("] probe probe/" in l for l in served.stderr_lines), served.stderr()
+
+
 HATOP = "/usr/bin/hatop"  # Debian's hatop 0.8.2
 
 

@@ -178,8 +178,7 @@ constexpr std::array kProxyUnsupported = {"acl",
                                           "enabled",
                                           "disabled",
                                           "id"};
-constexpr std::array kOptionIgnored = {"dontlognull",
-                                       "dontlog-normal",
+constexpr std::array kOptionIgnored = {"dontlog-normal",
                                        "log-separate-errors",
                                        "logasap",
                                        "contstats",
@@ -443,6 +442,7 @@ struct ProxyDraft {
   bool allbackups = false;
   bool log_health_checks = false;
   bool tcplog = false;
+  bool dontlognull = false;
   bool clitcpka = false;
   bool srvtcpka = false;
   bool splice_request = false;
@@ -1179,6 +1179,9 @@ void Reader::OnOption(const Line& line, bool negated, std::size_t first) {
                "' variant is not supported; plain tcplog used");
     }
     px.tcplog = value;
+  } else if (name == "dontlognull") {
+    if (no_args())
+      px.dontlognull = value;
   } else if (name == "tcpka") {
     if (no_args())
       px.clitcpka = px.srvtcpka = value;
@@ -1822,6 +1825,7 @@ void Reader::Resolve() {
       fe.timeouts.client = px.timeouts.client;
       fe.timeouts.client_fin = px.timeouts.client_fin;
       fe.tcplog = px.tcplog;
+      fe.dontlognull = px.dontlognull;
       fe.clitcpka = px.clitcpka;
       fe.splice_request = px.splice_request;
       fe.splice_response = px.splice_response;

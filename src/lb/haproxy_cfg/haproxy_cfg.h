@@ -152,7 +152,10 @@ struct Frontend {
   std::vector<Bind> binds;
   int maxconn = 0;    // 0 = global maxconn
   Timeouts timeouts;  // client, client-fin apply here
+  // option tcplog: one line per connection in haproxy's TCP format, at its
+  // end; option dontlognull: none for a connection that moved no byte.
   bool tcplog = false;
+  bool dontlognull = false;
   bool clitcpka = false;
   // option splice-request / splice-response (splice-auto sets both): a
   // connection splices a direction when its frontend or backend asks.

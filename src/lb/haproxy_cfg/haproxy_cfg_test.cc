@@ -111,10 +111,12 @@ TEST(SeedConfigTest, KubeSprayArticleVerbatim) {
   EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("2: 'log'")));
   EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("4: 'chroot'")));
   EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("12: 'ssl-default-bind-ciphers'")));
-  EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("17: 'option dontlognull'")));
   EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("27: 'errorfile'")));
-  // Lines 2-4, 7-13 (global), 16-17, 21-27 (defaults).
-  EXPECT_EQ(ignored.size(), 19u);
+  // Lines 2-4, 7-13 (global), 16, 21-27 (defaults). `option dontlognull`
+  // (line 17) is carried over.
+  EXPECT_EQ(ignored.size(), 18u);
+  EXPECT_TRUE(out.config.frontends[0].dontlognull);
+  EXPECT_FALSE(out.config.frontends[0].tcplog);
   EXPECT_TRUE(Lines(out, Severity::kUnsupported).empty());
 }
 
@@ -462,7 +464,7 @@ TEST(OptionTest, SpliceOptionsAndNosplice) {
 }
 
 TEST(OptionTest, UnknownIgnoredUnsupported) {
-  auto out = P("backend b\n option bogus\n option dontlognull\n option ssl-hello-chk\n");
+  auto out = P("backend b\n option bogus\n option contstats\n option ssl-hello-chk\n");
   EXPECT_EQ(FindDiag(out, 2, Severity::kError)->text, "unknown option 'bogus'.");
   EXPECT_NE(FindDiag(out, 3, Severity::kIgnored), nullptr);
   EXPECT_EQ(FindDiag(out, 4, Severity::kUnsupported)->text,

@@ -129,6 +129,8 @@ std::string ExportVigieYaml(const ParseOutput& parsed) {
       out += "      maxconn: " + std::to_string(f.maxconn) + "\n";
     WriteTimeouts(out, "      ", f.timeouts, true);
     out += "      tcplog: " + Bool(f.tcplog) + "\n";
+    if (f.dontlognull)
+      out += "      dont_log_null: true\n";
     out += "      client_keepalive: " + Bool(f.clitcpka) + "\n";
     WriteSplice(out, f.splice_request, f.splice_response);
   }

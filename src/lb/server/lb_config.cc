@@ -154,6 +154,7 @@ bool ParseFrontend(const config::Field& f, haproxy_cfg::Frontend& fe) {
   }
   ReadTimeouts(m, fe.timeouts);
   m.Optional("tcplog", fe.tcplog);
+  m.Optional("dont_log_null", fe.dontlognull);
   m.Optional("client_keepalive", fe.clitcpka);
   m.Optional("splice_request", fe.splice_request);
   m.Optional("splice_response", fe.splice_response);

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/relay.h"
 #include "lb/proxy_protocol/proxy_header.h"
+#include "lb/stats/tcp_log.h"
 
 // GCC 12 at -O2 reports a false -Wmismatched-new-delete on Asio's coroutine
 // frame (its operator new/delete pair is matched; GCC bug 105551 family).
@@ -46,6 +47,104 @@ void UpdateMax(std::atomic<std::uint64_t>& max, std::uint64_t v) {
   while (v > cur && !max.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
   }
 }
+
+std::int64_t MillisSince(SteadyClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - t).count();
+}
+
+// A connection's `option tcplog` line (haproxy's TCP log format; see
+// stats/tcp_log.h). The connection fills it as it goes; Write() logs it
+// while the connection still counts in %ac/%fc/%bc/%sc, as haproxy does;
+// the destructor writes it for the ways out that never reach Write().
+class ConnectionLog {
+ public:
+  ConnectionLog(const FrontendRt& fe, const Shared& shared, const tcp::endpoint& client)
+      : fe_(fe), shared_(shared), accepted_wall_(std::chrono::system_clock::now()) {
+    f_.client_ip = client.address().to_string();
+    f_.client_port = client.port();
+    f_.frontend = fe.cfg.name;
+    f_.backend = fe.backend->cfg.name;
+  }
+  ConnectionLog(const ConnectionLog&) = delete;
+  ConnectionLog& operator=(const ConnectionLog&) = delete;
+  ~ConnectionLog() { Write(); }
+
+  void SetClient(const tcp::endpoint& client) {  // from a PROXY header
+    f_.client_ip = client.address().to_string();
+    f_.client_port = client.port();
+  }
+  // %Tw runs from SelectionStarted to the first QueueDone (0 when the
+  // server was free at once); %Tc from there to Connected (retries
+  // included).
+  void SelectionStarted() { selection_started_ = SteadyClock::now(); }
+  void Queued(std::uint64_t backend_queue) { f_.backend_queue = backend_queue; }
+  void QueueDone() {
+    if (f_.queue_ms < 0) {
+      f_.queue_ms = MillisSince(selection_started_);
+      connect_started_ = SteadyClock::now();
+    }
+  }
+  // The server a connect attempt goes to: named in the line even when no
+  // attempt succeeds (haproxy's "be/srv ... SC").
+  void Trying(const ServerRt& server) { f_.server = server.cfg.name; }
+  void Connected(const ServerRt& server, int retries, bool redispatched) {
+    server_ = &server;
+    f_.server = server.cfg.name;
+    f_.connect_ms = MillisSince(connect_started_);
+    f_.retries = retries;
+    f_.redispatched = redispatched;
+  }
+  // Closed before any of this applies (a bad PROXY header, logged apart).
+  void Skip() { written_ = true; }
+  void Retries(int retries) { f_.retries = retries; }
+  void Ended(const char (&termination)[3]) {
+    f_.termination[0] = termination[0];
+    f_.termination[1] = termination[1];
+  }
+  void Bytes(std::uint64_t from_client, std::uint64_t to_client) {
+    from_client_ = from_client;
+    f_.bytes_to_client = to_client;
+  }
+
+  void Write() {
+    if (written_ || !fe_.cfg.tcplog) {
+      return;
+    }
+    written_ = true;
+    // dontlognull: a connection that moved no byte either way (a port probe).
+    if (fe_.cfg.dontlognull && from_client_ == 0 && f_.bytes_to_client == 0) {
+      return;
+    }
+    f_.total_ms = MillisSince(accepted_);
+    std::time_t wall = std::chrono::system_clock::to_time_t(accepted_wall_);
+    localtime_r(&wall, &f_.accepted);
+    f_.accepted_ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(accepted_wall_.time_since_epoch())
+            .count() %
+        1000);
+    f_.process_conns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, shared_.curr_conns));
+    f_.frontend_conns = Count(fe_.m.frontend_current_connections.value());
+    f_.backend_conns = Count(fe_.backend->m.backend_current_connections.value());
+    f_.server_conns = server_ ? Count(server_->m.server_current_connections.value()) : 0;
+    shared_.logger->info("{}", stats::FormatTcpLog(f_));
+  }
+
+ private:
+  static std::uint64_t Count(std::int64_t v) {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(0, v));
+  }
+
+  const FrontendRt& fe_;
+  const Shared& shared_;
+  std::chrono::system_clock::time_point accepted_wall_;
+  SteadyClock::time_point accepted_ = SteadyClock::now();
+  SteadyClock::time_point selection_started_ = accepted_;
+  SteadyClock::time_point connect_started_ = accepted_;
+  const ServerRt* server_ = nullptr;
+  std::uint64_t from_client_ = 0;
+  bool written_ = false;
+  stats::TcpLogFields f_;
+};
 
 // Releases what a connection holds, whichever way it ends.
 struct Admission {
@@ -247,6 +346,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   auto& ctx = static_cast<asio::io_context&>(client.get_executor().context());
   const auto& be = fe->backend;
   const auto& bcfg = be->cfg;
+  ConnectionLog log(*fe, *shared, client_ep);
   boost::system::error_code ec;
   if (fe->cfg.clitcpka) {
     client.set_option(tcp::socket::keep_alive(true), ec);
@@ -272,6 +372,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
       fe->m.frontend_proxy_header_errors_total.Inc();
       shared->logger->warn("{}: closed {}: malformed or missing PROXY header", fe->cfg.name,
                            client_ep.address().to_string());
+      log.Skip();
       co_return;
     }
     initial = std::move(*rest);
@@ -279,6 +380,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
         (h.family == proxy_protocol::Family::kInet || h.family == proxy_protocol::Family::kInet6)) {
       src = EndpointOf(h, true);
       dst_known = EndpointOf(h, false);
+      log.SetClient(src);
     }
   }
   std::array<std::uint8_t, 16> addr{};
@@ -294,6 +396,9 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   int attempts = bcfg.retries + 1;
   std::size_t previous = balance::Pick::kNone;
   ServerRt* server = nullptr;
+  bool redispatched = false;
+  ConnectEnd last_end = ConnectEnd::kError;
+  log.SelectionStarted();
   for (int attempt = 0; attempt < attempts; ++attempt) {
     bool redispatch = attempt > 0 && bcfg.redispatch && attempt == attempts - 1;
     if (attempt == 0 || redispatch || slot.index == balance::Pick::kNone) {
@@ -315,6 +420,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
             pick = again;
           } else {
             refused = be->EnqueueLocked(w);
+            log.Queued(be->queue.size());
           }
         }
         if (refused) {
@@ -322,12 +428,14 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
           // haproxy refuses (a failed connection on the server and backend).
           refused->m.server_connect_errors_total.Inc();
           be->m.backend_connect_failures_total.Inc();
+          log.Ended("PQ");
           co_return;
         }
         if (pick.kind != balance::Pick::Kind::kServer) {
           std::size_t granted = co_await WaitInQueue(be, w, queue_timeout);
           if (granted == balance::Pick::kNone) {
             be->m.backend_queue_timeouts_total.Inc();
+            log.Ended("sQ");
             co_return;
           }
           pick = balance::Pick{balance::Pick::Kind::kServer, granted};
@@ -335,14 +443,18 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
       }
       if (pick.kind == balance::Pick::Kind::kNoServer) {
         be->m.backend_no_server_total.Inc();
+        log.Ended("SC");
         co_return;
       }
       slot.index = pick.server;
       if (redispatch && previous != balance::Pick::kNone && previous != slot.index) {
         be->servers[previous]->m.server_redispatches_total.Inc();
+        redispatched = true;
       }
     }
+    log.QueueDone();
     server = be->servers[slot.index].get();
+    log.Trying(*server);
     if (attempt > 0) {
       server->m.server_retries_total.Inc();
     }
@@ -357,8 +469,10 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
     if (end == ConnectEnd::kOk) {
       server->m.server_connect_seconds.Observe(
           std::chrono::duration<double>(SteadyClock::now() - started).count());
+      log.Connected(*server, attempt, redispatched);
       break;
     }
+    last_end = end;
     server->m.server_connect_errors_total.Inc();
     shared->logger->debug("{}/{}: connect to {}: {}", bcfg.name, server->cfg.name,
                           target.address().to_string(), cec.message());
@@ -367,6 +481,8 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   }
   if (server == nullptr) {
     be->m.backend_connect_failures_total.Inc();
+    log.Retries(attempts - 1);
+    log.Ended(last_end == ConnectEnd::kTimeout ? "sC" : "SC");
     co_return;
   }
   // Connected: count the session and make it reachable for shutdown-sessions.
@@ -427,12 +543,17 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
     // Which side failed: a write to the client or a read from it is the client's.
     if (result.error == asio::error::connection_reset || result.error == asio::error::broken_pipe) {
       server->m.server_client_aborts_total.Inc();
+      log.Ended("CD");
     } else {
       server->m.server_server_aborts_total.Inc();
+      log.Ended("SD");
     }
   } else if (result.end == net::RelayResult::End::kIdleTimeout) {
     fe->m.frontend_client_timeouts_total.Inc();
+    log.Ended("cD");
   }
+  log.Bytes(result.a_to_b, result.b_to_a);
+  log.Write();  // while this connection still counts in %bc and %sc
   server->m.server_current_connections.Sub(1);
   be->m.backend_current_connections.Sub(1);
 }
