@@ -53,44 +53,47 @@ std::int64_t MillisSince(SteadyClock::time_point t) {
 }
 
 // A connection's `option tcplog` line (haproxy's TCP log format; see
-// stats/tcp_log.h). The connection fills it as it goes; Write() logs it
-// while the connection still counts in %ac/%fc/%bc/%sc, as haproxy does;
-// the destructor writes it for the ways out that never reach Write().
+// stats/tcp_log.h). The connection reports as it goes; Write() logs the
+// line while the connection still counts in %ac/%fc/%bc/%sc, as haproxy
+// does; the destructor writes it for the ways out that never reach Write().
+// Without tcplog every call returns at once: no clock read, no string.
 class ConnectionLog {
  public:
   ConnectionLog(const FrontendRt& fe, const Shared& shared, const tcp::endpoint& client)
-      : fe_(fe), shared_(shared), accepted_wall_(std::chrono::system_clock::now()) {
-    f_.client_ip = client.address().to_string();
-    f_.client_port = client.port();
-    f_.frontend = fe.cfg.name;
-    f_.backend = fe.backend->cfg.name;
+      : fe_(fe), shared_(shared), enabled_(fe.cfg.tcplog), client_(client) {
+    if (enabled_) {
+      accepted_wall_ = std::chrono::system_clock::now();
+      accepted_ = selection_started_ = connect_started_ = SteadyClock::now();
+    }
   }
   ConnectionLog(const ConnectionLog&) = delete;
   ConnectionLog& operator=(const ConnectionLog&) = delete;
   ~ConnectionLog() { Write(); }
 
-  void SetClient(const tcp::endpoint& client) {  // from a PROXY header
-    f_.client_ip = client.address().to_string();
-    f_.client_port = client.port();
-  }
+  void SetClient(const tcp::endpoint& client) { client_ = client; }  // from a PROXY header
   // %Tw runs from SelectionStarted to the first QueueDone (0 when the
   // server was free at once); %Tc from there to Connected (retries
   // included).
-  void SelectionStarted() { selection_started_ = SteadyClock::now(); }
+  void SelectionStarted() {
+    if (enabled_) {
+      selection_started_ = SteadyClock::now();
+    }
+  }
   void Queued(std::uint64_t backend_queue) { f_.backend_queue = backend_queue; }
   void QueueDone() {
-    if (f_.queue_ms < 0) {
+    if (enabled_ && f_.queue_ms < 0) {
       f_.queue_ms = MillisSince(selection_started_);
       connect_started_ = SteadyClock::now();
     }
   }
   // The server a connect attempt goes to: named in the line even when no
   // attempt succeeds (haproxy's "be/srv ... SC").
-  void Trying(const ServerRt& server) { f_.server = server.cfg.name; }
+  void Trying(const ServerRt& server) { tried_ = &server; }
   void Connected(const ServerRt& server, int retries, bool redispatched) {
-    server_ = &server;
-    f_.server = server.cfg.name;
-    f_.connect_ms = MillisSince(connect_started_);
+    tried_ = connected_ = &server;
+    if (enabled_) {
+      f_.connect_ms = MillisSince(connect_started_);
+    }
     f_.retries = retries;
     f_.redispatched = redispatched;
   }
@@ -107,13 +110,20 @@ class ConnectionLog {
   }
 
   void Write() {
-    if (written_ || !fe_.cfg.tcplog) {
+    if (written_ || !enabled_) {
       return;
     }
     written_ = true;
     // dontlognull: a connection that moved no byte either way (a port probe).
     if (fe_.cfg.dontlognull && from_client_ == 0 && f_.bytes_to_client == 0) {
       return;
+    }
+    f_.client_ip = client_.address().to_string();
+    f_.client_port = client_.port();
+    f_.frontend = fe_.cfg.name;
+    f_.backend = fe_.backend->cfg.name;
+    if (tried_ != nullptr) {
+      f_.server = tried_->cfg.name;
     }
     f_.total_ms = MillisSince(accepted_);
     std::time_t wall = std::chrono::system_clock::to_time_t(accepted_wall_);
@@ -122,10 +132,10 @@ class ConnectionLog {
         std::chrono::duration_cast<std::chrono::milliseconds>(accepted_wall_.time_since_epoch())
             .count() %
         1000);
-    f_.process_conns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, shared_.curr_conns));
+    f_.process_conns = Count(shared_.curr_conns);
     f_.frontend_conns = Count(fe_.m.frontend_current_connections.value());
     f_.backend_conns = Count(fe_.backend->m.backend_current_connections.value());
-    f_.server_conns = server_ ? Count(server_->m.server_current_connections.value()) : 0;
+    f_.server_conns = connected_ ? Count(connected_->m.server_current_connections.value()) : 0;
     shared_.logger->info("{}", stats::FormatTcpLog(f_));
   }
 
@@ -136,11 +146,12 @@ class ConnectionLog {
 
   const FrontendRt& fe_;
   const Shared& shared_;
+  const bool enabled_;
+  tcp::endpoint client_;
   std::chrono::system_clock::time_point accepted_wall_;
-  SteadyClock::time_point accepted_ = SteadyClock::now();
-  SteadyClock::time_point selection_started_ = accepted_;
-  SteadyClock::time_point connect_started_ = accepted_;
-  const ServerRt* server_ = nullptr;
+  SteadyClock::time_point accepted_, selection_started_, connect_started_;
+  const ServerRt* tried_ = nullptr;
+  const ServerRt* connected_ = nullptr;
   std::uint64_t from_client_ = 0;
   bool written_ = false;
   stats::TcpLogFields f_;
