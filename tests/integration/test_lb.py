@@ -967,6 +967,46 @@ listen empty
     assert not any("] probe probe/" in l for l in served.stderr_lines), served.stderr()
 
 
+KUBESPRAY_NODE_LB = os.path.join(os.path.dirname(SEED), "kubespray_node_lb.cfg")
+
+
+def test_kubespray_node_lb_cfg_runs_and_answers_its_healthz(tmp_path, backends, lb):
+    """kubespray's node-local haproxy.cfg (rendered template) runs unchanged
+    but for its addresses: its `frontend healthz` (mode http, monitor-uri,
+    no backend) answers as haproxy 2.6 does, 200 for /healthz and 503
+    otherwise, and the API frontend listens."""
+    bs = backends(3)
+    health_port, api_port = free_port(), free_port()
+    text = open(KUBESPRAY_NODE_LB, encoding="utf-8").read()
+    text = text.replace("*:8081", f"127.0.0.1:{health_port}")
+    text = text.replace("127.0.0.1:6443", f"127.0.0.1:{api_port}")
+    for i, b in enumerate(bs):
+        text = text.replace(f"10.0.0.{i + 1}:6443", f"127.0.0.1:{b.port}")
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(text)
+    served = lb(path)
+    assert served.log_contains("'mode http' in frontend 'healthz': vigie answers its monitor-uri")
+
+    def get(target, version="HTTP/1.1"):
+        c = socket.create_connection(("127.0.0.1", health_port), timeout=5)
+        c.sendall(f"GET {target} {version}\r\nHost: node\r\n\r\n".encode())
+        data = b""
+        while b"</html>\n" not in data:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        c.close()
+        return data
+
+    assert get("/healthz") == (b"HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache"
+                               b"\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 OK</h1>"
+                               b"\nService ready.\n</body></html>\n")
+    assert get("/api").startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+    assert b"connection: close" in get("/healthz", "HTTP/1.0")
+    socket.create_connection(("127.0.0.1", api_port), timeout=5).close()
+
+
 HATOP = "/usr/bin/hatop"  # Debian's hatop 0.8.2
 
 

@@ -149,7 +149,6 @@ constexpr std::array kProxyUnsupported = {"acl",
                                           "ignore-persist",
                                           "load-server-state-from-file",
                                           "monitor",
-                                          "monitor-uri",
                                           "persist",
                                           "rate-limit",
                                           "redirect",
@@ -443,6 +442,7 @@ struct ProxyDraft {
   bool log_health_checks = false;
   bool tcplog = false;
   bool dontlognull = false;
+  std::string monitor_uri;
   bool clitcpka = false;
   bool srvtcpka = false;
   bool splice_request = false;
@@ -825,7 +825,12 @@ void Reader::FinishProxy() {
     defaults_ = std::move(draft);
     return;
   }
-  if (draft.http_mode_at) {
+  if (draft.http_mode_at && !draft.monitor_uri.empty() && draft.kind == SectionKind::kFrontend &&
+      draft.default_backend.empty() && draft.use_backends.empty()) {
+    Diag(draft.http_mode_at->line, Severity::kWarning,
+         "'mode http' in frontend " + Quote(draft.name) +
+             ": vigie answers its monitor-uri only (it balances TCP)");
+  } else if (draft.http_mode_at) {
     Diag(draft.http_mode_at->line, Severity::kUnsupported,
          "'mode http' in " + std::string(SectionName(draft.kind)) + " " + Quote(draft.name) +
              " is not supported; vigie balances TCP only");
@@ -1112,6 +1117,14 @@ void Reader::OnProxy(const Line& line) {
     (kw == "maxconn"   ? px.maxconn
      : kw == "retries" ? px.retries
                        : px.fullconn) = static_cast<int>(*v);
+    return;
+  }
+  if (kw == "monitor-uri") {
+    if (!need_args(1, "a URI"))
+      return;
+    if (!frontend_only())
+      return;
+    px.monitor_uri = line.words[1];
     return;
   }
   if (kw == "default_backend") {
@@ -1826,6 +1839,7 @@ void Reader::Resolve() {
       fe.timeouts.client_fin = px.timeouts.client_fin;
       fe.tcplog = px.tcplog;
       fe.dontlognull = px.dontlognull;
+      fe.monitor_uri = px.monitor_uri;
       fe.clitcpka = px.clitcpka;
       fe.splice_request = px.splice_request;
       fe.splice_response = px.splice_response;
@@ -1872,7 +1886,7 @@ void Reader::Resolve() {
       fe.backend = fe.default_backend;
     else if (fe.from_listen)
       fe.backend = fe.name;
-    else {
+    else if (fe.monitor_uri.empty()) {
       Diag(fe.where.line, Severity::kWarning,
            "frontend " + Quote(fe.name) + " has no backend; connections will be closed");
     }

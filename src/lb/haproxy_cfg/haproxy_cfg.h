@@ -156,6 +156,9 @@ struct Frontend {
   // end; option dontlognull: none for a connection that moved no byte.
   bool tcplog = false;
   bool dontlognull = false;
+  // monitor-uri: with no backend (kubespray's `frontend healthz`), vigie
+  // answers it as haproxy does: 200 for this URI, 503 for others.
+  std::string monitor_uri;
   bool clitcpka = false;
   // option splice-request / splice-response (splice-auto sets both): a
   // connection splices a direction when its frontend or backend asks.

@@ -131,6 +131,8 @@ std::string ExportVigieYaml(const ParseOutput& parsed) {
     out += "      tcplog: " + Bool(f.tcplog) + "\n";
     if (f.dontlognull)
       out += "      dont_log_null: true\n";
+    if (!f.monitor_uri.empty())
+      out += "      monitor_uri: " + Scalar(f.monitor_uri) + "\n";
     out += "      client_keepalive: " + Bool(f.clitcpka) + "\n";
     WriteSplice(out, f.splice_request, f.splice_response);
   }

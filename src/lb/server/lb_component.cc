@@ -832,14 +832,17 @@ class LbComponent final : public Component {
           fe->backend = be;
         }
       }
-      if (!fe->backend) {
+      if (!fe->backend && fcfg.monitor_uri.empty()) {
         return Error(Errc::kInvalidArgument, "frontend '" + fcfg.name + "' has no backend");
       }
-      const bool may_splice = !cfg.model.global.nosplice;
-      const auto& bcfg = fe->backend->cfg;
-      fe->splice_request = may_splice && (cfg.splice || fcfg.splice_request || bcfg.splice_request);
-      fe->splice_response =
-          may_splice && (cfg.splice || fcfg.splice_response || bcfg.splice_response);
+      if (fe->backend) {  // else a monitor-uri frontend: nothing to relay
+        const bool may_splice = !cfg.model.global.nosplice;
+        const auto& bcfg = fe->backend->cfg;
+        fe->splice_request =
+            may_splice && (cfg.splice || fcfg.splice_request || bcfg.splice_request);
+        fe->splice_response =
+            may_splice && (cfg.splice || fcfg.splice_response || bcfg.splice_response);
+      }
       if (old != nullptr) {
         for (const auto& ofe : old->frontends) {
           if (ofe->cfg.name == fcfg.name) {

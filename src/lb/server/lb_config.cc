@@ -155,6 +155,7 @@ bool ParseFrontend(const config::Field& f, haproxy_cfg::Frontend& fe) {
   ReadTimeouts(m, fe.timeouts);
   m.Optional("tcplog", fe.tcplog);
   m.Optional("dont_log_null", fe.dontlognull);
+  m.Optional("monitor_uri", fe.monitor_uri);
   m.Optional("client_keepalive", fe.clitcpka);
   m.Optional("splice_request", fe.splice_request);
   m.Optional("splice_response", fe.splice_response);
@@ -393,7 +394,9 @@ std::vector<std::string> ValidateForServing(const haproxy_cfg::Config& model) {
   std::vector<std::string> out;
   for (const auto& fe : model.frontends) {
     if (fe.backend.empty()) {
-      out.push_back("frontend '" + fe.name + "' has no backend");
+      if (fe.monitor_uri.empty()) {
+        out.push_back("frontend '" + fe.name + "' has no backend");
+      }
     } else if (model.FindBackend(fe.backend) == nullptr) {
       out.push_back("frontend '" + fe.name + "': no backend named '" + fe.backend + "'");
     }

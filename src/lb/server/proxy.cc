@@ -5,11 +5,13 @@
 #include "lb/server/proxy.h"
 
 #include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <sys/socket.h>
 
 #include "core/log.h"
 #include "core/relay.h"
+#include "lb/monitor/monitor_http.h"
 #include "lb/proxy_protocol/proxy_header.h"
 #include "lb/stats/tcp_log.h"
 
@@ -345,6 +347,40 @@ net::Awaitable<std::size_t> WaitInQueue(std::shared_ptr<BackendRt> be,
   co_return balance::Pick::kNone;
 }
 
+// A `monitor-uri` frontend without a backend (kubespray's `frontend
+// healthz`): answers each request as haproxy does (monitor/monitor_http.h),
+// keeping the connection while the client does, for at most `timeout
+// client` (10 s when unset) between requests.
+net::Awaitable<void> ServeMonitor(tcp::socket client, std::shared_ptr<FrontendRt> fe) {
+  const Millis idle = OrDefault(fe->cfg.timeouts.client, std::chrono::seconds(10));
+  std::string received;
+  std::array<char, 4096> buf{};
+  asio::steady_timer timer(client.get_executor());
+  for (;;) {
+    timer.expires_after(idle);
+    auto r = co_await (client.async_read_some(asio::buffer(buf), kUseTuple) ||
+                       timer.async_wait(kUseTuple));
+    if (r.index() == 1) {
+      co_return;  // idle or a request head too slow
+    }
+    auto [ec, n] = std::get<0>(r);
+    if (ec || n == 0) {
+      co_return;
+    }
+    received.append(buf.data(), n);
+    while (auto reply = monitor::Answer(received, fe->cfg.monitor_uri)) {
+      auto [wec, written] =
+          co_await asio::async_write(client, asio::buffer(reply->bytes), kUseTuple);
+      if (wec || reply->close) {
+        boost::system::error_code ignored;
+        client.shutdown(tcp::socket::shutdown_send, ignored);
+        co_return;
+      }
+      received.erase(0, reply->consumed);
+    }
+  }
+}
+
 // `client_ep` comes from accept(2) itself; the local address is asked of
 // the kernel only when something needs it (PROXY headers, port mapping).
 net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep,
@@ -354,6 +390,10 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   // `admission` is held for the connection's life: its destructor frees the
   // maxconn slots.
   (void)admission;
+  if (!fe->backend) {
+    co_await ServeMonitor(std::move(client), fe);
+    co_return;
+  }
   auto& ctx = static_cast<asio::io_context&>(client.get_executor().context());
   const auto& be = fe->backend;
   const auto& bcfg = be->cfg;
