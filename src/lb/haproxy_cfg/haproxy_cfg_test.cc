@@ -172,8 +172,9 @@ TEST(SeedConfigTest, KubesprayNodeLocalTemplateRendered) {
   EXPECT_EQ(healthz.monitor_uri, "/healthz");
   EXPECT_TRUE(healthz.backend.empty());
   auto warnings = Lines(out, Severity::kWarning);
-  EXPECT_THAT(warnings, ::testing::Contains(HasSubstr(
-                            "24: 'mode http' in frontend 'healthz': vigie answers its monitor-uri")));
+  EXPECT_THAT(warnings,
+              ::testing::Contains(HasSubstr(
+                  "24: 'mode http' in frontend 'healthz': vigie answers its monitor-uri")));
   EXPECT_THAT(warnings, ::testing::Not(::testing::Contains(HasSubstr("has no backend"))));
   auto ignored = Lines(out, Severity::kIgnored);
   EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("13: 'timeout http-request'")));

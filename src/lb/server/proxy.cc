@@ -5,8 +5,8 @@
 #include "lb/server/proxy.h"
 
 #include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 #include <sys/socket.h>
 
 #include "core/log.h"
