@@ -985,7 +985,9 @@ def test_kubespray_node_lb_cfg_runs_and_answers_its_healthz(tmp_path, backends, 
     path = tmp_path / "haproxy.cfg"
     path.write_text(text)
     served = lb(path)
-    assert served.log_contains("'mode http' in frontend 'healthz': vigie answers its monitor-uri")
+    wait_for(lambda: served.log_contains(
+        "'mode http' in frontend 'healthz': vigie answers its monitor-uri"),
+        what="the reader's warning for the healthz frontend")
 
     def get(target, version="HTTP/1.1"):
         c = socket.create_connection(("127.0.0.1", health_port), timeout=5)
@@ -1005,6 +1007,45 @@ def test_kubespray_node_lb_cfg_runs_and_answers_its_healthz(tmp_path, backends, 
     assert get("/api").startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
     assert b"connection: close" in get("/healthz", "HTTP/1.0")
     socket.create_connection(("127.0.0.1", api_port), timeout=5).close()
+
+
+def test_monitor_uri_head_has_one_deadline_however_slowly_it_trickles(tmp_path, lb):
+    """A client trickling a request head to a monitor-uri frontend is cut at
+    `timeout client` from the accept, not kept alive by each byte."""
+    port = free_port()
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(f"""defaults
+  mode http
+  timeout client 1s
+  timeout connect 1s
+  timeout server 1s
+frontend healthz
+  bind 127.0.0.1:{port}
+  monitor-uri /healthz
+""")
+    lb(path)
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    start = time.monotonic()
+    closed = False
+    for ch in b"GET /healthz HTTP/1.1\r\nHost: slow\r\n":
+        try:
+            c.sendall(bytes([ch]))
+        except OSError:
+            closed = True
+            break
+        time.sleep(0.1)
+        c.setblocking(False)
+        try:
+            if c.recv(100) == b"":
+                closed = True
+                break
+        except BlockingIOError:
+            pass
+        finally:
+            c.setblocking(True)
+    c.close()
+    assert closed, "the trickled head was never cut"
+    assert 0.9 < time.monotonic() - start < 3.0
 
 
 HATOP = "/usr/bin/hatop"  # Debian's hatop 0.8.2

@@ -349,15 +349,17 @@ net::Awaitable<std::size_t> WaitInQueue(std::shared_ptr<BackendRt> be,
 
 // A `monitor-uri` frontend without a backend (kubespray's `frontend
 // healthz`): answers each request as haproxy does (monitor/monitor_http.h),
-// keeping the connection while the client does, for at most `timeout
-// client` (10 s when unset) between requests.
+// keeping the connection while the client does. Each request head must be
+// complete within `timeout client` (10 s when unset) of the previous answer
+// (or the accept): one deadline per head, not per read, so a client
+// trickling bytes cannot hold the connection.
 net::Awaitable<void> ServeMonitor(tcp::socket client, std::shared_ptr<FrontendRt> fe) {
   const Millis idle = OrDefault(fe->cfg.timeouts.client, std::chrono::seconds(10));
   std::string received;
   std::array<char, 4096> buf{};
   asio::steady_timer timer(client.get_executor());
+  timer.expires_after(idle);
   for (;;) {
-    timer.expires_after(idle);
     auto r = co_await (client.async_read_some(asio::buffer(buf), kUseTuple) ||
                        timer.async_wait(kUseTuple));
     if (r.index() == 1) {
@@ -369,14 +371,16 @@ net::Awaitable<void> ServeMonitor(tcp::socket client, std::shared_ptr<FrontendRt
     }
     received.append(buf.data(), n);
     while (auto reply = monitor::Answer(received, fe->cfg.monitor_uri)) {
-      auto [wec, written] =
-          co_await asio::async_write(client, asio::buffer(reply->bytes), kUseTuple);
-      if (wec || reply->close) {
+      // Under the same deadline: a client that never reads does not hold us.
+      auto w = co_await (asio::async_write(client, asio::buffer(reply->bytes), kUseTuple) ||
+                         timer.async_wait(kUseTuple));
+      if (w.index() == 1 || std::get<0>(std::get<0>(w)) || reply->close) {
         boost::system::error_code ignored;
         client.shutdown(tcp::socket::shutdown_send, ignored);
         co_return;
       }
       received.erase(0, reply->consumed);
+      timer.expires_after(idle);  // the next head's deadline
     }
   }
 }
