@@ -1048,6 +1048,35 @@ frontend healthz
     assert 0.9 < time.monotonic() - start < 3.0
 
 
+def test_monitor_uri_keeps_an_idle_connection_for_http_keep_alive(tmp_path, lb):
+    """After an answer the monitor frontend waits `timeout http-keep-alive`
+    for the next request (not `timeout client`), as haproxy does."""
+    port = free_port()
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(f"""defaults
+  mode http
+  timeout client 10s
+  timeout http-request 5s
+  timeout http-keep-alive 500ms
+  timeout connect 1s
+  timeout server 1s
+frontend healthz
+  bind 127.0.0.1:{port}
+  monitor-uri /healthz
+""")
+    lb(path)
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while b"</html>\n" not in answer:
+        answer += c.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    start = time.monotonic()
+    assert c.recv(100) == b""  # closed by vigie once idle
+    assert 0.3 < time.monotonic() - start < 3.0
+    c.close()
+
+
 HATOP = "/usr/bin/hatop"  # Debian's hatop 0.8.2
 
 

@@ -1401,7 +1401,15 @@ void Reader::OnTimeout(const Line& line) {
     slot = &px.timeouts.queue;
   else if (what == "check")
     slot = &px.timeouts.check;
-  else if (what == "http-request" || what == "http-keep-alive" || what == "tarpit") {
+  else if (what == "http-request" || what == "http-keep-alive") {
+    // Kept for monitor-uri frontends; every other use is HTTP proxying.
+    if (auto t = TimeArg(line, 2, label)) {
+      (what == "http-request" ? px.timeouts.http_request : px.timeouts.http_keep_alive) = *t;
+      Diag(line.number, Severity::kIgnored,
+           Quote(label) + " only applies to HTTP mode (in vigie: monitor-uri frontends)");
+    }
+    return;
+  } else if (what == "tarpit") {
     if (TimeArg(line, 2, label)) {
       Diag(line.number, Severity::kIgnored, Quote(label) + " only applies to HTTP mode");
     }
@@ -1836,6 +1844,8 @@ void Reader::Resolve() {
       fe.binds = std::move(px.binds);
       fe.maxconn = px.maxconn;
       fe.timeouts.client = px.timeouts.client;
+      fe.timeouts.http_request = px.timeouts.http_request;
+      fe.timeouts.http_keep_alive = px.timeouts.http_keep_alive;
       fe.timeouts.client_fin = px.timeouts.client_fin;
       fe.tcplog = px.tcplog;
       fe.dontlognull = px.dontlognull;

@@ -92,6 +92,10 @@ struct Timeouts {
   std::optional<Millis> server_fin;
   std::optional<Millis> queue;
   std::optional<Millis> check;
+  // HTTP only; vigie uses them on monitor-uri frontends (a request head's
+  // deadline, and the wait for the next request on a kept connection).
+  std::optional<Millis> http_request;
+  std::optional<Millis> http_keep_alive;
 };
 
 struct Server {

@@ -170,6 +170,8 @@ TEST(SeedConfigTest, KubesprayNodeLocalTemplateRendered) {
   const Frontend& healthz = out.config.frontends[0];
   EXPECT_EQ(healthz.name, "healthz");
   EXPECT_EQ(healthz.monitor_uri, "/healthz");
+  EXPECT_EQ(healthz.timeouts.http_request, 5min);  // from defaults, for its requests
+  EXPECT_EQ(healthz.timeouts.http_keep_alive, 30s);
   EXPECT_TRUE(healthz.backend.empty());
   auto warnings = Lines(out, Severity::kWarning);
   EXPECT_THAT(warnings,

@@ -51,6 +51,8 @@ void WriteTimeouts(std::string& out, const std::string& indent, const Timeouts& 
   if (frontend) {
     add("client", t.client);
     add("client_fin", t.client_fin);
+    add("http_request", t.http_request);
+    add("http_keep_alive", t.http_keep_alive);
   } else {
     add("connect", t.connect);
     add("server", t.server);

@@ -51,10 +51,16 @@ void ReadTimeouts(MapReader& m, haproxy_cfg::Timeouts& t) {
   }
   auto tm = f->AsMap();
   const std::pair<const char*, std::optional<Millis>*> keys[] = {
-      {"connect", &t.connect},       {"client", &t.client},
-      {"server", &t.server},         {"tunnel", &t.tunnel},
-      {"client_fin", &t.client_fin}, {"server_fin", &t.server_fin},
-      {"queue", &t.queue},           {"check", &t.check}};
+      {"connect", &t.connect},
+      {"client", &t.client},
+      {"server", &t.server},
+      {"tunnel", &t.tunnel},
+      {"client_fin", &t.client_fin},
+      {"server_fin", &t.server_fin},
+      {"queue", &t.queue},
+      {"check", &t.check},
+      {"http_request", &t.http_request},
+      {"http_keep_alive", &t.http_keep_alive}};
   for (const auto& [key, slot] : keys) {
     if (auto v = tm.Get(key)) {
       ParseOptMillis(*v, *slot);

@@ -349,25 +349,35 @@ net::Awaitable<std::size_t> WaitInQueue(std::shared_ptr<BackendRt> be,
 
 // A `monitor-uri` frontend without a backend (kubespray's `frontend
 // healthz`): answers each request as haproxy does (monitor/monitor_http.h),
-// keeping the connection while the client does. Each request head must be
-// complete within `timeout client` (10 s when unset) of the previous answer
-// (or the accept): one deadline per head, not per read, so a client
-// trickling bytes cannot hold the connection.
+// keeping the connection while the client does. As in haproxy, a request
+// head and its answer must be done within `timeout http-request`, and a kept
+// connection may wait `timeout http-keep-alive` for its next request; each
+// falls back to `timeout client`, then 10 s. One deadline per head, not per
+// read, so a client trickling bytes or never reading cannot hold the
+// connection.
 net::Awaitable<void> ServeMonitor(tcp::socket client, std::shared_ptr<FrontendRt> fe) {
-  const Millis idle = OrDefault(fe->cfg.timeouts.client, std::chrono::seconds(10));
+  const auto& t = fe->cfg.timeouts;
+  const Millis head =
+      t.http_request ? *t.http_request : OrDefault(t.client, std::chrono::seconds(10));
+  const Millis keep_alive = t.http_keep_alive ? *t.http_keep_alive : head;
   std::string received;
   std::array<char, 4096> buf{};
   asio::steady_timer timer(client.get_executor());
-  timer.expires_after(idle);
+  timer.expires_after(head);
+  bool between_requests = false;  // the timer runs `keep_alive`
   for (;;) {
     auto r = co_await (client.async_read_some(asio::buffer(buf), kUseTuple) ||
                        timer.async_wait(kUseTuple));
     if (r.index() == 1) {
-      co_return;  // idle or a request head too slow
+      co_return;  // idle, or a request head too slow
     }
     auto [ec, n] = std::get<0>(r);
     if (ec || n == 0) {
       co_return;
+    }
+    if (between_requests) {  // a new head starts: its own deadline
+      between_requests = false;
+      timer.expires_after(head);
     }
     received.append(buf.data(), n);
     while (auto reply = monitor::Answer(received, fe->cfg.monitor_uri)) {
@@ -380,7 +390,8 @@ net::Awaitable<void> ServeMonitor(tcp::socket client, std::shared_ptr<FrontendRt
         co_return;
       }
       received.erase(0, reply->consumed);
-      timer.expires_after(idle);  // the next head's deadline
+      between_requests = received.empty();
+      timer.expires_after(between_requests ? keep_alive : head);
     }
   }
 }
