@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from vigie_harness import Served, run_vigie, wait_for
+from vigie_harness import Served, run_vigie, trickle_until_closed, wait_for
 
 SEED = "!perdu.com\n!*.perdu.com\n!127.0.0.64/26\n*\n"
 DENIED_ADDR = "127.0.0.70"  # inside 127.0.0.64/26
@@ -367,23 +367,8 @@ def test_slowloris_times_out(serve, tmp_path, hosts):
     c = socket.create_connection((host, int(port)), timeout=10)
     start = time.monotonic()
     c.sendall(b"GET http://allowed.test/ HTTP/1.1\r\n")
-    closed = False
-    for i in range(20):  # one byte every 0.2 s: never completes the head
-        try:
-            c.sendall(b"X")
-        except OSError:
-            closed = True
-            break
-        time.sleep(0.2)
-        c.setblocking(False)
-        try:
-            if c.recv(1) == b"":
-                closed = True
-                break
-        except BlockingIOError:
-            pass
-        finally:
-            c.setblocking(True)
+    # One byte every 0.2 s: never completes the head.
+    closed = trickle_until_closed(c, b"X" * 20, 0.2)
     c.close()
     assert closed and time.monotonic() - start < 3.5
     wait_for(lambda: "vigie_egress_http_client_timeouts_total 1" in s.http("GET", "/metrics")[1],

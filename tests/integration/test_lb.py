@@ -25,7 +25,7 @@ import warnings
 
 import pytest
 
-from vigie_harness import Served, free_port, run_vigie, wait_for
+from vigie_harness import Served, free_port, run_vigie, trickle_until_closed, wait_for
 
 HERE = os.path.dirname(__file__)
 SEED = os.path.join(HERE, "..", "..", "src", "lb", "haproxy_cfg", "testdata",
@@ -1009,40 +1009,30 @@ def test_kubespray_node_lb_cfg_runs_and_answers_its_healthz(tmp_path, backends, 
     socket.create_connection(("127.0.0.1", api_port), timeout=5).close()
 
 
-def test_monitor_uri_head_has_one_deadline_however_slowly_it_trickles(tmp_path, lb):
-    """A client trickling a request head to a monitor-uri frontend is cut at
-    `timeout client` from the accept, not kept alive by each byte."""
+def monitor_lb(tmp_path, lb, timeouts):
+    """vigie lb serving only `frontend healthz` (mode http, monitor-uri
+    /healthz, no backend) with the given `timeout` lines; returns its port."""
     port = free_port()
     path = tmp_path / "haproxy.cfg"
     path.write_text(f"""defaults
   mode http
-  timeout client 1s
-  timeout connect 1s
+{timeouts}  timeout connect 1s
   timeout server 1s
 frontend healthz
   bind 127.0.0.1:{port}
   monitor-uri /healthz
 """)
     lb(path)
+    return port
+
+
+def test_monitor_uri_head_has_one_deadline_however_slowly_it_trickles(tmp_path, lb):
+    """A client trickling a request head to a monitor-uri frontend is cut at
+    `timeout client` from the accept, not kept alive by each byte."""
+    port = monitor_lb(tmp_path, lb, "  timeout client 1s\n")
     c = socket.create_connection(("127.0.0.1", port), timeout=5)
     start = time.monotonic()
-    closed = False
-    for ch in b"GET /healthz HTTP/1.1\r\nHost: slow\r\n":
-        try:
-            c.sendall(bytes([ch]))
-        except OSError:
-            closed = True
-            break
-        time.sleep(0.1)
-        c.setblocking(False)
-        try:
-            if c.recv(100) == b"":
-                closed = True
-                break
-        except BlockingIOError:
-            pass
-        finally:
-            c.setblocking(True)
+    closed = trickle_until_closed(c, b"GET /healthz HTTP/1.1\r\nHost: slow\r\n", 0.1)
     c.close()
     assert closed, "the trickled head was never cut"
     assert 0.9 < time.monotonic() - start < 3.0
@@ -1051,20 +1041,8 @@ frontend healthz
 def test_monitor_uri_keeps_an_idle_connection_for_http_keep_alive(tmp_path, lb):
     """After an answer the monitor frontend waits `timeout http-keep-alive`
     for the next request (not `timeout client`), as haproxy does."""
-    port = free_port()
-    path = tmp_path / "haproxy.cfg"
-    path.write_text(f"""defaults
-  mode http
-  timeout client 10s
-  timeout http-request 5s
-  timeout http-keep-alive 500ms
-  timeout connect 1s
-  timeout server 1s
-frontend healthz
-  bind 127.0.0.1:{port}
-  monitor-uri /healthz
-""")
-    lb(path)
+    port = monitor_lb(tmp_path, lb, "  timeout client 10s\n  timeout http-request 5s\n"
+                                    "  timeout http-keep-alive 500ms\n")
     c = socket.create_connection(("127.0.0.1", port), timeout=5)
     c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
     answer = b""

@@ -137,6 +137,26 @@ def port_refuses(host, port):
     return False
 
 
+def trickle_until_closed(sock, data, interval):
+    """Sends `data` one byte every `interval` seconds (a slowloris) until the
+    peer closes the connection; returns whether it did before the end."""
+    for byte in data:
+        try:
+            sock.sendall(bytes([byte]))
+        except OSError:
+            return True
+        time.sleep(interval)
+        sock.setblocking(False)
+        try:
+            if sock.recv(100) == b"":
+                return True
+        except BlockingIOError:
+            pass
+        finally:
+            sock.setblocking(True)
+    return False
+
+
 def free_port(kind=socket.SOCK_STREAM):
     """A loopback port free for `kind` at the time of the call."""
     with socket.socket(socket.AF_INET, kind) as s:
