@@ -257,6 +257,32 @@ TEST(WaitReadyTest, ReadyBeforeTheTimeoutOrTimedOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
+// The caller resumes before the cancelled timer's handler has run, and may
+// close the socket at once: that handler must not touch it (ASan watches).
+TEST(WaitReadyTest, SocketMayGoAsSoonAsTheCallerResumes) {
+  net::asio::io_context ctx;
+  auto acceptor = net::ListenTcp(ctx, net::tcp::endpoint(net::asio::ip::address_v4::loopback(), 0));
+  ASSERT_TRUE(acceptor);
+  net::tcp::socket client(ctx);
+  client.connect(acceptor->local_endpoint());
+  auto server = std::make_unique<net::tcp::socket>(acceptor->accept());
+  net::asio::write(client, net::asio::buffer(std::string("x")));
+  std::optional<boost::system::error_code> out;
+  net::asio::co_spawn(
+      ctx,
+      [&]() -> net::Awaitable<void> {
+        auto [ec] =
+            co_await net::WaitReady(*server, net::tcp::socket::wait_read, std::chrono::seconds(10));
+        server.reset();
+        out = ec;
+      },
+      net::asio::detached);
+  ctx.run();  // returns once the timer's handler has run too: nothing is left
+  ASSERT_TRUE(out.has_value());
+  EXPECT_FALSE(*out) << out->message();
+  EXPECT_EQ(server, nullptr);
+}
+
 TEST(AdminRequestTest, DecodesQueryParameters) {
   AdminRequest r;
   r.query = "name=ads%2Eexample.com&type=AAAA&q=a+b&empty";
