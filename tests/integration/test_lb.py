@@ -48,13 +48,14 @@ listen api
     return path
 
 
-def plain_cfg(tmp_path, port, servers, extra="", name="api", bind_options=""):
+def plain_cfg(tmp_path, port, servers, extra="", name="api", bind_options="", global_extra=""):
     """A TCP `listen NAME` on 127.0.0.1:port (with `bind_options`), `extra`
-    lines, then `servers`, and an admin stats socket at tmp_path/admin.sock."""
+    lines, then `servers`, and an admin stats socket at tmp_path/admin.sock
+    (plus `global_extra` lines in `global`)."""
     path = tmp_path / "haproxy.cfg"
     path.write_text(f"""global
   stats socket {tmp_path}/admin.sock mode 600 level admin
-defaults
+{global_extra}defaults
   mode tcp
   timeout connect 2s
   timeout client 10s
@@ -797,6 +798,36 @@ def test_server_maxconn_queues_and_times_out(tmp_path, backends, lb):
     third.close()
     assert metric(served, "vigie_lb_backend_queue_timeouts_total", backend="api") == 1
     assert int(show_stat(tmp_path / "admin.sock")[("api", "BACKEND")]["qmax"]) == 1
+
+
+@pytest.mark.parametrize("where", ["global", "listen"])
+def test_maxconn_holds_the_next_connection_until_one_ends(tmp_path, backends, lb, where):
+    # haproxy stops accepting at maxconn (global, or the frontend's): the
+    # next client waits in the kernel's backlog, and is accepted as soon as
+    # a connection ends. The accept loop is woken by that end; its
+    # fallback re-check is a second later, so a prompt answer shows the wake.
+    bs = backends(1, tls=False)
+    port = free_port()
+    limit = "  maxconn 2\n"
+    served = lb(plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port}\n",
+                          extra=limit if where == "listen" else "",
+                          global_extra=limit if where == "global" else ""), workers=2)
+    held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+    for c in held:
+        assert c.recv(100) == b"master1\n"
+    third = socket.create_connection(("127.0.0.1", port), timeout=5)  # the backlog's
+    third.settimeout(1.5)
+    with pytest.raises(socket.timeout):
+        third.recv(100)
+    assert metric(served, "vigie_lb_frontend_connections_total", frontend="api") == 2
+    held[0].close()
+    third.settimeout(5)
+    t0 = time.monotonic()
+    assert third.recv(100) == b"master1\n"
+    assert time.monotonic() - t0 < 0.8
+    assert metric(served, "vigie_lb_frontend_connections_total", frontend="api") == 3
+    held[1].close()
+    third.close()
 
 
 def test_maxqueue_refuses_past_the_hashed_servers_queue(tmp_path, backends, lb):

@@ -224,7 +224,7 @@ net::Awaitable<void> CheckLoop(std::shared_ptr<CheckTask> task) {
           logger.error("{}", health::NoServerLogLine(be.cfg.name, task->is_listen));
         }
         if (server.cfg.shutdown_sessions_on_down) {
-          ShutdownSessions(server);
+          ShutdownSessions(task->backend, task->server, *task->shared);
         }
       } else {
         server.down = false;

@@ -783,6 +783,7 @@ class LbComponent final : public Component {
             ctx_.metrics, metrics::Labels{{"backend", bcfg.name}, {"server", scfg.name}});
         s->cfg = scfg;
         s->index = i;
+        s->sessions.assign(shared_->workers.size(), nullptr);
         s->endpoint = tcp::endpoint(resolved[i], scfg.port);
         if (scfg.check.enabled) {
           s->health.emplace(health::CheckParams{scfg.check.inter, scfg.check.fastinter,

@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -83,18 +82,26 @@ class ConnGate {
   int current() const { return current_.load(std::memory_order_relaxed); }
 
  private:
+  void WakeAll();
+
   int limit_;  // 0 = unlimited
   std::atomic<int> current_{0};
+  std::atomic<int> waiting_{0};  // waiters_.size(), read without the lock
   std::mutex mu_;
   std::vector<std::shared_ptr<asio::steady_timer>> waiters_;
 };
 
 // A live proxied connection, registered on its server so that
-// `on-marked-down shutdown-sessions` can close it from the control thread.
+// `on-marked-down shutdown-sessions` can close it. It lives in its
+// connection's coroutine and is linked into its server's list for the
+// worker it runs on; that list is touched only on that worker's thread, so
+// registering costs no lock and no allocation. (A shared lock here put
+// both workers in futex waits under connection-per-request load.)
 struct Session {
-  asio::io_context* ctx = nullptr;
   std::optional<net::tcp::socket> client;
   std::optional<net::tcp::socket> server;
+  Session* prev = nullptr;
+  Session* next = nullptr;
 };
 
 struct ServerRt {
@@ -113,9 +120,9 @@ struct ServerRt {
   bool down = false;
   SteadyClock::time_point last_check_at{};
 
-  // Live sessions (shutdown-sessions).
-  std::mutex sessions_mu;
-  std::map<Session*, std::weak_ptr<Session>> sessions;
+  // Live sessions (shutdown-sessions): a list head per worker, each read
+  // and written only on that worker's thread.
+  std::vector<Session*> sessions;
 
   ServerRt(metrics::Registry& r, metrics::Labels labels) : m(r, std::move(labels)) {}
 };

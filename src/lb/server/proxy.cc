@@ -203,13 +203,27 @@ struct ServerSlot {
   ~ServerSlot() { Reset(); }
 };
 
+// Links a session into its server's list for this worker, for as long as
+// it lives (declared after the Session, so it unlinks first).
 struct Registration {
-  ServerRt* server = nullptr;
+  Session** head = nullptr;
   Session* session = nullptr;
+  void Link(Session** list, Session* s) {
+    head = list;
+    session = s;
+    s->next = *list;
+    if (s->next != nullptr) {
+      s->next->prev = s;
+    }
+    *list = s;
+  }
   ~Registration() {
-    if (server != nullptr) {
-      std::lock_guard lock(server->sessions_mu);
-      server->sessions.erase(session);
+    if (head == nullptr) {
+      return;
+    }
+    (session->prev != nullptr ? session->prev->next : *head) = session->next;
+    if (session->next != nullptr) {
+      session->next->prev = session->prev;
     }
   }
 };
@@ -401,7 +415,7 @@ net::Awaitable<void> ServeMonitor(tcp::socket client, std::shared_ptr<FrontendRt
 net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep,
                                      std::shared_ptr<FrontendRt> fe, bool accept_proxy,
                                      std::shared_ptr<Shared> shared,
-                                     std::shared_ptr<Admission> admission) {
+                                     std::shared_ptr<Admission> admission, std::size_t worker) {
   // `admission` is held for the connection's life: its destructor frees the
   // maxconn slots.
   (void)admission;
@@ -457,8 +471,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   const Millis queue_timeout = OrDefault(bcfg.timeouts.queue, connect_timeout);
   ServerSlot slot;
   slot.backend = be;
-  auto session = std::make_shared<Session>();
-  session->ctx = &ctx;
+  Session session;
   int attempts = bcfg.retries + 1;
   std::size_t previous = balance::Pick::kNone;
   ServerRt* server = nullptr;
@@ -529,9 +542,9 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
     if (server->cfg.port_from_client) {
       target.port(dst().port());
     }
-    session->server.emplace(ctx);
+    session.server.emplace(ctx);
     auto started = SteadyClock::now();
-    auto [end, cec] = co_await ConnectWithTimeout(*session->server, target, connect_timeout);
+    auto [end, cec] = co_await ConnectWithTimeout(*session.server, target, connect_timeout);
     if (end == ConnectEnd::kOk) {
       server->m.server_connect_seconds.Observe(
           std::chrono::duration<double>(SteadyClock::now() - started).count());
@@ -542,7 +555,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
     server->m.server_connect_errors_total.Inc();
     shared->logger->debug("{}/{}: connect to {}: {}", bcfg.name, server->cfg.name,
                           target.address().to_string(), cec.message());
-    session->server.reset();
+    session.server.reset();
     server = nullptr;
   }
   if (server == nullptr) {
@@ -552,7 +565,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
     co_return;
   }
   // Connected: count the session and make it reachable for shutdown-sessions.
-  auto& srv_sock = *session->server;
+  auto& srv_sock = *session.server;
   if (bcfg.srvtcpka) {
     srv_sock.set_option(tcp::socket::keep_alive(true), ec);
   }
@@ -566,13 +579,10 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   if (server->cfg.send_proxy != haproxy_cfg::ProxyProtocolVersion::kNone) {
     (void)dst();  // asked while `client` still holds the socket
   }
-  session->client.emplace(std::move(client));
+  session.client.emplace(std::move(client));
   Registration reg;
-  {
-    std::lock_guard lock(server->sessions_mu);
-    server->sessions.emplace(session.get(), session);
-    reg.server = server;
-    reg.session = session.get();
+  if (worker < server->sessions.size()) {  // always: every acceptor lives on a worker
+    reg.Link(&server->sessions[worker], &session);
   }
 
   if (server->cfg.send_proxy != haproxy_cfg::ProxyProtocolVersion::kNone) {
@@ -604,7 +614,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
     (in ? fe->m.frontend_bytes_in_total : fe->m.frontend_bytes_out_total).Inc(n);
     (in ? server->m.server_bytes_in_total : server->m.server_bytes_out_total).Inc(n);
   };
-  auto result = co_await net::Relay(*session->client, srv_sock, options, std::move(initial));
+  auto result = co_await net::Relay(*session.client, srv_sock, options, std::move(initial));
   if (result.end == net::RelayResult::End::kError) {
     // Which side failed: a write to the client or a read from it is the client's.
     if (result.error == asio::error::connection_reset || result.error == asio::error::broken_pipe) {
@@ -651,24 +661,39 @@ bool ConnGate::TryAcquire() {
   return false;
 }
 
+// A slot freed and a waiter registering race; both sides use sequentially
+// consistent operations (Release: current_ then waiting_; AddWaiter:
+// waiting_ then current_), so at least one of them sees the other and the
+// waiter is woken. Without waiters a release takes no lock.
 void ConnGate::Release() {
-  current_.fetch_sub(1, std::memory_order_acq_rel);
-  if (limit_ <= 0) {
+  current_.fetch_sub(1);
+  if (limit_ <= 0 || waiting_.load() == 0) {
     return;
   }
+  WakeAll();
+}
+
+void ConnGate::AddWaiter(std::shared_ptr<asio::steady_timer> timer) {
+  {
+    std::lock_guard lock(mu_);
+    waiters_.push_back(std::move(timer));
+    waiting_.fetch_add(1);
+  }
+  if (current_.load() < limit_) {
+    WakeAll();  // a slot freed while this waiter was on its way in
+  }
+}
+
+void ConnGate::WakeAll() {
   std::vector<std::shared_ptr<asio::steady_timer>> wake;
   {
     std::lock_guard lock(mu_);
     wake.swap(waiters_);
+    waiting_.store(0);
   }
   for (auto& t : wake) {
     asio::post(t->get_executor(), [t] { t->cancel(); });
   }
-}
-
-void ConnGate::AddWaiter(std::shared_ptr<asio::steady_timer> timer) {
-  std::lock_guard lock(mu_);
-  waiters_.push_back(std::move(timer));
 }
 
 std::size_t PlaceConnection(std::span<const std::int64_t> active, std::size_t self) {
@@ -766,27 +791,19 @@ BackendRt* Snapshot::FindBackend(std::string_view name) const {
   return nullptr;
 }
 
-void ShutdownSessions(ServerRt& server) {
-  std::vector<std::weak_ptr<Session>> live;
-  {
-    std::lock_guard lock(server.sessions_mu);
-    for (auto& [p, w] : server.sessions) {
-      live.push_back(w);
-    }
-  }
-  for (auto& w : live) {
-    auto s = w.lock();
-    if (!s) {
-      continue;
-    }
-    asio::post(*s->ctx, [w] {
-      if (auto live_session = w.lock()) {
+void ShutdownSessions(std::shared_ptr<BackendRt> backend, std::size_t server,
+                      const Shared& shared) {
+  for (std::size_t w = 0; w < shared.workers.size(); ++w) {
+    asio::post(*shared.workers[w], [backend, server, w] {
+      // On worker w's thread, the only one that links or unlinks this list.
+      // Closing cancels the relay's operations; the sessions unlink later.
+      for (Session* s = backend->servers[server]->sessions[w]; s != nullptr; s = s->next) {
         boost::system::error_code ignored;
-        if (live_session->client) {
-          live_session->client->close(ignored);
+        if (s->client) {
+          s->client->close(ignored);
         }
-        if (live_session->server) {
-          live_session->server->close(ignored);
+        if (s->server) {
+          s->server->close(ignored);
         }
       }
     });
@@ -860,18 +877,19 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
       admission->worker_active = &shared->worker_active[target];
     }
     auto serve = [peer, fe, shared, admission, accept_proxy = listener->accept_proxy.load()](
-                     asio::io_context& on, net::AcceptedFd fd) {
+                     asio::io_context& on, std::size_t on_worker, net::AcceptedFd fd) {
       tcp::socket socket(on);
       if (auto adopt_ec = fd.Adopt(on.get_executor(), socket)) {
         shared->logger->warn("{}: {}", net::FromEndpoint(peer).ToString(), adopt_ec.message());
         return;  // the admission is released with the last copy of `serve`
       }
-      asio::co_spawn(on,
-                     ServeConnection(std::move(socket), peer, fe, accept_proxy, shared, admission),
-                     [shared](std::exception_ptr e) { LogConnectionEnd(shared, e); });
+      asio::co_spawn(
+          on,
+          ServeConnection(std::move(socket), peer, fe, accept_proxy, shared, admission, on_worker),
+          [shared](std::exception_ptr e) { LogConnectionEnd(shared, e); });
     };
     if (target == self || target >= n) {
-      serve(ctx, std::move(accepted));
+      serve(ctx, self, std::move(accepted));
     } else {
       // Dropped unrun if that worker is stopping: the AcceptedFd closes the
       // connection and the admission is released.
@@ -879,8 +897,8 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
         shared->handed_over->Inc();
       }
       asio::io_context& on = *shared->workers[target];
-      asio::post(on, [serve = std::move(serve), fd = std::move(accepted), &on]() mutable {
-        serve(on, std::move(fd));
+      asio::post(on, [serve = std::move(serve), fd = std::move(accepted), &on, target]() mutable {
+        serve(on, target, std::move(fd));
       });
     }
   }

@@ -18,7 +18,8 @@ namespace vigie::lb {
 net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t worker,
                                 std::shared_ptr<Shared> shared);
 
-// Closes every session registered on `server` (on their own workers).
-void ShutdownSessions(ServerRt& server);
+// Closes every session registered on server `server` of `backend`, each on
+// its own worker (any thread may call this).
+void ShutdownSessions(std::shared_ptr<BackendRt> backend, std::size_t server, const Shared& shared);
 
 }  // namespace vigie::lb
