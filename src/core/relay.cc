@@ -144,9 +144,17 @@ class RelayOp {
     for (Direction& d : dirs_) {
       if (!d.initial.empty()) {
         WriteInitial(d);
+      } else if (&d == &dirs_[0] && !d.splice) {
+        FirstRead(d);
       } else {
         Next(d);
       }
+    }
+    if (pending_ == 1) {
+      // Everything ended in place: complete from the executor, never from
+      // inside the initiation.
+      asio::post(timer_.get_executor(), [this] { Release(); });
+      return;
     }
     Release();
   }
@@ -230,6 +238,28 @@ class RelayOp {
                         }
                         Release();
                       });
+  }
+
+  // The first read from `a`, in place. The client has most likely sent its
+  // request while the caller connected, and Asio would post even a read
+  // that succeeds at once, so forwarding it would wait a full pass of the
+  // worker's queue; here accept, connect and forward run in one go, as in
+  // haproxy. Nothing waiting costs the one recv Asio's speculative read
+  // would have made.
+  void FirstRead(Direction& d) {
+    ssize_t got = RecvSome(d.from->native_handle(), d.buf.get(), d.size);
+    if (got > 0) {
+      Touch();
+      auto n = static_cast<std::size_t>(got);
+      d.grow = n == d.size && d.size < options_.buffer_size;
+      Pump(d, n);
+    } else if (got == 0) {
+      HalfClose(d);
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      ReadSome(d);
+    } else {
+      EndWithError(d, boost::system::error_code(errno, boost::system::system_category()));
+    }
   }
 
   // Copy mode: read, then write all of it, until EOF or an error.

@@ -226,6 +226,28 @@ TEST(RelayTest, AServersLastAnswerAndItsFinReachTheClientInOneSegment) {
   EXPECT_EQ(f.result->b_to_a, 22u);
 }
 
+// The client sent its request before the relay began: it reaches the
+// server within the handler that starts the relay, with no further pass of
+// the loop.
+TEST(RelayTest, AClientsWaitingRequestIsForwardedInPlaceAtStart) {
+  RelayFixture f;
+  asio::write(f.client, asio::buffer(std::string("GET / HTTP/1.0\r\n\r\n")));
+  asio::post(f.ctx, [&] {
+    asio::co_spawn(f.ctx, Relay(f.a, f.b, {}, {}), [&](std::exception_ptr e, RelayResult r) {
+      ASSERT_FALSE(e);
+      f.result = r;
+    });
+  });
+  ASSERT_EQ(f.ctx.run_one(), 1u);  // the posted start, and nothing else
+  char buf[64];
+  f.server.non_blocking(true);
+  boost::system::error_code ec;
+  std::size_t n = f.server.read_some(asio::buffer(buf), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(std::string(buf, n), "GET / HTTP/1.0\r\n\r\n");
+  f.CloseBothAndExpectClean(18);
+}
+
 TEST(RelayTest, CopyMovesBulkDataIntactWhileItsBufferGrows) {
   BulkArrivesIntact({.buffer_size = 256 * 1024});
 }
