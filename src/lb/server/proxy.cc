@@ -7,6 +7,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "core/log.h"
@@ -310,6 +311,14 @@ enum class ConnectEnd { kOk, kTimeout, kError };
 // (Asio's async_connect also polls the socket before reading SO_ERROR, and
 // a socket it opens costs an ioctl for O_NONBLOCK: syscalls that show in
 // connection-per-request loads.)
+//
+// A connect that EINPROGRESS may already have completed: to a server on
+// the same host the kernel runs the whole handshake inside connect(2). One
+// poll(2) without waiting finds that out, and the relay starts at once, as
+// haproxy sends to a connecting socket at once; waiting for the reactor
+// instead put a full pass of the worker's queue on every connection
+// (connection-per-request through lb: ~0.1 ms of the client's latency at
+// the median, more under load).
 net::Awaitable<std::pair<ConnectEnd, boost::system::error_code>> ConnectWithTimeout(
     tcp::socket& s, tcp::endpoint ep, Millis timeout) {
   if (auto ec = net::OpenNonBlocking(s, ep.protocol())) {
@@ -322,12 +331,18 @@ net::Awaitable<std::pair<ConnectEnd, boost::system::error_code>> ConnectWithTime
     co_return std::pair{ConnectEnd::kError,
                         boost::system::error_code(errno, boost::system::system_category())};
   }
-  auto [wec] = co_await net::WaitReady(s, tcp::socket::wait_write, timeout);
-  if (wec == asio::error::timed_out) {
-    co_return std::pair{ConnectEnd::kTimeout, wec};
+  pollfd pfd{s.native_handle(), POLLOUT, 0};
+  if (::poll(&pfd, 1, 0) == 1 && pfd.revents == POLLOUT) {
+    co_return std::pair{ConnectEnd::kOk, boost::system::error_code()};
   }
-  if (wec) {
-    co_return std::pair{ConnectEnd::kError, wec};
+  if (pfd.revents == 0) {  // still under way (or poll failed: let the reactor tell)
+    auto [wec] = co_await net::WaitReady(s, tcp::socket::wait_write, timeout);
+    if (wec == asio::error::timed_out) {
+      co_return std::pair{ConnectEnd::kTimeout, wec};
+    }
+    if (wec) {
+      co_return std::pair{ConnectEnd::kError, wec};
+    }
   }
   int err = 0;
   socklen_t len = sizeof(err);
