@@ -950,6 +950,25 @@ def test_multi_queue_off_keeps_each_connection_on_its_accepting_worker(tmp_path,
             c.close()
 
 
+def test_maxaccept_one_still_serves_a_whole_burst(tmp_path, backends, lb):
+    """`tune.maxaccept 1`: a worker lets its other work run after every
+    accept; a burst larger than that is still accepted and served in full,
+    and the directive is carried over, not reported as ignored."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    path = plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port}\n",
+                     global_extra="  tune.maxaccept 1\n")
+    served = lb(path, workers=1)
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(40)]
+    try:
+        for c in conns:
+            assert c.recv(100) == b"master1\n"
+    finally:
+        for c in conns:
+            c.close()
+    assert not served.log_contains("tune.maxaccept")
+
+
 def test_tcplog_writes_haproxys_line_per_connection(tmp_path, backends, lb):
     """`option tcplog`: one line per connection in haproxy's TCP format
     (%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq),

@@ -893,6 +893,17 @@ void Reader::OnGlobal(const Line& line) {
     g.nosplice = true;
     return;
   }
+  if (kw == "tune.maxaccept") {
+    auto v = line.words.size() == 2 ? ParseInt(line.words[1], -1, 1000000)
+                                    : Result<std::int64_t>(Error(Errc::kInvalidArgument, ""));
+    if (!v || *v == 0) {
+      Diag(line.number, Severity::kError,
+           Quote(kw) + " expects a positive number, or -1 for no limit");
+      return;
+    }
+    g.maxaccept = static_cast<int>(*v);
+    return;
+  }
   if (kw == "tune.listener.multi-queue") {
     if (line.words.size() != 2 || (line.words[1] != "on" && line.words[1] != "off")) {
       Diag(line.number, Severity::kError, Quote(kw) + " expects 'on' or 'off'");

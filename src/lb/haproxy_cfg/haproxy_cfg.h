@@ -142,6 +142,10 @@ struct Global {
   // that accepted it (off: no cross-thread handover, which suits very short
   // connections; long ones may then pile up on one thread).
   bool multi_queue = true;
+  // tune.maxaccept: connections a worker accepts in a row before it serves
+  // its other ready work; -1 = no limit. haproxy 2.6's default, 4, "showed
+  // best results", and measured so here too (see docs/lb.md).
+  int maxaccept = 4;
   // `nosplice`: no splice(2) anywhere, whatever the proxies' options say.
   bool nosplice = false;
   std::vector<StatsSocket> stats_sockets;

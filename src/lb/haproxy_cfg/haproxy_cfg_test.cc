@@ -660,6 +660,20 @@ TEST(GlobalTest, ListenerMultiQueue) {
   EXPECT_TRUE(bad.config.global.multi_queue);
 }
 
+TEST(GlobalTest, MaxAccept) {
+  EXPECT_EQ(P("global\n").config.global.maxaccept, 4);  // haproxy 2.6's default
+  auto set = P("global\n tune.maxaccept 16\n");
+  EXPECT_EQ(set.config.global.maxaccept, 16);
+  EXPECT_TRUE(set.diagnostics.empty());  // carried over, not reported as ignored
+  EXPECT_EQ(P("global\n tune.maxaccept -1\n").config.global.maxaccept, -1);
+  auto bad = P("global\n tune.maxaccept 0\n tune.maxaccept many\n tune.maxaccept\n");
+  EXPECT_EQ(FindDiag(bad, 2, Severity::kError)->text,
+            "'tune.maxaccept' expects a positive number, or -1 for no limit");
+  EXPECT_NE(FindDiag(bad, 3, Severity::kError), nullptr);
+  EXPECT_NE(FindDiag(bad, 4, Severity::kError), nullptr);
+  EXPECT_EQ(bad.config.global.maxaccept, 4);
+}
+
 TEST(SectionTest, OutOfSectionAndUnknownSections) {
   auto out =
       P("bogus\nresolvers dns\n nameserver a 1.1.1.1:53\n hold valid 10s\n"

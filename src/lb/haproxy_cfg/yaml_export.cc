@@ -97,6 +97,8 @@ std::string ExportVigieYaml(const ParseOutput& parsed) {
     out += "  threads: " + std::to_string(cfg.global.nbthread) + "\n";
   if (!cfg.global.multi_queue)
     out += "  multi_queue: false\n";
+  if (cfg.global.maxaccept != haproxy_cfg::Global().maxaccept)
+    out += "  max_accept: " + std::to_string(cfg.global.maxaccept) + "\n";
   if (cfg.global.nosplice)
     out += "  nosplice: true\n";
   if (!cfg.global.stats_sockets.empty()) {

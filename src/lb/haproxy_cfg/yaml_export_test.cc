@@ -112,6 +112,14 @@ TEST(YamlExportTest, MultiQueueOffIsCarriedOver) {
       YAML::Load(ExportVigieYaml(ParseHaproxyCfg("global\n", "m.cfg")))["lb"]["multi_queue"]);
 }
 
+TEST(YamlExportTest, MaxAcceptIsCarriedOverWhenNotTheDefault) {
+  YAML::Node lb =
+      YAML::Load(ExportVigieYaml(ParseHaproxyCfg("global\n tune.maxaccept -1\n", "m.cfg")))["lb"];
+  EXPECT_EQ(lb["max_accept"].as<int>(), -1);
+  EXPECT_FALSE(YAML::Load(ExportVigieYaml(
+      ParseHaproxyCfg("global\n tune.maxaccept 4\n", "m.cfg")))["lb"]["max_accept"]);
+}
+
 TEST(YamlExportTest, EmptyConfig) {
   ParseOutput parsed = ParseHaproxyCfg("", "e.cfg");
   YAML::Node lb = YAML::Load(ExportVigieYaml(parsed))["lb"];

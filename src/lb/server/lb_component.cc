@@ -713,6 +713,7 @@ class LbComponent final : public Component {
       shared_->global_gate.store(std::make_shared<ConnGate>(maxconn));
     }
     shared_->multi_queue.store(cfg->model.global.multi_queue);
+    shared_->max_accept.store(cfg->model.global.maxaccept);
     for (auto& [id, l] : listeners_) {
       if (!next.contains(id)) {
         CloseListener(l);

@@ -470,6 +470,11 @@ bool ParseValue(const config::Field& f, LbConfig& out) {
     ParseIntIn(*v, g.nbthread, 0, 256);
   }
   m.Optional("multi_queue", g.multi_queue);
+  if (auto v = m.Get("max_accept")) {
+    if (ParseIntIn(*v, g.maxaccept, -1, 1000000) && g.maxaccept == 0) {
+      v->Fail("expected a positive number, or -1 for no limit");
+    }
+  }
   m.Optional("nosplice", g.nosplice);
   if (auto v = m.Get("stats_sockets")) {
     for (const auto& item : v->Items()) {

@@ -83,7 +83,8 @@ TEST(LbConfig, ImportedYamlReadsBackToTheSameModel) {
 
 TEST(LbConfig, MultiQueueAndSpliceReadBackFromTheImport) {
   auto parsed = haproxy_cfg::ParseHaproxyCfg(
-      "global\n tune.listener.multi-queue off\n nosplice\nfrontend api\n bind 127.0.0.1:6443\n"
+      "global\n tune.listener.multi-queue off\n nosplice\n tune.maxaccept 1\n"
+      "frontend api\n bind 127.0.0.1:6443\n"
       " option splice-request\n default_backend m\nbackend m\n option splice-response\n"
       " server m1 127.0.0.1:6444\n",
       "haproxy.cfg");
@@ -93,6 +94,7 @@ TEST(LbConfig, MultiQueueAndSpliceReadBackFromTheImport) {
   ASSERT_TRUE(cfg) << diag.ToString();
   EXPECT_FALSE(cfg->model.global.multi_queue);
   EXPECT_TRUE(cfg->model.global.nosplice);
+  EXPECT_EQ(cfg->model.global.maxaccept, 1);
   EXPECT_TRUE(cfg->model.frontends[0].splice_request);
   EXPECT_FALSE(cfg->model.frontends[0].splice_response);
   EXPECT_FALSE(cfg->model.backends[0].splice_request);
@@ -101,6 +103,9 @@ TEST(LbConfig, MultiQueueAndSpliceReadBackFromTheImport) {
   config::Diagnostics bad_diag("vigie.yaml");
   EXPECT_FALSE(ParseYamlSection("lb:\n  multi_queue: sometimes\n", bad_diag));
   EXPECT_NE(bad_diag.ToString().find("lb.multi_queue"), std::string::npos) << bad_diag.ToString();
+  config::Diagnostics zero_diag("vigie.yaml");
+  EXPECT_FALSE(ParseYamlSection("lb:\n  max_accept: 0\n", zero_diag));
+  EXPECT_NE(zero_diag.ToString().find("lb.max_accept"), std::string::npos) << zero_diag.ToString();
 }
 
 TEST(LbConfig, ErrorsNameTheField) {

@@ -208,6 +208,8 @@ struct Shared {
   metrics::Counter* handed_over = nullptr;  // connections placed on another worker
   // tune.listener.multi-queue; when off each worker serves what it accepts.
   std::atomic<bool> multi_queue{true};
+  // tune.maxaccept (-1: no limit).
+  std::atomic<int> max_accept{4};
 };
 
 // Where a connection accepted by worker `self` should be served, given each
