@@ -316,9 +316,8 @@ enum class ConnectEnd { kOk, kTimeout, kError };
 // the same host the kernel runs the whole handshake inside connect(2). One
 // poll(2) without waiting finds that out, and the relay starts at once, as
 // haproxy sends to a connecting socket at once; waiting for the reactor
-// instead put a full pass of the worker's queue on every connection
-// (connection-per-request through lb: ~0.1 ms of the client's latency at
-// the median, more under load).
+// instead put a full pass of the worker's queue on every connection, and
+// under load that pass is what the client waits for (docs/benchmarks.md).
 net::Awaitable<std::pair<ConnectEnd, boost::system::error_code>> ConnectWithTimeout(
     tcp::socket& s, tcp::endpoint ep, Millis timeout) {
   if (auto ec = net::OpenNonBlocking(s, ep.protocol())) {
