@@ -244,8 +244,9 @@ class RelayOp {
   // request while the caller connected, and Asio would post even a read
   // that succeeds at once, so forwarding it would wait a full pass of the
   // worker's queue; here accept, connect and forward run in one go, as in
-  // haproxy. Nothing waiting costs the one recv Asio's speculative read
-  // would have made.
+  // haproxy. When nothing is waiting yet (a protocol where the server
+  // speaks first, a CONNECT tunnel before the client's first bytes) this
+  // costs one recv more: Asio's read then tries once more before it waits.
   void FirstRead(Direction& d) {
     ssize_t got = RecvSome(d.from->native_handle(), d.buf.get(), d.size);
     if (got > 0) {
