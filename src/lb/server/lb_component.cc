@@ -774,7 +774,7 @@ class LbComponent final : public Component {
                                std::move(specs));
       auto be = std::make_shared<BackendRt>(bcfg, ctx_.metrics, std::move(pool));
       BackendRt* prev = old != nullptr ? old->FindBackend(bcfg.name) : nullptr;
-      std::unique_lock<std::mutex> prev_lock;
+      std::unique_lock<SpinMutex> prev_lock;
       if (prev != nullptr) {
         prev_lock = std::unique_lock(prev->mu);
       }

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/net.h"
+#include "core/spin_mutex.h"
 #include "lb/balance/server_pool.h"
 #include "lb/haproxy_cfg/haproxy_cfg.h"
 #include "lb/health/health_check.h"
@@ -145,7 +146,7 @@ struct BackendRt {
   std::atomic<std::uint64_t> smax{0};
   std::atomic<std::uint64_t> qmax{0};
 
-  std::mutex mu;
+  SpinMutex mu;                                    // entered by every worker per connection
   balance::ServerPool pool;                        // guarded by mu
   std::deque<std::shared_ptr<QueueWaiter>> queue;  // guarded by mu
 
