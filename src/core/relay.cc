@@ -247,20 +247,20 @@ class RelayOp {
   // haproxy. When nothing is waiting yet (a protocol where the server
   // speaks first, a CONNECT tunnel before the client's first bytes) this
   // costs one recv more: Asio's read then tries once more before it waits.
+  // The result goes where an Asio read's would (OnRead).
   void FirstRead(Direction& d) {
     ssize_t got = RecvSome(d.from->native_handle(), d.buf.get(), d.size);
-    if (got > 0) {
-      Touch();
-      auto n = static_cast<std::size_t>(got);
-      d.grow = n == d.size && d.size < options_.buffer_size;
-      Pump(d, n);
-    } else if (got == 0) {
-      HalfClose(d);
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       ReadSome(d);
-    } else {
-      EndWithError(d, boost::system::error_code(errno, boost::system::system_category()));
+      return;
     }
+    boost::system::error_code ec;
+    if (got < 0) {
+      ec.assign(errno, boost::system::system_category());
+    } else if (got == 0) {
+      ec = asio::error::eof;
+    }
+    OnRead(d, ec, got > 0 ? static_cast<std::size_t>(got) : 0);
   }
 
   // Copy mode: read, then write all of it, until EOF or an error.
