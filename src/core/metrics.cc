@@ -1,6 +1,7 @@
 // Metric storage and the Prometheus text renderer.
 #include "core/metrics.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -137,6 +138,7 @@ Registry::Series* Registry::FindOrAdd(std::string_view name, std::string_view he
   VIGIE_CHECK(it->second.type == type, "metric registered twice with different types");
   for (auto& s : it->second.series) {
     if (s.labels == labels) {
+      s.hidden = false;
       return &s;
     }
   }
@@ -195,11 +197,28 @@ void Registry::AddGaugeFamilyFunction(std::string_view name, std::string_view he
   it->second.series_fn = std::move(fn);
 }
 
+void Registry::Hide(std::string_view name, const Labels& labels) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end()) {
+    return;
+  }
+  for (auto& s : it->second.series) {
+    if (s.labels == labels) {
+      s.hidden = true;
+    }
+  }
+}
+
 std::string Registry::RenderPrometheus() const {
   std::lock_guard lock(mu_);
   std::string out;
   out.reserve(families_.size() * 128);
   for (const auto& [name, family] : families_) {
+    if (!family.series_fn &&
+        std::ranges::all_of(family.series, [](const Series& s) { return s.hidden; })) {
+      continue;  // no HELP and TYPE for a family with nothing to show
+    }
     out += "# HELP ";
     out += name;
     out += ' ';
@@ -210,6 +229,9 @@ std::string Registry::RenderPrometheus() const {
     out += TypeName(family.type);
     out += '\n';
     for (const auto& s : family.series) {
+      if (s.hidden) {
+        continue;
+      }
       if (s.histogram != nullptr) {
         auto snap = s.histogram->snapshot();
         for (std::size_t i = 0; i <= snap.bounds.size(); ++i) {
@@ -272,6 +294,9 @@ std::vector<Sample> Registry::Collect() const {
   std::vector<Sample> out;
   for (const auto& [name, family] : families_) {
     for (const auto& s : family.series) {
+      if (s.hidden) {
+        continue;
+      }
       if (s.histogram != nullptr) {
         auto snap = s.histogram->snapshot();
         out.push_back({name + "_count", s.labels, static_cast<double>(snap.count)});

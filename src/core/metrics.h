@@ -114,6 +114,13 @@ class Registry {
   using SeriesFunction = std::function<std::vector<std::pair<Labels, double>>()>;
   void AddGaugeFamilyFunction(std::string_view name, std::string_view help, SeriesFunction fn);
 
+  // Takes the series `name`{labels} out of what RenderPrometheus and
+  // Collect show (a server or backend a reload removed). Its storage stays,
+  // so references held by connections still in flight stay valid, and
+  // registering the same name and labels again shows it again with its
+  // value carried on. Does nothing when there is no such series.
+  void Hide(std::string_view name, const Labels& labels);
+
   // Prometheus text exposition format 0.0.4.
   std::string RenderPrometheus() const;
   // Every current value, for in-process consumers.
@@ -126,6 +133,7 @@ class Registry {
     Gauge* gauge = nullptr;
     Histogram* histogram = nullptr;
     std::function<double()> fn;
+    bool hidden = false;  // see Hide
   };
   struct Family {
     std::string help;
@@ -153,9 +161,12 @@ class Registry {
   ::vigie::metrics::Histogram& name =               \
       registry_.AddHistogram(std::string(kPrefix) + #name, help, bounds, labels_);
 
+#define VIGIE_METRIC_HIDE_(name, ...) registry_.Hide(std::string(kPrefix) + #name, labels_);
+
 // Declares struct `Type` with one member per metric of LIST, registered in
 // the Registry given to its constructor under `prefix` + name, with the
-// given constant labels (e.g. {{"backend", "api"}}).
+// given constant labels (e.g. {{"backend", "api"}}). Hide() takes all of
+// them out of the exported metrics (Registry::Hide).
 #define VIGIE_DECLARE_METRICS(Type, prefix, LIST)                                             \
   struct Type {                                                                               \
     static constexpr std::string_view kPrefix = prefix;                                       \
@@ -164,4 +175,5 @@ class Registry {
     ::vigie::metrics::Registry& registry_;                                                    \
     ::vigie::metrics::Labels labels_;                                                         \
     LIST(VIGIE_METRIC_COUNTER_, VIGIE_METRIC_GAUGE_, VIGIE_METRIC_HISTOGRAM_)                 \
+    void Hide() { LIST(VIGIE_METRIC_HIDE_, VIGIE_METRIC_HIDE_, VIGIE_METRIC_HIDE_) }          \
   }

@@ -1,5 +1,6 @@
 #include "core/metrics.h"
 
+#include <memory>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -46,6 +47,34 @@ TEST(MetricsTest, SameNameAndLabelsIsTheSameMetric) {
   Counter& c = r.AddCounter("x_total", "x", {{"k", "2"}});
   EXPECT_EQ(&a, &b);
   EXPECT_NE(&a, &c);
+}
+
+TEST(MetricsTest, HiddenSeriesLeaveTheExportAndComeBackWithTheirValue) {
+  Registry r;
+  TestMetrics kept(r, {{"server", "m1"}});
+  auto gone = std::make_unique<TestMetrics>(r, Labels{{"server", "m3"}});
+  kept.requests_total.Inc();
+  gone->requests_total.Inc(5);
+  gone->connections.Set(1);
+  gone->Hide();
+  // Still counting (a connection in flight on the removed server), not shown.
+  gone->requests_total.Inc();
+  std::string text = r.RenderPrometheus();
+  EXPECT_EQ(text.find("m3"), std::string::npos) << text;
+  EXPECT_NE(text.find("vigie_test_requests_total{server=\"m1\"} 1\n"), std::string::npos) << text;
+  for (const auto& sample : r.Collect()) {
+    EXPECT_EQ(sample.labels, (Labels{{"server", "m1"}})) << sample.name;
+  }
+  // Registered again: the same objects, shown again with the value carried on.
+  TestMetrics back(r, {{"server", "m3"}});
+  EXPECT_EQ(&back.requests_total, &gone->requests_total);
+  EXPECT_NE(r.RenderPrometheus().find("vigie_test_requests_total{server=\"m3\"} 6\n"),
+            std::string::npos);
+  // A family with every series hidden has no HELP or TYPE line either.
+  back.Hide();
+  kept.Hide();
+  EXPECT_EQ(r.RenderPrometheus(), "");
+  r.Hide("no_such_metric", {});  // nothing to do
 }
 
 TEST(MetricsTest, LabelValuesAreEscaped) {
