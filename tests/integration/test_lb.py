@@ -1352,3 +1352,76 @@ def test_byte_counters_move_while_a_connection_runs(tmp_path, backends, lb):
         assert metric(served, "vigie_lb_frontend_bytes_out_total", frontend="api") == 5008
     finally:
         c.close()
+
+
+def series(served, name):
+    """Every series of metric `name` on /metrics: {label text: value}."""
+    _, body, _ = served.http("GET", "/metrics")
+    out = {}
+    for line in body.splitlines():
+        m = re.match(re.escape(name) + r"(\{[^}]*\})? (\S+)$", line)
+        if m:
+            out[m.group(1) or ""] = float(m.group(2))
+    return out
+
+
+def test_reload_drops_the_series_of_what_it_removed(tmp_path, backends, lb):
+    """A server or backend a reload removes leaves /metrics with it (its
+    `_up` would otherwise report a server that no longer exists); a kept
+    server keeps its counters; a refused reload exports nothing of what it
+    would have added; a server that comes back continues its series."""
+    bs = backends(3, tls=False)
+    port = free_port()
+    m1 = '{backend="api",server="m1"}'
+    m3 = '{backend="api",server="m3"}'
+
+    def write(servers, spare=True, extra_bind=""):
+        path = plain_cfg(tmp_path, port, "".join(
+            f"  server {s} 127.0.0.1:{bs[int(s[1]) - 1].port}\n" for s in servers))
+        text = path.read_text()
+        if extra_bind:
+            text = text.replace(f"bind 127.0.0.1:{port}\n",
+                                f"bind 127.0.0.1:{port}\n  bind {extra_bind}\n")
+        if spare:
+            text += f"backend spare\n  server s1 127.0.0.1:{bs[0].port}\n"
+        path.write_text(text)
+        return path
+
+    def reload_and_wait(marker):
+        count = served.stderr().count(marker)
+        served.signal(signal.SIGHUP)
+        wait_for(lambda: served.stderr().count(marker) > count, what=marker)
+
+    served = lb(write(["m1", "m2", "m3"]))
+    for _ in range(6):
+        fetch(port, tls=False)
+    up = series(served, "vigie_lb_server_up")
+    assert up[m3] == 1 and up[m1] == 1, up
+    assert '{backend="spare"}' in series(served, "vigie_lb_backend_up_servers")
+    before = series(served, "vigie_lb_server_connections_total")[m1]
+    assert before >= 1
+
+    write(["m1", "m2"], spare=False)
+    reload_and_wait("reloaded")
+    for name in ("vigie_lb_server_up", "vigie_lb_server_connections_total",
+                 "vigie_lb_server_connect_seconds_count"):
+        assert m3 not in series(served, name), name
+    assert '{backend="spare"}' not in series(served, "vigie_lb_backend_up_servers")
+    assert series(served, "vigie_lb_server_connections_total")[m1] == before
+    _, body, _ = served.http("GET", "/metrics")
+    assert 'server="m3"' not in body and 'backend="spare"' not in body
+
+    # A refused reload (its second bind is taken) adds no series.
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    write(["m1", "m2", "m3"], extra_bind=f"127.0.0.1:{taken.getsockname()[1]}")
+    reload_and_wait("reload partly failed")
+    taken.close()
+    assert m3 not in series(served, "vigie_lb_server_up")
+    assert series(served, "vigie_lb_server_up")[m1] == 1
+
+    write(["m1", "m2", "m3"])
+    reload_and_wait("reloaded")
+    assert series(served, "vigie_lb_server_up")[m3] == 1
+    assert series(served, "vigie_lb_server_connections_total")[m1] == before

@@ -2,6 +2,7 @@
 // reloads, runs health checks and the stats socket on the control thread.
 #include "lb/server/lb_component.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <boost/asio/read_until.hpp>
@@ -613,7 +614,50 @@ class LbComponent final : public Component {
   }
 
  private:
+  // Applies `cfg`, or keeps the running config whole. Either way the
+  // metrics of frontends, backends and servers that do not run afterwards
+  // leave /metrics: those a reload removed, and those a refused reload
+  // registered while it built.
   Result<void> Apply(std::shared_ptr<const LbConfig> cfg) {
+    std::shared_ptr<Snapshot> before = control_->snapshot;
+    std::shared_ptr<Snapshot> built;
+    auto applied = ApplyConfig(std::move(cfg), built);
+    if (applied && before) {
+      HideMissing(*before, control_->snapshot.get());
+    } else if (!applied && built) {
+      HideMissing(*built, before.get());
+    }
+    return applied;
+  }
+
+  // Hides the series of what `gone` has and `kept` (when not null) has not,
+  // by the names the series are labelled with.
+  static void HideMissing(const Snapshot& gone, const Snapshot* kept) {
+    for (const auto& be : gone.backends) {
+      BackendRt* k = kept != nullptr ? kept->FindBackend(be->cfg.name) : nullptr;
+      if (k == nullptr) {
+        be->m.Hide();
+      }
+      for (const auto& s : be->servers) {
+        if (k == nullptr || std::ranges::none_of(k->servers, [&](const auto& ks) {
+              return ks->cfg.name == s->cfg.name;
+            })) {
+          s->m.Hide();
+        }
+      }
+    }
+    for (const auto& fe : gone.frontends) {
+      if (kept == nullptr || std::ranges::none_of(kept->frontends, [&](const auto& kf) {
+            return kf->cfg.name == fe->cfg.name;
+          })) {
+        fe->m.Hide();
+      }
+    }
+  }
+
+  // `built` receives the new snapshot as soon as it exists, so that a
+  // failure after it can take back its metrics.
+  Result<void> ApplyConfig(std::shared_ptr<const LbConfig> cfg, std::shared_ptr<Snapshot>& built) {
     for (const auto& d : cfg->diagnostics) {
       if (d.severity == haproxy_cfg::Severity::kUnsupported ||
           d.severity == haproxy_cfg::Severity::kWarning) {
@@ -623,6 +667,7 @@ class LbComponent final : public Component {
       }
     }
     VIGIE_ASSIGN_OR_RETURN(auto snap, BuildSnapshot(*cfg));
+    built = snap;
     // Open what is new before touching what runs, so a failure keeps the
     // old config whole.
     std::map<std::string, std::shared_ptr<Listener>> next;
@@ -747,21 +792,15 @@ class LbComponent final : public Component {
     return {};
   }
 
+  // Everything that can fail comes before the first metric is registered,
+  // so a refused config leaves no series behind.
   Result<std::shared_ptr<Snapshot>> BuildSnapshot(const LbConfig& cfg) {
-    auto snap = std::make_shared<Snapshot>();
-    snap->model = cfg.model;
-    const Snapshot* old = control_->snapshot.get();
-    auto now = SteadyClock::now();
+    // Names are resolved now, as haproxy's default `init-addr libc`: once
+    // per start or reload (the system resolver's own timeouts apply); a
+    // name that does not resolve fails the start or the reload.
+    std::vector<std::vector<asio::ip::address>> resolved_by_backend;
     for (const auto& bcfg : cfg.model.backends) {
-      std::vector<balance::ServerSpec> specs;
-      for (const auto& s : bcfg.servers) {
-        specs.push_back(balance::ServerSpec{s.name, s.id, s.weight, s.maxconn, s.backup,
-                                            s.slowstart, s.maxqueue});
-      }
-      // Names are resolved now, as haproxy's default `init-addr libc`: once
-      // per start or reload (the system resolver's own timeouts apply); a
-      // name that does not resolve fails the start or the reload.
-      std::vector<asio::ip::address> resolved;
+      auto& resolved = resolved_by_backend.emplace_back();
       for (const auto& scfg : bcfg.servers) {
         auto ip = ResolveServerHost(scfg.host);
         if (!ip) {
@@ -769,6 +808,26 @@ class LbComponent final : public Component {
                                                    scfg.name + "'");
         }
         resolved.push_back(*ip);
+      }
+    }
+    for (const auto& fcfg : cfg.model.frontends) {
+      if (fcfg.monitor_uri.empty() && std::ranges::none_of(cfg.model.backends, [&](const auto& b) {
+            return b.name == fcfg.backend;
+          })) {
+        return Error(Errc::kInvalidArgument, "frontend '" + fcfg.name + "' has no backend");
+      }
+    }
+    auto snap = std::make_shared<Snapshot>();
+    snap->model = cfg.model;
+    const Snapshot* old = control_->snapshot.get();
+    auto now = SteadyClock::now();
+    for (std::size_t bi = 0; bi < cfg.model.backends.size(); ++bi) {
+      const auto& bcfg = cfg.model.backends[bi];
+      const auto& resolved = resolved_by_backend[bi];
+      std::vector<balance::ServerSpec> specs;
+      for (const auto& s : bcfg.servers) {
+        specs.push_back(balance::ServerSpec{s.name, s.id, s.weight, s.maxconn, s.backup,
+                                            s.slowstart, s.maxqueue});
       }
       balance::ServerPool pool(balance::PoolOptions{ToAlgorithm(bcfg.balance), bcfg.allbackups},
                                std::move(specs));
@@ -833,9 +892,6 @@ class LbComponent final : public Component {
         if (be->cfg.name == fcfg.backend) {
           fe->backend = be;
         }
-      }
-      if (!fe->backend && fcfg.monitor_uri.empty()) {
-        return Error(Errc::kInvalidArgument, "frontend '" + fcfg.name + "' has no backend");
       }
       if (fe->backend) {  // else a monitor-uri frontend: nothing to relay
         const bool may_splice = !cfg.model.global.nosplice;
