@@ -102,9 +102,10 @@ struct CheckKey {
   friend auto operator<=>(const CheckKey&, const CheckKey&) = default;
 };
 
-// The registry cannot drop a series, so the per-address series a forwarder
-// creates over its life are capped (addresses past the cap are checked and
-// logged, but not exported one by one).
+// A series the registry hides keeps its storage (Registry::Hide), so the
+// per-address series a forwarder creates over its life are capped
+// (addresses past the cap are checked and logged, but not exported one by
+// one).
 constexpr size_t kMaxAddressSeries = 1024;
 
 // The check loop and state of one address, created and ended on the control
@@ -210,8 +211,8 @@ struct Forwarder::Shared {
   std::map<std::string, std::shared_ptr<Target>> targets;  // by name
   std::map<ListenKey, std::shared_ptr<std::atomic<int>>> udp_flow_counts;
   std::map<CheckKey, std::shared_ptr<CheckedAddress>> checks;  // running; `health` mirrors them
-  std::map<CheckKey, std::shared_ptr<AddressMetrics>> address_metrics;  // every series made
-  bool address_series_capped = false;                                   // logged once
+  std::set<CheckKey> address_series;   // every address given series, for the cap
+  bool address_series_capped = false;  // logged once
 };
 
 using Shared = Forwarder::Shared;
@@ -671,7 +672,7 @@ void StopCheck(CheckedAddress& c) {
   c.stopped.store(true);
   c.timer.cancel();
   if (c.m) {
-    c.m->up.Set(-1);
+    c.m->Hide();  // no longer a destination: its series leave /metrics
   }
 }
 
@@ -733,13 +734,12 @@ void SyncChecks(const SharedPtr& shared) {
       }
     } else {
       c = std::make_shared<CheckedAddress>(s.control, key, hc.rise, hc.fall);
-      if (auto m = s.address_metrics.find(key); m != s.address_metrics.end()) {
-        c->m = m->second;
-      } else if (s.address_metrics.size() < kMaxAddressSeries) {
+      if (s.address_series.contains(key) || s.address_series.size() < kMaxAddressSeries) {
+        // An address that comes back gets its series back, values carried on.
         c->m = std::make_shared<AddressMetrics>(
             s.registry,
             metrics::Labels{{"mode", mode}, {"address", HostPort(key.address, key.port)}});
-        s.address_metrics.emplace(key, c->m);
+        s.address_series.insert(key);
       } else if (!s.address_series_capped) {
         s.address_series_capped = true;
         s.log->warn(
