@@ -1369,15 +1369,19 @@ def test_reload_drops_the_series_of_what_it_removed(tmp_path, backends, lb):
     """A server or backend a reload removes leaves /metrics with it (its
     `_up` would otherwise report a server that no longer exists); a kept
     server keeps its counters; a refused reload exports nothing of what it
-    would have added; a server that comes back continues its series."""
+    would have added and leaves the running servers' gauges alone; a server
+    that comes back continues its series."""
     bs = backends(3, tls=False)
-    port = free_port()
+    port, dead = free_port(), free_port()
     m1 = '{backend="api",server="m1"}'
+    m2 = '{backend="api",server="m2"}'
     m3 = '{backend="api",server="m3"}'
 
-    def write(servers, spare=True, extra_bind=""):
-        path = plain_cfg(tmp_path, port, "".join(
-            f"  server {s} 127.0.0.1:{bs[int(s[1]) - 1].port}\n" for s in servers))
+    def write(servers, spare=True, extra_bind="", m2_check=True):
+        # m2 is checked and down (nothing listens on its port).
+        addr = {"m1": f"127.0.0.1:{bs[0].port}", "m3": f"127.0.0.1:{bs[2].port}",
+                "m2": f"127.0.0.1:{dead}" + (" check inter 100ms fall 1" if m2_check else "")}
+        path = plain_cfg(tmp_path, port, "".join(f"  server {s} {addr[s]}\n" for s in servers))
         text = path.read_text()
         if extra_bind:
             text = text.replace(f"bind 127.0.0.1:{port}\n",
@@ -1393,6 +1397,7 @@ def test_reload_drops_the_series_of_what_it_removed(tmp_path, backends, lb):
         wait_for(lambda: served.stderr().count(marker) > count, what=marker)
 
     served = lb(write(["m1", "m2", "m3"]))
+    wait_for(lambda: series(served, "vigie_lb_server_up")[m2] == 0, what="m2 DOWN")
     for _ in range(6):
         fetch(port, tls=False)
     up = series(served, "vigie_lb_server_up")
@@ -1411,15 +1416,17 @@ def test_reload_drops_the_series_of_what_it_removed(tmp_path, backends, lb):
     _, body, _ = served.http("GET", "/metrics")
     assert 'server="m3"' not in body and 'backend="spare"' not in body
 
-    # A refused reload (its second bind is taken) adds no series.
+    # A refused reload (its second bind is taken) adds no series, and the
+    # m2 it would have run unchecked (so UP) is still the running m2: DOWN.
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
-    write(["m1", "m2", "m3"], extra_bind=f"127.0.0.1:{taken.getsockname()[1]}")
+    write(["m1", "m2", "m3"], extra_bind=f"127.0.0.1:{taken.getsockname()[1]}", m2_check=False)
     reload_and_wait("reload partly failed")
     taken.close()
-    assert m3 not in series(served, "vigie_lb_server_up")
-    assert series(served, "vigie_lb_server_up")[m1] == 1
+    up = series(served, "vigie_lb_server_up")
+    assert m3 not in up and up[m1] == 1 and up[m2] == 0, up
+    assert series(served, "vigie_lb_backend_up_servers")['{backend="api"}'] == 1
 
     write(["m1", "m2", "m3"])
     reload_and_wait("reloaded")

@@ -786,6 +786,17 @@ class LbComponent final : public Component {
     stats_sockets_ = std::move(next_stats);
     StopChecks();
     control_->snapshot = snap;
+    // The gauges are shared with the snapshot this one replaces (same
+    // names and labels): written now, not while building, so that a
+    // refused reload leaves what is running as it was.
+    for (const auto& be : snap->backends) {
+      std::lock_guard lock(be->mu);
+      for (std::size_t i = 0; i < be->servers.size(); ++i) {
+        const ServerRt& server = *be->servers[i];
+        server.m.server_up.Set(!server.health || be->pool.healthy(i) ? 1 : 0);
+      }
+      be->UpdateUpGauge();
+    }
     control_->listeners = listeners_.size();
     StartChecks(*snap);
     AddRoutes();
@@ -850,7 +861,6 @@ class LbComponent final : public Component {
                                                 scfg.check.downinter, scfg.check.rise,
                                                 scfg.check.fall});
         }
-        s->m.server_up.Set(1);
         if (scfg.disabled) {
           be->pool.SetAdmin(i, balance::AdminState::kMaint, now);
         }
@@ -870,7 +880,6 @@ class LbComponent final : public Component {
           s->last_session.store(ps.last_session.load());
           if (s->health) {
             be->pool.SetHealthy(i, prev->pool.healthy(pi), now);
-            s->m.server_up.Set(prev->pool.healthy(pi) ? 1 : 0);
           }
           if (!scfg.disabled) {
             be->pool.SetAdmin(i, prev->pool.admin(pi), now);
@@ -882,7 +891,6 @@ class LbComponent final : public Component {
         }
         be->servers.push_back(std::move(s));
       }
-      be->UpdateUpGauge();
       snap->backends.push_back(std::move(be));
     }
     for (const auto& fcfg : cfg.model.frontends) {
