@@ -39,6 +39,9 @@ class Counter {
  public:
   void Inc(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
   uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+  // Back to 0, for an operator's explicit reset (haproxy's `clear counters
+  // all`); Prometheus reads the drop as a counter reset, as after a restart.
+  void Reset() { value_.store(0, std::memory_order_relaxed); }
 
  private:
   std::atomic<uint64_t> value_{0};
@@ -162,11 +165,14 @@ class Registry {
       registry_.AddHistogram(std::string(kPrefix) + #name, help, bounds, labels_);
 
 #define VIGIE_METRIC_HIDE_(name, ...) registry_.Hide(std::string(kPrefix) + #name, labels_);
+#define VIGIE_METRIC_RESET_COUNTER_(name, help) name.Reset();
+#define VIGIE_METRIC_IGNORE_(...)
 
 // Declares struct `Type` with one member per metric of LIST, registered in
 // the Registry given to its constructor under `prefix` + name, with the
 // given constant labels (e.g. {{"backend", "api"}}). Hide() takes all of
-// them out of the exported metrics (Registry::Hide).
+// them out of the exported metrics (Registry::Hide); ResetCounters() sets
+// its counters back to 0 (gauges and histograms stay).
 #define VIGIE_DECLARE_METRICS(Type, prefix, LIST)                                             \
   struct Type {                                                                               \
     static constexpr std::string_view kPrefix = prefix;                                       \
@@ -176,4 +182,7 @@ class Registry {
     ::vigie::metrics::Labels labels_;                                                         \
     LIST(VIGIE_METRIC_COUNTER_, VIGIE_METRIC_GAUGE_, VIGIE_METRIC_HISTOGRAM_)                 \
     void Hide() { LIST(VIGIE_METRIC_HIDE_, VIGIE_METRIC_HIDE_, VIGIE_METRIC_HIDE_) }          \
+    void ResetCounters() {                                                                    \
+      LIST(VIGIE_METRIC_RESET_COUNTER_, VIGIE_METRIC_IGNORE_, VIGIE_METRIC_IGNORE_)           \
+    }                                                                                         \
   }

@@ -77,6 +77,20 @@ TEST(MetricsTest, HiddenSeriesLeaveTheExportAndComeBackWithTheirValue) {
   r.Hide("no_such_metric", {});  // nothing to do
 }
 
+TEST(MetricsTest, ResetCountersZeroesCountersOnly) {
+  Registry r;
+  TestMetrics m(r);
+  m.requests_total.Inc(7);
+  m.connections.Set(3);
+  m.latency_seconds.Observe(0.5);
+  m.ResetCounters();
+  EXPECT_EQ(m.requests_total.value(), 0u);
+  EXPECT_EQ(m.connections.value(), 3);  // a current value, not a total
+  EXPECT_EQ(m.latency_seconds.snapshot().count, 1u);
+  m.requests_total.Inc();
+  EXPECT_EQ(m.requests_total.value(), 1u);
+}
+
 TEST(MetricsTest, LabelValuesAreEscaped) {
   Registry r;
   r.AddCounter("e_total", "help with \\ and\nnewline", {{"path", "a\"b\\c\nd"}}).Inc();
