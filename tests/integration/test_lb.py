@@ -1432,3 +1432,45 @@ def test_reload_drops_the_series_of_what_it_removed(tmp_path, backends, lb):
     reload_and_wait("reloaded")
     assert series(served, "vigie_lb_server_up")[m3] == 1
     assert series(served, "vigie_lb_server_connections_total")[m1] == before
+
+
+def test_clear_counters_resets_the_peaks_and_all_the_totals(tmp_path, backends, lb):
+    """`clear counters` as haproxy: the peak values (smax) go back to 0 and
+    the totals stay; `clear counters all` zeroes the totals too, on the
+    stats socket and in /metrics alike."""
+    bs = backends(2, tls=False)
+    port = free_port()
+    served = lb(plain_cfg(tmp_path, port, "".join(
+        f"  server s{i + 1} 127.0.0.1:{b.port}\n" for i, b in enumerate(bs))))
+    sock = tmp_path / "admin.sock"
+    held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(4)]
+    for c in held:
+        assert c.recv(100).startswith(b"master")
+    for c in held:
+        c.close()
+    wait_for(lambda: show_stat(sock)[("api", "FRONTEND")]["scur"] == "0", what="closed")
+    before = show_stat(sock)
+    assert before[("api", "FRONTEND")]["smax"] == "4"
+    assert before[("api", "BACKEND")]["smax"] == "4"
+    assert int(before[("api", "s1")]["smax"]) >= 1
+    assert before[("api", "FRONTEND")]["stot"] == "4"
+
+    assert cli(sock, "clear counters") == "\n"
+    after = show_stat(sock)
+    for row in ("FRONTEND", "s1", "s2", "BACKEND"):
+        assert after[("api", row)]["smax"] == "0", row
+        assert after[("api", row)]["stot"] == before[("api", row)]["stot"], row
+
+    assert cli(sock, "clear counters all") == "\n"
+    after = show_stat(sock)
+    for row in ("FRONTEND", "s1", "s2", "BACKEND"):
+        for field in ("stot", "bin", "bout"):
+            assert after[("api", row)][field] == "0", (row, field)
+    totals = series(served, "vigie_lb_server_connections_total")
+    assert totals and set(totals.values()) == {0}, totals
+    assert set(series(served, "vigie_lb_frontend_bytes_out_total").values()) == {0}
+    # New connections count from 0.
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert c.recv(100).startswith(b"master")
+    c.close()
+    wait_for(lambda: show_stat(sock)[("api", "FRONTEND")]["stot"] == "1", what="one more")

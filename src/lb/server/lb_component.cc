@@ -274,6 +274,29 @@ class CliRuntime final : public stats::Runtime {
     be->UpdateUpGauge();
   }
 
+  void ClearCounters(bool all) override {
+    const Snapshot& snap = *state_->snapshot;
+    for (const auto& fe : snap.frontends) {
+      fe->smax.store(0);
+      if (all) {
+        fe->m.ResetCounters();
+      }
+    }
+    for (const auto& be : snap.backends) {
+      be->smax.store(0);
+      be->qmax.store(0);
+      if (all) {
+        be->m.ResetCounters();
+      }
+      for (const auto& s : be->servers) {
+        s->smax.store(0);
+        if (all) {
+          s->m.ResetCounters();
+        }
+      }
+    }
+  }
+
  private:
   stats::StatRow FrontendRow(const FrontendRt& fe) const {
     stats::StatRow r;

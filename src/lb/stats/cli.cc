@@ -15,6 +15,7 @@ struct HelpLine {
   const char* text;
 };
 constexpr HelpLine kHelp[] = {
+    {"clear counters [all]", "clear max statistics counters (or all counters)"},
     {"disable server (DEPRECATED)", "disable a server for maintenance (use 'set server' instead)"},
     {"enable server  (DEPRECATED)", "enable a disabled server (use 'set server' instead)"},
     {"get weight <bk>/<srv>", "report a server's current weight"},
@@ -190,6 +191,11 @@ Result<Command> ParseCommand(std::string_view text) {
     }
     return c;
   }
+  if (w[0] == "clear" && arg(1) == "counters") {
+    c.kind = CommandKind::kClearCounters;
+    c.all = arg(2) == "all";  // haproxy ignores any other word there
+    return c;
+  }
   if (w[0] == "show" && arg(1) == "servers" && arg(2) == "state") {
     c.kind = CommandKind::kShowServersState;
     c.arg = std::string(arg(3));
@@ -319,6 +325,11 @@ std::string Execute(const Command& c, Runtime& rt, Level level) {
       auto [cur, init] = rt.GetWeight(c.backend, c.server);
       return std::to_string(cur) + " (initial " + std::to_string(init) + ")\n";
     }
+    case CommandKind::kClearCounters:
+      if (level == Level::kUser || (c.all && level != Level::kAdmin))
+        return kPermissionDenied;
+      rt.ClearCounters(c.all);
+      return "";
     case CommandKind::kHelp:
       return HelpText();
     case CommandKind::kPrompt:

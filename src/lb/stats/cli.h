@@ -31,6 +31,7 @@ enum class CommandKind {
   kSetServerWeight,  // set server B/S weight N[%]  and  set weight B/S N[%]
   kGetWeight,        // get weight B/S
   kSetServerHealth,  // set server B/S health up|down
+  kClearCounters,    // clear counters [all]
   kPrompt,
   kSetTimeoutCli,
   kHelp,
@@ -48,6 +49,7 @@ struct Command {
   int weight = 0;               // set weight
   bool weight_percent = false;  // "50%": relative to the initial weight
   bool health_up = true;
+  bool all = false;  // clear counters all
   std::chrono::seconds timeout{0};
   std::string arg;  // show servers state [backend]
 };
@@ -76,9 +78,14 @@ class Runtime {
   virtual std::pair<int, int> GetWeight(std::string_view backend,
                                         std::string_view server) const = 0;
   virtual void SetHealth(std::string_view backend, std::string_view server, bool up) = 0;
+  // `clear counters`: the peak values (smax, qmax) of every frontend,
+  // backend and server go back to 0; with `all`, every cumulative counter
+  // too (connections, bytes, errors, check failures), as haproxy's.
+  virtual void ClearCounters(bool all) = 0;
 };
 
-// The socket's `level`: state changes need kAdmin ("Permission denied\n").
+// The socket's `level`: state changes and `clear counters all` need kAdmin,
+// `clear counters` kOperator ("Permission denied\n").
 enum class Level { kUser, kOperator, kAdmin };
 
 // Runs one parsed command; returns its reply text without the terminating

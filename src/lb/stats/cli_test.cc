@@ -140,6 +140,22 @@ TEST(CliSessionTest, OperatorLevelCannotChangeState) {
   EXPECT_THAT(s2.OnLine("show stat", rt).output, StartsWith("# pxname"));
 }
 
+TEST(CliSessionTest, ClearCountersNeedsOperatorAndAllNeedsAdmin) {
+  FakeRuntime rt;
+  EXPECT_EQ(OneShot(rt, "clear counters"), "\n");
+  EXPECT_EQ(OneShot(rt, "clear counters all"), "\n");
+  EXPECT_EQ(rt.cleared, (std::vector<bool>{false, true}));
+  CliSession op(Level::kOperator);
+  EXPECT_EQ(op.OnLine("clear counters", rt).output, "\n");
+  CliSession op2(Level::kOperator);
+  EXPECT_EQ(op2.OnLine("clear counters all", rt).output, "Permission denied\n\n");
+  CliSession user(Level::kUser);
+  EXPECT_EQ(user.OnLine("clear counters", rt).output, "Permission denied\n\n");
+  EXPECT_EQ(rt.cleared, (std::vector<bool>{false, true, false}));
+  EXPECT_THAT(HelpText(), HasSubstr("\n  clear counters [all]                    : clear max "
+                                    "statistics counters (or all counters)\n"));
+}
+
 TEST(CliParseTest, Commands) {
   auto c = ParseCommand("show stat -1 4 2");
   ASSERT_TRUE(c);

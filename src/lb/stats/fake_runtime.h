@@ -82,6 +82,8 @@ class FakeRuntime : public Runtime {
     return {v.weight, v.initial};
   }
   void SetHealth(std::string_view b, std::string_view s, bool up) override { At(b, s).up = up; }
+  void ClearCounters(bool all) override { cleared.push_back(all); }
+  std::vector<bool> cleared;  // one entry per ClearCounters call: its `all`
 };
 
 }  // namespace vigie::lb::stats
