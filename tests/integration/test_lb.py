@@ -1371,7 +1371,7 @@ def test_reload_drops_the_series_of_what_it_removed(tmp_path, backends, lb):
     server keeps its counters; a refused reload exports nothing of what it
     would have added and leaves the running servers' gauges alone; a server
     that comes back continues its series."""
-    bs = backends(3, tls=False)
+    bs = backends(2, tls=False)
     port, dead = free_port(), free_port()
     m1 = '{backend="api",server="m1"}'
     m2 = '{backend="api",server="m2"}'
@@ -1379,7 +1379,7 @@ def test_reload_drops_the_series_of_what_it_removed(tmp_path, backends, lb):
 
     def write(servers, spare=True, extra_bind="", m2_check=True):
         # m2 is checked and down (nothing listens on its port).
-        addr = {"m1": f"127.0.0.1:{bs[0].port}", "m3": f"127.0.0.1:{bs[2].port}",
+        addr = {"m1": f"127.0.0.1:{bs[0].port}", "m3": f"127.0.0.1:{bs[1].port}",
                 "m2": f"127.0.0.1:{dead}" + (" check inter 100ms fall 1" if m2_check else "")}
         path = plain_cfg(tmp_path, port, "".join(f"  server {s} {addr[s]}\n" for s in servers))
         text = path.read_text()
