@@ -270,7 +270,7 @@ int RunCheck(const EgressOptions& o) {
     return egress::kCheckExitError;
   }
   egress::DestinationAcl acl(cfg.spec);
-  std::vector<egress::IpAddress> addresses;
+  std::vector<IpAddress> addresses;
   std::optional<egress::AclDecision> decision;
   if (target->address) {
     addresses.push_back(*target->address);

@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <arpa/inet.h>
+
+#include "core/check.h"
 
 namespace vigie {
 namespace {
@@ -46,32 +49,57 @@ IpAddress IpAddress::V4(std::array<uint8_t, 4> bytes) {
 IpAddress IpAddress::V6(std::array<uint8_t, 16> bytes) {
   IpAddress ip;
   ip.bytes_ = bytes;
-  ip.v6_ = true;
+  ip.family_ = Family::kV6;
   return ip;
 }
 
-Result<IpAddress> IpAddress::Parse(std::string_view text) {
-  if (text.empty() || text.size() > 45) {
-    return Error(Errc::kInvalidArgument, "not an IP address: " + Quote(text));
+namespace {
+
+// inet_pton of `text` into `out` (16 bytes). inet_pton needs a NUL-terminated
+// string; the longest valid text is 45 bytes ("ffff:...:255.255.255.255"). An
+// embedded NUL would end the text early, so it is refused.
+bool TextToBytes(std::string_view text, int family, uint8_t* out) {
+  if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) {
+    return false;
   }
   char buf[64];
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
+  return inet_pton(family, buf, out) == 1;
+}
+
+}  // namespace
+
+Result<IpAddress> IpAddress::Parse(std::string_view text) {
+  bool v6 = text.find(':') != std::string_view::npos;
   IpAddress ip;
-  if (text.find(':') == std::string_view::npos) {
-    if (inet_pton(AF_INET, buf, ip.bytes_.data()) == 1) {
-      return ip;
-    }
-  } else if (inet_pton(AF_INET6, buf, ip.bytes_.data()) == 1) {
-    ip.v6_ = true;
-    return ip;
+  if (!TextToBytes(text, v6 ? AF_INET6 : AF_INET, ip.bytes_.data())) {
+    return Error(Errc::kInvalidArgument, "not an IP address: " + Quote(text));
   }
-  return Error(Errc::kInvalidArgument, "not an IP address: " + Quote(text));
+  ip.family_ = v6 ? Family::kV6 : Family::kV4;
+  return ip;
+}
+
+Result<IpAddress> IpAddress::ParseV4(std::string_view text) {
+  IpAddress ip;
+  if (!TextToBytes(text, AF_INET, ip.bytes_.data())) {
+    return Error(Errc::kInvalidArgument, "not an IPv4 address: " + Quote(text));
+  }
+  return ip;
+}
+
+Result<IpAddress> IpAddress::ParseV6(std::string_view text) {
+  IpAddress ip;
+  if (!TextToBytes(text, AF_INET6, ip.bytes_.data())) {
+    return Error(Errc::kInvalidArgument, "not an IPv6 address: " + Quote(text));
+  }
+  ip.family_ = Family::kV6;
+  return ip;
 }
 
 bool IpAddress::IsLoopback() const {
   IpAddress u = Unmapped();
-  if (!u.v6_) {
+  if (u.is_v4()) {
     return u.bytes_[0] == 127;
   }
   static constexpr std::array<uint8_t, 16> kLoop = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -83,37 +111,55 @@ bool IpAddress::IsUnspecified() const {
                      [](uint8_t b) { return b == 0; });
 }
 
-IpAddress IpAddress::Unmapped() const {
-  if (!v6_) {
-    return *this;
+bool IpAddress::IsV4Mapped() const {
+  if (!is_v6()) {
+    return false;
   }
   for (int i = 0; i < 10; ++i) {
     if (bytes_[i] != 0) {
-      return *this;
+      return false;
     }
   }
-  if (bytes_[10] != 0xff || bytes_[11] != 0xff) {
+  return bytes_[10] == 0xff && bytes_[11] == 0xff;
+}
+
+IpAddress IpAddress::Unmapped() const {
+  if (!IsV4Mapped()) {
     return *this;
   }
   return V4({bytes_[12], bytes_[13], bytes_[14], bytes_[15]});
 }
 
 std::string IpAddress::ToString() const {
-  char buf[INET6_ADDRSTRLEN];
-  inet_ntop(v6_ ? AF_INET6 : AF_INET, bytes_.data(), buf, sizeof(buf));
+  char buf[INET6_ADDRSTRLEN] = {};
+  const char* text = inet_ntop(is_v6() ? AF_INET6 : AF_INET, bytes_.data(), buf, sizeof(buf));
+  VIGIE_CHECK(text != nullptr, "inet_ntop failed on a valid address");
   return buf;
 }
 
-Cidr::Cidr(IpAddress base, int prefix_len) : base_(base), prefix_len_(prefix_len) {}
+Cidr::Cidr(IpAddress base, int prefix_len) : prefix_len_(prefix_len) {
+  VIGIE_CHECK(prefix_len >= 0 && prefix_len <= base.bit_width(), "prefix length out of range");
+  std::array<uint8_t, 16> bytes = base.bytes();
+  for (int bit = prefix_len; bit < base.bit_width(); ++bit) {
+    auto i = static_cast<std::size_t>(bit / 8);
+    bytes[i] = static_cast<uint8_t>(bytes[i] & ~(0x80u >> (bit % 8)));
+  }
+  base_ =
+      base.is_v6() ? IpAddress::V6(bytes) : IpAddress::V4({bytes[0], bytes[1], bytes[2], bytes[3]});
+}
 
-Result<Cidr> Cidr::Parse(std::string_view text) {
+namespace {
+
+// "addr" or "addr/N": the address and the prefix length, not yet checked for
+// host bits.
+Result<std::pair<IpAddress, int>> ParseCidrParts(std::string_view text) {
   std::size_t slash = text.find('/');
   std::string_view addr_text = text.substr(0, slash);
   auto ip = IpAddress::Parse(addr_text);
   if (!ip) {
     return Error(Errc::kInvalidArgument, "not a CIDR: " + Quote(text));
   }
-  int max_len = ip->is_v6() ? 128 : 32;
+  int max_len = ip->bit_width();
   int len = max_len;
   if (slash != std::string_view::npos) {
     std::string_view len_text = text.substr(slash + 1);
@@ -129,22 +175,34 @@ Result<Cidr> Cidr::Parse(std::string_view text) {
                                                " in " + Quote(text));
     }
   }
-  Cidr cidr(*ip, len);
+  return std::pair(*ip, len);
+}
+
+}  // namespace
+
+Result<Cidr> Cidr::Parse(std::string_view text) {
+  VIGIE_ASSIGN_OR_RETURN(auto parts, ParseCidrParts(text));
+  const auto& [ip, len] = parts;
   // Host bits below the prefix must be zero.
-  const auto& b = ip->bytes();
-  for (int bit = len; bit < max_len; ++bit) {
+  const auto& b = ip.bytes();
+  for (int bit = len; bit < ip.bit_width(); ++bit) {
     if ((b[static_cast<std::size_t>(bit / 8)] >> (7 - bit % 8)) & 1) {
-      return Error(Errc::kInvalidArgument, "host bits set in " + Quote(text) +
-                                               " (did you mean a /" + std::to_string(max_len) +
-                                               " or the network address?)");
+      return Error(Errc::kInvalidArgument,
+                   "host bits set in " + Quote(text) + " (did you mean a /" +
+                       std::to_string(ip.bit_width()) + " or the network address?)");
     }
   }
-  return cidr;
+  return Cidr(ip, len);
+}
+
+Result<Cidr> Cidr::ParseClearingHostBits(std::string_view text) {
+  VIGIE_ASSIGN_OR_RETURN(auto parts, ParseCidrParts(text));
+  return Cidr(parts.first, parts.second);
 }
 
 bool Cidr::Contains(const IpAddress& candidate) const {
   IpAddress ip = candidate.Unmapped();
-  if (ip.is_v6() != base_.is_v6()) {
+  if (ip.family() != base_.family()) {
     return false;
   }
   const auto& a = ip.bytes();
@@ -164,6 +222,9 @@ bool Cidr::Contains(const IpAddress& candidate) const {
 }
 
 std::string Cidr::ToString() const {
+  if (prefix_len_ == base_.bit_width()) {
+    return base_.ToString();
+  }
   return base_.ToString() + "/" + std::to_string(prefix_len_);
 }
 

@@ -50,6 +50,91 @@ TEST(CidrTest, RejectsBadPrefixes) {
   EXPECT_FALSE(Cidr::Parse("nope/8"));
 }
 
+// The next tests came with the egress address type this one replaced.
+TEST(IpAddressTest, ParsesAndFormats) {
+  EXPECT_EQ(IpAddress::Parse("10.1.2.3")->ToString(), "10.1.2.3");
+  EXPECT_TRUE(IpAddress::Parse("10.1.2.3")->is_v4());
+  EXPECT_EQ(IpAddress::Parse("FE80:0:0::1")->ToString(), "fe80::1");
+  EXPECT_TRUE(IpAddress::Parse("::")->is_v6());
+  EXPECT_EQ(IpAddress::V4({10, 1, 2, 3}).ToString(), "10.1.2.3");
+  EXPECT_EQ(IpAddress::Parse("10.1.2.3")->family(), IpAddress::Family::kV4);
+  EXPECT_EQ(IpAddress::Parse("::1")->family(), IpAddress::Family::kV6);
+  EXPECT_EQ(IpAddress::Parse("10.1.2.3")->bit_width(), 32);
+  EXPECT_EQ(IpAddress::Parse("::1")->bit_width(), 128);
+}
+
+TEST(IpAddressTest, RejectsLooseForms) {
+  for (std::string_view bad : {"", "010.1.2.3", "1.2.3", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4",
+                               "fe80::1%eth0", "[::1]", "1::2::3", "0x7f.0.0.1", "2130706433"}) {
+    EXPECT_FALSE(IpAddress::Parse(bad)) << bad;
+  }
+  EXPECT_FALSE(IpAddress::Parse(std::string_view("1.2.3.4\0", 8)));
+  EXPECT_FALSE(IpAddress::ParseV4("::1"));
+  EXPECT_FALSE(IpAddress::ParseV6("1.2.3.4"));
+  EXPECT_TRUE(IpAddress::ParseV4("1.2.3.4"));
+  EXPECT_TRUE(IpAddress::ParseV6("::ffff:1.2.3.4")->is_v6());
+  EXPECT_EQ(IpAddress::Parse("10.42.253.1O").error().ToString(),
+            "not an IP address: \"10.42.253.1O\"");
+  EXPECT_EQ(IpAddress::ParseV4("::1").error().ToString(), "not an IPv4 address: \"::1\"");
+  EXPECT_EQ(IpAddress::ParseV6("1.2.3.4").error().ToString(), "not an IPv6 address: \"1.2.3.4\"");
+}
+
+TEST(IpAddressTest, V4Mapped) {
+  auto mapped = IpAddress::Parse("::ffff:10.0.0.1");
+  ASSERT_TRUE(mapped);
+  EXPECT_TRUE(mapped->IsV4Mapped());
+  EXPECT_EQ(mapped->Unmapped(), *IpAddress::Parse("10.0.0.1"));
+  EXPECT_FALSE(IpAddress::Parse("::10.0.0.1")->IsV4Mapped());
+  EXPECT_FALSE(IpAddress::Parse("10.0.0.1")->IsV4Mapped());
+}
+
+TEST(IpAddressTest, OrderingSeparatesFamilies) {
+  EXPECT_LT(*IpAddress::Parse("1.2.3.4"), *IpAddress::Parse("1.2.3.5"));
+  EXPECT_NE(*IpAddress::Parse("0.0.0.0"), *IpAddress::Parse("::"));
+  // Every IPv4 address sorts before every IPv6 one.
+  EXPECT_LT(*IpAddress::Parse("255.255.255.255"), *IpAddress::Parse("::"));
+}
+
+TEST(CidrTest, ParseClearingHostBitsClearsHostBits) {
+  EXPECT_EQ(Cidr::ParseClearingHostBits("192.168.1.77/24")->ToString(), "192.168.1.0/24");
+  EXPECT_EQ(Cidr::ParseClearingHostBits("fe80::1/10")->ToString(), "fe80::/10");
+  EXPECT_EQ(Cidr::ParseClearingHostBits("1.2.3.4")->ToString(), "1.2.3.4");
+  EXPECT_EQ(Cidr::ParseClearingHostBits("1.2.3.4/0")->ToString(), "0.0.0.0/0");
+  for (std::string_view bad : {"1.2.3.4/", "1.2.3.4/33", "::/129", "1.2.3.4/-1", "1.2.3.4/+8",
+                               "1.2.3.4/8/8", "/8", "1.2.3.4/1000"}) {
+    EXPECT_FALSE(Cidr::ParseClearingHostBits(bad)) << bad;
+    EXPECT_FALSE(Cidr::Parse(bad)) << bad;
+  }
+  // The strict parse and the constructor agree with it where host bits are clear.
+  EXPECT_EQ(*Cidr::Parse("192.168.1.0/24"), *Cidr::ParseClearingHostBits("192.168.1.77/24"));
+  EXPECT_EQ(Cidr(*IpAddress::Parse("192.168.1.77"), 24),
+            *Cidr::ParseClearingHostBits("192.168.1.77/24"));
+  EXPECT_EQ(Cidr(*IpAddress::Parse("10.1.2.3"), 32).ToString(), "10.1.2.3");
+  EXPECT_EQ(Cidr::Parse("2001:db8::/32")->ToString(), "2001:db8::/32");
+  // The default is the single address 0.0.0.0, not every IPv4 address.
+  EXPECT_EQ(Cidr().ToString(), "0.0.0.0");
+  EXPECT_FALSE(Cidr().Contains(*IpAddress::Parse("10.0.0.1")));
+}
+
+TEST(CidrTest, Contains) {
+  auto net = *Cidr::ParseClearingHostBits("10.42.253.0/24");
+  EXPECT_TRUE(net.Contains(*IpAddress::Parse("10.42.253.7")));
+  EXPECT_FALSE(net.Contains(*IpAddress::Parse("10.42.254.7")));
+  // A v4-mapped IPv6 address is compared as the IPv4 address it carries.
+  EXPECT_TRUE(net.Contains(*IpAddress::Parse("::ffff:10.42.253.7")));
+  EXPECT_FALSE(net.Contains(*IpAddress::Parse("::a2a:fd07")));  // IPv4-compatible is not mapped
+  auto odd = *Cidr::ParseClearingHostBits("10.0.0.0/9");
+  EXPECT_TRUE(odd.Contains(*IpAddress::Parse("10.127.255.255")));
+  EXPECT_FALSE(odd.Contains(*IpAddress::Parse("10.128.0.0")));
+  auto v6 = *Cidr::ParseClearingHostBits("fe80::/10");
+  EXPECT_TRUE(v6.Contains(*IpAddress::Parse("febf::1")));
+  EXPECT_FALSE(v6.Contains(*IpAddress::Parse("fec0::1")));
+  EXPECT_FALSE(v6.Contains(*IpAddress::Parse("10.0.0.1")));
+  EXPECT_TRUE(
+      Cidr::ParseClearingHostBits("0.0.0.0/0")->Contains(*IpAddress::Parse("255.255.255.255")));
+  EXPECT_FALSE(Cidr::ParseClearingHostBits("0.0.0.0/0")->Contains(*IpAddress::Parse("::1")));
+}
+
 TEST(AddressTest, ParsesForms) {
   auto a = ParseAddress("127.0.0.1:53");
   ASSERT_TRUE(a);

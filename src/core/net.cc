@@ -79,6 +79,14 @@ Address FromEndpoint(const udp::endpoint& endpoint) {
   return Address{Address::Kind::kInet, endpoint.address().to_string(), endpoint.port(), {}};
 }
 
+asio::ip::address ToAsio(const IpAddress& address) {
+  const auto& b = address.bytes();
+  if (address.is_v4()) {
+    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{b[0], b[1], b[2], b[3]});
+  }
+  return asio::ip::address_v6(b);
+}
+
 IpAddress FromAsio(const asio::ip::address& address) {
   if (address.is_v4()) {
     return IpAddress::V4(address.to_v4().to_bytes());

@@ -62,6 +62,9 @@ struct ListenOptions {
 [[nodiscard]] Result<udp::endpoint> ToUdpEndpoint(const Address& address);
 Address FromEndpoint(const tcp::endpoint& endpoint);
 Address FromEndpoint(const udp::endpoint& endpoint);
+// An IpAddress as Asio's address and back. FromAsio keeps a v4-mapped IPv6
+// address (a dual-stack socket's IPv4 peer) as IPv6; fold it with Unmapped().
+asio::ip::address ToAsio(const IpAddress& address);
 IpAddress FromAsio(const asio::ip::address& address);
 
 [[nodiscard]] Result<tcp::acceptor> ListenTcp(asio::io_context& ctx, const tcp::endpoint& endpoint,

@@ -75,6 +75,20 @@ TEST(ListenTest, EndpointConversion) {
   EXPECT_EQ(net::FromAsio(net::asio::ip::make_address("10.0.0.1")).ToString(), "10.0.0.1");
 }
 
+TEST(ListenTest, IpAddressToAsioAndBack) {
+  for (const char* text : {"10.42.253.7", "0.0.0.0", "2001:db8::1", "::", "::ffff:10.0.0.1"}) {
+    IpAddress ip = *IpAddress::Parse(text);
+    net::asio::ip::address a = net::ToAsio(ip);
+    EXPECT_EQ(a.to_string(), text);
+    EXPECT_EQ(a.is_v6(), ip.is_v6()) << text;
+    EXPECT_EQ(net::FromAsio(a), ip) << text;
+  }
+  // A dual-stack socket's IPv4 peer stays mapped until Unmapped() folds it.
+  IpAddress mapped = net::FromAsio(net::asio::ip::make_address("::ffff:10.0.0.1"));
+  EXPECT_TRUE(mapped.IsV4Mapped());
+  EXPECT_EQ(mapped.Unmapped(), *IpAddress::Parse("10.0.0.1"));
+}
+
 // Runs `ctx` until `done()` (10 s safety deadline).
 template <class F>
 bool RunUntil(net::asio::io_context& ctx, F done) {

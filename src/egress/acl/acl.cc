@@ -91,7 +91,7 @@ AclDecision DestinationAcl::DecisionFor(size_t index, const IpAddress* address) 
 AclDecision DestinationAcl::Decide(std::string_view host,
                                    std::span<const IpAddress> addresses) const {
   std::string name = NormalizeAclHost(host);
-  std::optional<IpAddress> literal = IpAddress::Parse(name);
+  auto literal = IpAddress::Parse(name);
   if (literal) {
     IpAddress unmapped = literal->Unmapped();
     return DecisionFor(FirstMatch(name, &unmapped), &unmapped);

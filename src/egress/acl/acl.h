@@ -34,7 +34,7 @@
 #include <string>
 #include <string_view>
 
-#include "egress/spec/address.h"
+#include "core/ip.h"
 #include "egress/spec/spec.h"
 
 namespace vigie::egress {

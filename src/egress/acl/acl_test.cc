@@ -92,7 +92,7 @@ TEST(DestinationAclTest, AnyDeniedAddressDeniesTheRequest) {
   // Squid: `dst` matches when any address is inside -> deny. Same here.
   auto d = acl.Decide("mixed.example", Addrs({"1.2.3.4", "10.0.0.1"}));
   EXPECT_FALSE(d.allowed());
-  EXPECT_EQ(d.address, IpAddress::Parse("10.0.0.1"));
+  EXPECT_EQ(d.address, *IpAddress::Parse("10.0.0.1"));
 }
 
 TEST(DestinationAclTest, AllowRuleMustCoverEveryAddress) {
@@ -101,7 +101,7 @@ TEST(DestinationAclTest, AllowRuleMustCoverEveryAddress) {
   auto d = acl.Decide("mixed.example", Addrs({"192.168.1.1", "203.0.113.8"}));
   EXPECT_FALSE(d.allowed());
   EXPECT_EQ(d.source, AclDecision::Source::kDefaultDeny);
-  EXPECT_EQ(d.address, IpAddress::Parse("203.0.113.8"));
+  EXPECT_EQ(d.address, *IpAddress::Parse("203.0.113.8"));
   auto ok = acl.Decide("inside.example", Addrs({"192.168.1.1", "192.168.2.2"}));
   EXPECT_TRUE(ok.allowed());
   EXPECT_EQ(ok.line, 1);
@@ -112,7 +112,7 @@ TEST(DestinationAclTest, EarliestDenyRuleIsReported) {
   auto d = acl.Decide("x.example", Addrs({"10.2.0.1", "10.1.0.1"}));
   EXPECT_FALSE(d.allowed());
   EXPECT_EQ(d.line, 1);
-  EXPECT_EQ(d.address, IpAddress::Parse("10.1.0.1"));
+  EXPECT_EQ(d.address, *IpAddress::Parse("10.1.0.1"));
 }
 
 TEST(DestinationAclTest, UnresolvedNamesSkipAddressRules) {

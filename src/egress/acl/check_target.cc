@@ -25,7 +25,7 @@ Result<CheckTarget> ParseCheckTarget(std::string_view text) {
       return Error(Errc::kInvalidArgument, "\"" + std::string(text) + "\" is not an IPv6 address");
     }
     out.host = address->ToString();
-    out.address = address;
+    out.address = *address;
     return out;
   }
   VIGIE_ASSIGN_OR_RETURN(http::Authority authority, http::ParseAuthority(text, false));

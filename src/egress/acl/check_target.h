@@ -11,8 +11,8 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/ip.h"
 #include "egress/acl/acl.h"
-#include "egress/spec/address.h"
 
 namespace vigie::egress {
 

@@ -130,26 +130,6 @@ struct CheckedAddress {
 // (address, port) is UP. An address not in it counts as UP.
 using HealthView = std::map<CheckKey, std::shared_ptr<const std::atomic<bool>>>;
 
-asio::ip::address ToAsio(const IpAddress& ip) {
-  if (ip.is_v4()) {
-    const auto& b = ip.bytes();
-    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{b[0], b[1], b[2], b[3]});
-  }
-  asio::ip::address_v6::bytes_type bytes;
-  std::copy(ip.bytes().begin(), ip.bytes().end(), bytes.begin());
-  return asio::ip::address_v6(bytes);
-}
-
-IpAddress FromAsio(const asio::ip::address& a) {
-  if (a.is_v4()) {
-    return IpAddress::V4(a.to_v4().to_uint());
-  }
-  auto b = a.to_v6().to_bytes();
-  std::array<uint8_t, 16> bytes;
-  std::copy(b.begin(), b.end(), bytes.begin());
-  return IpAddress::V6(bytes).Unmapped();
-}
-
 std::string HostPort(const IpAddress& ip, uint16_t port) {
   return ip.is_v4() ? ip.ToString() + ":" + std::to_string(port)
                     : "[" + ip.ToString() + "]:" + std::to_string(port);
@@ -309,7 +289,7 @@ boost::system::error_code OpenBound(Socket& socket, const Protocol& family,
   int one = 1;
   ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
 #endif
-  socket.bind(typename Protocol::endpoint(ToAsio(*cfg.source), 0), ec);
+  socket.bind(typename Protocol::endpoint(net::ToAsio(*cfg.source), 0), ec);
   return ec;
 }
 
@@ -340,7 +320,7 @@ Awaitable<std::optional<IpAddress>> ConnectAny(tcp::socket& upstream,
   for (const IpAddress& address : CandidatesFor(route, *cfg, health.get())) {
     boost::system::error_code ignored;
     upstream.close(ignored);
-    tcp::endpoint endpoint(ToAsio(address), route.line.target_port);
+    tcp::endpoint endpoint(net::ToAsio(address), route.line.target_port);
     if (auto ec = OpenBound(upstream, endpoint.protocol(), *cfg)) {
       *last_error = "bind " + (cfg->source ? cfg->source->ToString() : "") + ": " + ec.message();
       route.m->connect_failures_total.Inc();
@@ -387,7 +367,7 @@ Awaitable<void> ServeTcp(tcp::socket client, std::shared_ptr<const Snapshot> sna
   std::string client_text;
   if (cfg->connection_log) {
     auto remote = client.remote_endpoint(ec);
-    client_text = ec ? "-" : HostPort(FromAsio(remote.address()), remote.port());
+    client_text = ec ? "-" : HostPort(net::FromAsio(remote.address()).Unmapped(), remote.port());
   }
   client.set_option(tcp::no_delay(true), ec);
   tcp::socket upstream(client.get_executor());
@@ -502,7 +482,8 @@ Awaitable<void> RunUdpFlow(std::shared_ptr<UdpFlow> flow, std::shared_ptr<UdpPor
   flow->upstream.close(ignored);
   flow->route.udp_flows->fetch_sub(1);
   flow->route.m->connections_active.Sub(1);
-  LogClosed(*shared, *cfg, "udp", HostPort(FromAsio(flow->client.address()), flow->client.port()),
+  LogClosed(*shared, *cfg, "udp",
+            HostPort(net::FromAsio(flow->client.address()).Unmapped(), flow->client.port()),
             flow->route, HostPort(flow->destination, flow->route.line.target_port), flow->received,
             flow->sent, flow->start, end);
 }
@@ -517,7 +498,7 @@ std::shared_ptr<UdpFlow> StartUdpFlow(const std::shared_ptr<UdpPort>& port,
   }
   const Route& route = it->second;
   const ForwarderConfig& cfg = *snap->config;
-  std::string client_text = HostPort(FromAsio(client.address()), client.port());
+  std::string client_text = HostPort(net::FromAsio(client.address()).Unmapped(), client.port());
   if (route.udp_flows->load() >= cfg.max_udp_flows) {
     route.m->errors_total.Inc();
     shared->log->warn("egress {} udp {}: line {}: {} flows already, datagram dropped",
@@ -531,7 +512,7 @@ std::shared_ptr<UdpFlow> StartUdpFlow(const std::shared_ptr<UdpPort>& port,
   for (const IpAddress& address : CandidatesFor(route, cfg, nullptr)) {  // UDP: not checked
     boost::system::error_code ec;
     flow->upstream.close(ec);
-    udp::endpoint endpoint(ToAsio(address), route.line.target_port);
+    udp::endpoint endpoint(net::ToAsio(address), route.line.target_port);
     ec = OpenBound(flow->upstream, endpoint.protocol(), cfg);
     if (!ec) {
       flow->upstream.connect(endpoint, ec);  // only the destination's datagrams come back
@@ -639,7 +620,7 @@ Awaitable<void> RunHealthCheck(std::shared_ptr<CheckedAddress> c, SharedPtr shar
     const auto start = SteadyClock::now();
     std::string error;
     tcp::socket socket(ex);
-    tcp::endpoint endpoint(ToAsio(c->key.address), c->key.port);
+    tcp::endpoint endpoint(net::ToAsio(c->key.address), c->key.port);
     if (auto ec = OpenBound(socket, endpoint.protocol(), cfg)) {
       error = (cfg.source ? "bind " + cfg.source->ToString() + ": " : std::string("socket: ")) +
               ec.message();

@@ -21,16 +21,6 @@ uint16_t RandomId() {
   return static_cast<uint16_t>(rng());
 }
 
-IpAddress FromAsio(const asio::ip::address& a) {
-  if (a.is_v4()) {
-    return IpAddress::V4(a.to_v4().to_uint());
-  }
-  auto b = a.to_v6().to_bytes();
-  std::array<uint8_t, 16> bytes;
-  std::copy(b.begin(), b.end(), bytes.begin());
-  return IpAddress::V6(bytes).Unmapped();
-}
-
 void AddUnique(std::vector<IpAddress>& out, const IpAddress& ip) {
   if (std::find(out.begin(), out.end(), ip) == out.end()) {
     out.push_back(ip);
@@ -159,7 +149,7 @@ net::Awaitable<Resolution> ResolveName(std::string name,
     co_return out;
   }
   for (const auto& entry : results) {
-    AddUnique(out.addresses, FromAsio(entry.endpoint().address()));
+    AddUnique(out.addresses, net::FromAsio(entry.endpoint().address()).Unmapped());
   }
   out.ok = !out.addresses.empty();
   out.ttl = config->refresh_interval;

@@ -15,7 +15,7 @@
 #include <mutex>
 #include <vector>
 
-#include "egress/spec/address.h"
+#include "core/ip.h"
 
 namespace vigie::egress::forward {
 

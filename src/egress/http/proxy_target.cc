@@ -87,11 +87,12 @@ Result<Authority> ParseHost(std::string_view host) {
   }
   std::string_view last_label = std::string_view(out.host).substr(out.host.rfind('.') + 1);
   if (LooksNumeric(last_label)) {
-    out.address = IpAddress::ParseV4(out.host);
-    if (!out.address) {
+    auto address = IpAddress::ParseV4(out.host);
+    if (!address) {
       return Bad("host \"" + std::string(host) +
                  "\": numeric host that is not a dotted-quad IPv4 address");
     }
+    out.address = *address;
   } else {
     out.host = std::string(host.back() == '.' ? out.host + "." : out.host);
   }
@@ -119,7 +120,7 @@ Result<Authority> ParseAuthority(std::string_view text, bool require_port) {
     if (!address) {
       return Bad("authority \"" + std::string(text.substr(0, 64)) + "\": bad IPv6 literal");
     }
-    out.address = address;
+    out.address = *address;
     out.host = address->ToString();
     rest = text.substr(close + 1);
     if (!rest.empty() && rest.front() != ':') {

@@ -22,7 +22,7 @@
 #include <string_view>
 
 #include "core/error.h"
-#include "egress/spec/address.h"
+#include "core/ip.h"
 
 namespace vigie::egress::http {
 

@@ -22,8 +22,8 @@
 
 namespace {
 
+using vigie::IpAddress;
 using vigie::egress::DestinationAcl;
-using vigie::egress::IpAddress;
 
 const DestinationAcl& SeedAcl() {
   static const DestinationAcl acl(
@@ -68,7 +68,7 @@ void RunRequestPath(std::string_view data, size_t split) {
   auto target = vigie::egress::http::ParseProxyTarget(head.method, head.target);
   if (!target)
     return;
-  std::vector<IpAddress> addresses = {IpAddress::V4(0x0a2afd07), IpAddress::V4(0x01020304)};
+  std::vector<IpAddress> addresses = {IpAddress::V4({10, 42, 253, 7}), IpAddress::V4({1, 2, 3, 4})};
   auto decision = SeedAcl().Decide(target->host, std::span(addresses).first(data.size() % 3));
   auto by_name = SeedAcl().DecideByName(target->host);
   if (by_name) {

@@ -106,9 +106,7 @@ Result<DnsAnswer> ParseDnsResponse(std::span<const uint8_t> m) {
     if (pos + rdlength > m.size())
       return Bad("record data runs past the end");
     if (klass == 1 && type == kDnsTypeA && rdlength == 4) {
-      out.addresses.push_back(IpAddress::V4((static_cast<uint32_t>(m[pos]) << 24) |
-                                            (static_cast<uint32_t>(m[pos + 1]) << 16) |
-                                            (static_cast<uint32_t>(m[pos + 2]) << 8) | m[pos + 3]));
+      out.addresses.push_back(IpAddress::V4({m[pos], m[pos + 1], m[pos + 2], m[pos + 3]}));
     } else if (klass == 1 && type == kDnsTypeAaaa && rdlength == 16) {
       std::array<uint8_t, 16> b;
       std::copy(m.begin() + static_cast<std::ptrdiff_t>(pos),

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "egress/spec/address.h"
+#include "core/ip.h"
 
 namespace vigie::egress::proxy {
 

@@ -76,25 +76,6 @@ struct Snapshot {
   std::shared_ptr<spdlog::logger> access_log;  // null: no access log
 };
 
-asio::ip::address ToAsio(const IpAddress& ip) {
-  if (ip.is_v4()) {
-    const auto& b = ip.bytes();
-    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{b[0], b[1], b[2], b[3]});
-  }
-  asio::ip::address_v6::bytes_type bytes;
-  std::copy(ip.bytes().begin(), ip.bytes().end(), bytes.begin());
-  return asio::ip::address_v6(bytes);
-}
-
-IpAddress FromAsio(const asio::ip::address& a) {
-  if (a.is_v4())
-    return IpAddress::V4(a.to_v4().to_uint());
-  auto b = a.to_v6().to_bytes();
-  std::array<uint8_t, 16> bytes;
-  std::copy(b.begin(), b.end(), bytes.begin());
-  return IpAddress::V6(bytes).Unmapped();
-}
-
 }  // namespace
 
 struct HttpProxy::Shared {
@@ -369,7 +350,7 @@ Awaitable<std::vector<IpAddress>> Resolve(std::string host,
   if (ec)
     co_return out;
   for (const auto& entry : results) {
-    IpAddress ip = FromAsio(entry.endpoint().address());
+    IpAddress ip = net::FromAsio(entry.endpoint().address()).Unmapped();
     if (std::find(out.begin(), out.end(), ip) == out.end())
       out.push_back(ip);
   }
@@ -385,7 +366,8 @@ Awaitable<bool> ConnectAny(ConnPtr c, Shared& shared, std::vector<IpAddress> add
     c->upstream_timed_out = false;
     auto start = SteadyClock::now();
     c->SetDeadline(timeout, Conn::OnTimeout::kCloseUpstream);
-    auto [ec] = co_await c->upstream.async_connect(tcp::endpoint(ToAsio(address), port), kUseTuple);
+    auto [ec] =
+        co_await c->upstream.async_connect(tcp::endpoint(net::ToAsio(address), port), kUseTuple);
     if (!ec && c->upstream.is_open()) {
       shared.m.upstream_connect_seconds.Observe(
           std::chrono::duration<double>(SteadyClock::now() - start).count());
@@ -884,7 +866,7 @@ Awaitable<void> ServeClient(ConnPtr c, SharedPtr shared) {
 // `peer` is the client's address as accept returned it (no getpeername).
 Awaitable<void> RunConnection(ConnPtr c, SharedPtr shared, tcp::endpoint peer) {
   shared->conns[c->worker].insert(c.get());
-  c->client_ip = FromAsio(peer.address()).ToString();
+  c->client_ip = net::FromAsio(peer.address()).Unmapped().ToString();
   if (!shared->listener_no_delay) {
     boost::system::error_code ec;
     c->client.set_option(tcp::no_delay(true), ec);

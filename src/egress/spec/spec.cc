@@ -304,7 +304,9 @@ Result<RouterSpec> ParseRouterEnvironment(const Environment& env, ErrorLocation*
     std::string_view bare = source.substr(0, slash);
     std::optional<IpAddress> address;
     if (HasDottedQuadShape(bare)) {
-      address = IpAddress::ParseV4(bare);
+      if (auto v4 = IpAddress::ParseV4(bare)) {
+        address = *v4;
+      }
     }
     bool ok = address.has_value();
     if (ok && slash != std::string_view::npos) {
@@ -323,7 +325,9 @@ Result<RouterSpec> ParseRouterEnvironment(const Environment& env, ErrorLocation*
   std::string_view gateway = get("EGRESS_GATEWAY");
   std::optional<IpAddress> gateway_address;
   if (HasDottedQuadShape(gateway)) {
-    gateway_address = IpAddress::ParseV4(gateway);
+    if (auto v4 = IpAddress::ParseV4(gateway)) {
+      gateway_address = *v4;
+    }
   }
   if (!gateway_address) {
     return Fail(where, "EGRESS_GATEWAY", 0, "EGRESS_GATEWAY unspecified or invalid");
@@ -384,10 +388,10 @@ Result<HttpProxySpec> ParseHttpProxyDestination(std::string_view value, ErrorLoc
     auto bad = [&] { return fail("Bad destination '" + std::string(dest) + "'"); };
     bool host_like = false;
     if (HasHttpProxyAddressShape(dest)) {
-      auto prefix = IpPrefix::Parse(dest);
+      auto prefix = Cidr::ParseClearingHostBits(dest);
       if (prefix) {
-        if (prefix->base().IsV4Mapped() && prefix->length() >= 96) {
-          prefix = IpPrefix(prefix->base().Unmapped(), prefix->length() - 96);
+        if (prefix->base().IsV4Mapped() && prefix->prefix_len() >= 96) {
+          prefix = Cidr(prefix->base().Unmapped(), prefix->prefix_len() - 96);
         }
         rule.kind = ProxyRuleKind::kAddress;
         rule.token = std::string(dest);
@@ -459,10 +463,11 @@ Result<DnsProxySpec> ParseDnsProxyDestination(std::string_view value, ErrorLocat
     rule.target = std::string(f[1]);
     if (HasDottedQuadShape(f[1])) {
       // Deviation: octets are range-checked (upstream leaves it to haproxy).
-      rule.address = IpAddress::ParseV4(f[1]);
-      if (!rule.address) {
+      auto address = IpAddress::ParseV4(f[1]);
+      if (!address) {
         return bad();
       }
+      rule.address = *address;
     } else if (!HasDnsDomainShape(f[1])) {
       return bad();
     }

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "egress/spec/address.h"
+#include "core/ip.h"
 
 namespace vigie::egress {
 
@@ -140,7 +140,7 @@ struct ProxyRule {
   std::string
       token;  // what upstream writes in squid.conf: "10.0.0.0/8", ".example.com", "example.com"
   std::string name;  // kDomain/kHost: lower case, no "*." and no trailing dot
-  IpPrefix prefix;   // kAddress: host bits cleared, ::ffff:a.b.c.d/N>=96 folded to IPv4
+  Cidr prefix;       // kAddress: host bits cleared, ::ffff:a.b.c.d/N>=96 folded to IPv4
 };
 
 // The final "*" line.

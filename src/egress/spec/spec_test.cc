@@ -373,7 +373,7 @@ TEST(HttpProxySpecTest, AddressRules) {
   EXPECT_EQ(spec->rules[1].prefix.ToString(), "10.0.0.0/8");  // mapped form folded
   EXPECT_EQ(spec->rules[2].action, AclAction::kDeny);
   EXPECT_EQ(spec->rules[2].prefix.ToString(), "2001:db8::/32");
-  EXPECT_EQ(spec->rules[3].prefix.length(), 32);
+  EXPECT_EQ(spec->rules[3].prefix.prefix_len(), 32);
 }
 
 TEST(HttpProxySpecTest, BadDestinations) {
