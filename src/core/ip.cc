@@ -337,4 +337,33 @@ Result<Address> ParseAddress(std::string_view text, const AddressOptions& option
   return out;
 }
 
+Result<HostAndPort> SplitHostAndPort(std::string_view text) {
+  HostAndPort out;
+  if (!text.empty() && text.front() == '[') {
+    std::size_t close = text.find(']');
+    if (close == std::string_view::npos) {
+      return Error(Errc::kInvalidArgument, "missing ']' in " + Quote(text));
+    }
+    out.host = text.substr(1, close - 1);
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        return Error(Errc::kInvalidArgument, "expected ':' after ']' in " + Quote(text));
+      }
+      out.port = rest.substr(1);
+      out.has_port = true;
+    }
+    return out;
+  }
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    out.host = text;
+    return out;
+  }
+  out.host = text.substr(0, colon);
+  out.port = text.substr(colon + 1);
+  out.has_port = true;
+  return out;
+}
+
 }  // namespace vigie

@@ -121,4 +121,16 @@ struct AddressOptions {
 [[nodiscard]] Result<Address> ParseAddress(std::string_view text,
                                            const AddressOptions& options = {});
 
+// "host:port" split the way haproxy reads its `bind` and `server` addresses:
+// "[host]:port", or the port after the last ':' ("::1:84" is host ::1, port
+// 84; ":::83" is host ::, port 83). Neither part is checked: the host may be
+// empty, "*" or a name, the port empty, a range or an offset.
+struct HostAndPort {
+  std::string_view host;  // without brackets
+  std::string_view port;
+  bool has_port = false;  // false for a bare "10.0.0.1" or "[::1]"
+};
+// Errors: an unclosed '[', or anything but ":port" after ']'.
+[[nodiscard]] Result<HostAndPort> SplitHostAndPort(std::string_view text);
+
 }  // namespace vigie

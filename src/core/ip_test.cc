@@ -180,5 +180,34 @@ TEST(AddressTest, RejectsWithReasons) {
   EXPECT_FALSE(ParseAddress("bad_host!:80", {.allow_names = true}));
 }
 
+TEST(SplitHostAndPortTest, PortAfterTheLastColon) {
+  struct Case {
+    std::string_view text, host, port;
+    bool has_port;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"10.0.0.1:80", "10.0.0.1", "80", true},
+           {":80", "", "80", true},
+           {"*:81", "*", "81", true},
+           {"[::1]:82", "::1", "82", true},
+           {":::83", "::", "83", true},
+           {"::1:84", "::1", "84", true},
+           {"10.0.0.1:7000-7002", "10.0.0.1", "7000-7002", true},
+           {"api.example.com:+1", "api.example.com", "+1", true},
+           {"1.2.3.4:", "1.2.3.4", "", true},
+           {"10.0.0.4", "10.0.0.4", "", false},
+           {"[::1]", "::1", "", false},
+           {"", "", "", false},
+       }) {
+    auto hp = SplitHostAndPort(c.text);
+    ASSERT_TRUE(hp) << c.text;
+    EXPECT_EQ(hp->host, c.host) << c.text;
+    EXPECT_EQ(hp->port, c.port) << c.text;
+    EXPECT_EQ(hp->has_port, c.has_port) << c.text;
+  }
+  EXPECT_EQ(SplitHostAndPort("[::1").error().ToString(), "missing ']' in \"[::1\"");
+  EXPECT_EQ(SplitHostAndPort("[::1]x").error().ToString(), "expected ':' after ']' in \"[::1]x\"");
+}
+
 }  // namespace
 }  // namespace vigie

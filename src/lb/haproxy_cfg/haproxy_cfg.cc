@@ -12,6 +12,8 @@
 #include <set>
 #include <utility>
 
+#include "core/ip.h"
+
 namespace vigie::lb::haproxy_cfg {
 namespace {
 
@@ -1450,63 +1452,10 @@ void Reader::OnTimeout(const Line& line) {
   *slot = *t;
 }
 
-bool IsIpv4(std::string_view s) {
-  int parts = 0;
-  while (true) {
-    std::size_t dot = s.find('.');
-    std::string_view p = s.substr(0, dot);
-    int v = 0;
-    auto [e, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
-    if (p.empty() || p.size() > 3 || ec != std::errc() || e != p.data() + p.size() || v > 255) {
-      return false;
-    }
-    ++parts;
-    if (dot == std::string_view::npos)
-      break;
-    s.remove_prefix(dot + 1);
-  }
-  return parts == 4;
-}
-bool IsIpv6(std::string_view s) {
-  if (s.find(':') == std::string_view::npos || s.size() > 45)
-    return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-  });
-}
 bool IsHostName(std::string_view s) {
   return !s.empty() && s.size() <= 253 && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
   });
-}
-
-// Splits "host:port" the way haproxy does: the port is after the last ':';
-// "[v6]:port" is accepted too. Returns false when there is no port part.
-bool SplitHostPort(std::string_view text, std::string_view& host, std::string_view& port) {
-  if (!text.empty() && text.front() == '[') {
-    std::size_t close = text.find(']');
-    if (close == std::string_view::npos)
-      return false;
-    host = text.substr(1, close - 1);
-    std::string_view rest = text.substr(close + 1);
-    if (rest.empty()) {
-      port = {};
-      return false;
-    }
-    if (rest.front() != ':')
-      return false;
-    port = rest.substr(1);
-    return true;
-  }
-  std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) {
-    host = text;
-    port = {};
-    return false;
-  }
-  host = text.substr(0, colon);
-  port = text.substr(colon + 1);
-  return true;
 }
 
 void Reader::OnBind(const Line& line) {
@@ -1533,18 +1482,18 @@ void Reader::OnBind(const Line& line) {
            "'bind' on " + Quote(item) + " is not supported; only IPv4/IPv6 TCP addresses");
       continue;
     }
-    std::string_view host, port;
-    if (!SplitHostPort(item, host, port)) {
+    auto split = SplitHostAndPort(item);
+    if (!split || !split->has_port) {
       Diag(line.number, Severity::kError, "'bind' : missing port specification in " + Quote(item));
       continue;
     }
+    std::string_view host = split->host;
+    std::string_view port = split->port;
     if (host == "*" || host.empty()) {
       b.host.clear();
-    } else if (IsIpv4(host)) {
+    } else if (auto ip = IpAddress::Parse(host)) {
       b.host = std::string(host);
-    } else if (IsIpv6(host)) {
-      b.host = std::string(host);
-      b.ipv6 = true;
+      b.ipv6 = ip->is_v6();
     } else {
       Diag(line.number, Severity::kError,
            "'bind' : invalid address " + Quote(host) + " in " + Quote(item));
@@ -1591,16 +1540,15 @@ void Reader::OnBind(const Line& line) {
 }
 
 bool Reader::ParseServerAddress(const Line& line, std::string_view text, Server& server) {
-  std::string_view host, port;
-  bool has_port = SplitHostPort(text, host, port);
-  if (!has_port && !text.empty() && text.front() != '[' && IsIpv6(text)) {
-    // A bare IPv6 literal without port: haproxy would read its last group
-    // as the port; refuse rather than guess.
-    Diag(line.number, Severity::kError,
-         "server address " + Quote(text) + ": write IPv6 with a port as [addr]:port or addr:port");
+  auto split = SplitHostAndPort(text);
+  if (!split) {
+    Diag(line.number, Severity::kError, "invalid address: " + Quote(text));
     return false;
   }
-  if (IsIpv4(host) || IsIpv6(host)) {
+  std::string_view host = split->host;
+  std::string_view port = split->port;
+  bool has_port = split->has_port;
+  if (IpAddress::Parse(host)) {
     server.host = std::string(host);
   } else if (IsHostName(host)) {
     server.host = std::string(host);

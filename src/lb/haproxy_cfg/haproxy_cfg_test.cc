@@ -386,6 +386,46 @@ TEST(ServerTest, ErrorsNameTheLineAndServer) {
   EXPECT_THAT(names, ::testing::ElementsAre("a"));
 }
 
+// Addresses are read by core's IP parser: haproxy's host:port split (port
+// after the last ':'), and a host that is neither an IP nor a name refused.
+TEST(ServerTest, AddressForms) {
+  auto out =
+      P("backend b\n"
+        " server a ::1:80\n"
+        " server b [2001:db8::1]:443\n"
+        " server c [::1]\n"
+        " server d fe80::1\n"
+        " server e [::1]x\n"
+        " server f [::1\n"
+        " server g 10.0.0.1:80\n");
+  EXPECT_EQ(FindDiag(out, 5, Severity::kError)->text, "invalid address: 'fe80::1'");
+  EXPECT_EQ(FindDiag(out, 6, Severity::kError)->text, "invalid address: '[::1]x'");
+  EXPECT_EQ(FindDiag(out, 7, Severity::kError)->text, "invalid address: '[::1'");
+  const auto& s = out.config.backends[0].servers;
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0].host, "::1");
+  EXPECT_EQ(s[0].port, 80);
+  EXPECT_EQ(s[1].host, "2001:db8::1");
+  EXPECT_EQ(s[1].port, 443);
+  EXPECT_EQ(s[2].host, "::1");
+  EXPECT_TRUE(s[2].port_from_client);
+  EXPECT_EQ(s[3].host, "10.0.0.1");
+  EXPECT_FALSE(s[3].host_is_name);
+}
+
+TEST(BindTest, AddressesMustBeIpAddresses) {
+  auto out =
+      P("frontend f\n bind 1:2:80\n bind 010.0.0.1:80\n bind [::1]x\n bind ::ffff:1.2.3.4:80\n");
+  EXPECT_EQ(FindDiag(out, 2, Severity::kError)->text, "'bind' : invalid address '1:2' in '1:2:80'");
+  EXPECT_EQ(FindDiag(out, 3, Severity::kError)->text,
+            "'bind' : invalid address '010.0.0.1' in '010.0.0.1:80'");
+  EXPECT_THAT(FindDiag(out, 4, Severity::kError)->text,
+              HasSubstr("missing port specification in '[::1]x'"));
+  ASSERT_EQ(out.config.frontends[0].binds.size(), 1u);
+  EXPECT_EQ(out.config.frontends[0].binds[0].host, "::ffff:1.2.3.4");
+  EXPECT_TRUE(out.config.frontends[0].binds[0].ipv6);
+}
+
 TEST(ServerTest, ExplicitIdsAreSkippedByAutomaticOnes) {
   auto out =
       P("backend b\n server a 1.1.1.1:1 id 1\n server b 1.1.1.1:2\n server c 1.1.1.1:3 id 2\n"
