@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/dns/name.h"
 #include "dns/blocklist/list_parser.h"
-#include "dns/wire/name.h"
 
 namespace vigie::dns {
 

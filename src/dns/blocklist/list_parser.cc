@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 #include <idn2.h>
 
-#include "dns/wire/types.h"
+#include "core/dns/types.h"
 
 namespace vigie::dns {
 namespace {

@@ -16,9 +16,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/dns/message.h"
 #include "dns/blocklist/domain_set.h"
 #include "dns/blocklist/list_parser.h"
-#include "dns/wire/message.h"
 
 namespace vigie::dns {
 

@@ -6,7 +6,7 @@
 #include <functional>
 
 #include "core/check.h"
-#include "dns/wire/writer.h"
+#include "core/dns/writer.h"
 
 namespace vigie::dns {
 namespace {

@@ -25,7 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dns/wire/message.h"
+#include "core/dns/message.h"
 
 namespace vigie::dns {
 

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "dns/wire/builders.h"
-#include "dns/wire/writer.h"
+#include "core/dns/builders.h"
+#include "core/dns/writer.h"
 
 namespace vigie::dns {
 namespace {

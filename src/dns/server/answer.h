@@ -16,11 +16,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/dns/message.h"
 #include "core/ip.h"
 #include "dns/blocklist/policy.h"
 #include "dns/cache/cache.h"
 #include "dns/server/dns_config.h"
-#include "dns/wire/message.h"
 
 namespace vigie::dns {
 

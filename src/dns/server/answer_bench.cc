@@ -10,10 +10,10 @@
 
 #include <benchmark/benchmark.h>
 
+#include "core/dns/builders.h"
+#include "core/dns/writer.h"
 #include "dns/server/answer.h"
 #include "dns/stats/top_names.h"
-#include "dns/wire/builders.h"
-#include "dns/wire/writer.h"
 
 namespace vigie::dns {
 namespace {

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include "dns/wire/name.h"
+#include "core/dns/name.h"
 
 namespace vigie::dns {
 namespace {

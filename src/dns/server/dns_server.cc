@@ -20,13 +20,13 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "core/dns/tcp_frame.h"
+#include "core/dns/writer.h"
 #include "dns/server/answer.h"
 #include "dns/server/dot_client.h"
 #include "dns/server/list_store.h"
 #include "dns/server/query_log.h"
 #include "dns/stats/top_names.h"
-#include "dns/wire/tcp_frame.h"
-#include "dns/wire/writer.h"
 
 namespace vigie::dns {
 namespace {

@@ -10,9 +10,9 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>  // arc4random
 
+#include "core/dns/tcp_frame.h"
+#include "core/dns/writer.h"
 #include "core/log.h"
-#include "dns/wire/tcp_frame.h"
-#include "dns/wire/writer.h"
 
 namespace vigie::dns {
 

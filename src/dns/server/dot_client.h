@@ -12,12 +12,12 @@
 #include <memory>
 #include <string>
 
+#include "core/dns/message.h"
 #include "core/error.h"
 #include "core/metrics.h"
 #include "core/net.h"
 #include "core/units.h"
 #include "dns/server/dns_config.h"
-#include "dns/wire/message.h"
 
 namespace vigie::dns {
 

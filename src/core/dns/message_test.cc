@@ -1,10 +1,10 @@
 // Tests for the message decoder: hand-assembled captures, every truncation,
 // and one test per error path.
-#include "dns/wire/message.h"
+#include "core/dns/message.h"
 
 #include <gtest/gtest.h>
 
-#include "dns/wire/test_util.h"
+#include "core/dns/test_util.h"
 
 namespace vigie::dns {
 namespace {

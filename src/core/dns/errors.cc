@@ -1,7 +1,7 @@
 // The dns error category.
 #include <string>
 
-#include "dns/wire/types.h"
+#include "core/dns/types.h"
 
 namespace vigie::dns {
 namespace {

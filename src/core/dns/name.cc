@@ -1,5 +1,5 @@
 // Name parsing, printing, comparison and the bounded compressed-name reader.
-#include "dns/wire/name.h"
+#include "core/dns/name.h"
 
 #include <array>
 #include <cstring>

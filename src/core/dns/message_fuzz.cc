@@ -9,9 +9,9 @@
 #include <span>
 #include <vector>
 
-#include "dns/wire/message.h"
-#include "dns/wire/tcp_frame.h"
-#include "dns/wire/writer.h"
+#include "core/dns/message.h"
+#include "core/dns/tcp_frame.h"
+#include "core/dns/writer.h"
 
 namespace {
 

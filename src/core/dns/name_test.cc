@@ -1,10 +1,10 @@
 // Tests for Name and the compressed-name reader, including the RFC 1035
 // §4.1.4 compression example and every pointer error path (RFC 9267).
-#include "dns/wire/name.h"
+#include "core/dns/name.h"
 
 #include <gtest/gtest.h>
 
-#include "dns/wire/test_util.h"
+#include "core/dns/test_util.h"
 
 namespace vigie::dns {
 namespace {

@@ -13,10 +13,10 @@
 
 #include <gtest/gtest.h>
 
-#include "dns/wire/builders.h"
-#include "dns/wire/message.h"
-#include "dns/wire/test_util.h"
-#include "dns/wire/writer.h"
+#include "core/dns/builders.h"
+#include "core/dns/message.h"
+#include "core/dns/test_util.h"
+#include "core/dns/writer.h"
 
 // Last: ldns/common.h may #define bool, which breaks C++ headers after it.
 #include <ldns/ldns.h>

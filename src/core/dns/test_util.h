@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dns/wire/message.h"
+#include "core/dns/message.h"
 
 namespace vigie::dns::testing {
 

@@ -1,5 +1,5 @@
 // TCP length-prefix framing.
-#include "dns/wire/tcp_frame.h"
+#include "core/dns/tcp_frame.h"
 
 #include <string>
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/dns/types.h"
 #include "core/error.h"
-#include "dns/wire/types.h"
 
 namespace vigie::dns {
 

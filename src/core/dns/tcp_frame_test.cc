@@ -1,11 +1,11 @@
 // Tests for TCP framing: the stream split at every offset and fed in pieces.
-#include "dns/wire/tcp_frame.h"
+#include "core/dns/tcp_frame.h"
 
 #include <gtest/gtest.h>
 
-#include "dns/wire/message.h"
-#include "dns/wire/test_util.h"
-#include "dns/wire/writer.h"
+#include "core/dns/message.h"
+#include "core/dns/test_util.h"
+#include "core/dns/writer.h"
 
 namespace vigie::dns {
 namespace {

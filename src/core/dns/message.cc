@@ -1,5 +1,5 @@
 // The bounded message decoder and typed RDATA helpers.
-#include "dns/wire/message.h"
+#include "core/dns/message.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,9 +1,9 @@
 // Tests for the encoder: round trips, compression, budgets and truncation.
-#include "dns/wire/writer.h"
+#include "core/dns/writer.h"
 
 #include <gtest/gtest.h>
 
-#include "dns/wire/test_util.h"
+#include "core/dns/test_util.h"
 
 namespace vigie::dns {
 namespace {

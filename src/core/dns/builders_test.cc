@@ -1,10 +1,10 @@
 // Tests for the synthesized responses.
-#include "dns/wire/builders.h"
+#include "core/dns/builders.h"
 
 #include <gtest/gtest.h>
 
-#include "dns/wire/test_util.h"
-#include "dns/wire/writer.h"
+#include "core/dns/test_util.h"
+#include "core/dns/writer.h"
 
 namespace vigie::dns {
 namespace {

@@ -1,5 +1,5 @@
 // The encoder with suffix-table name compression.
-#include "dns/wire/writer.h"
+#include "core/dns/writer.h"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // Response builders for synthesized answers.
-#include "dns/wire/builders.h"
+#include "core/dns/builders.h"
 
 namespace vigie::dns {
 

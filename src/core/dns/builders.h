@@ -13,7 +13,7 @@
 #include <optional>
 #include <vector>
 
-#include "dns/wire/message.h"
+#include "core/dns/message.h"
 
 namespace vigie::dns {
 

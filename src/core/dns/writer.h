@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "dns/wire/message.h"
+#include "core/dns/message.h"
 
 namespace vigie::dns {
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "core/dns/name.h"
+#include "core/dns/types.h"
 #include "core/error.h"
-#include "dns/wire/name.h"
-#include "dns/wire/types.h"
 
 namespace vigie::dns {
 

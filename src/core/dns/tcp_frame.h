@@ -10,8 +10,8 @@
 #include <span>
 #include <vector>
 
+#include "core/dns/types.h"
 #include "core/error.h"
-#include "dns/wire/types.h"
 
 namespace vigie::dns {
 
