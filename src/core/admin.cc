@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/log.h"
+#include "core/text.h"
 
 namespace vigie {
 namespace {
@@ -24,59 +25,13 @@ constexpr std::size_t kMaxSessions = 256;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr auto kRequestTimeout = std::chrono::seconds(10);
 
-int HexValue(char h) {
-  if (h >= '0' && h <= '9') {
-    return h - '0';
-  }
-  if (h >= 'a' && h <= 'f') {
-    return h - 'a' + 10;
-  }
-  if (h >= 'A' && h <= 'F') {
-    return h - 'A' + 10;
-  }
-  return -1;
-}
-
-// Query-string decoding: '+' is a space, "%41" is 'A'; a malformed escape is
-// kept as written.
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+') {
-      out += ' ';
-      continue;
-    }
-    if (c == '%' && i + 2 < s.size()) {
-      int hi = HexValue(s[i + 1]);
-      int lo = HexValue(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string AdminRequest::Param(std::string_view key) const {
-  std::string_view q = query;
-  while (!q.empty()) {
-    std::size_t amp = q.find('&');
-    std::string_view pair = q.substr(0, amp);
-    std::size_t eq = pair.find('=');
-    if (PercentDecode(pair.substr(0, eq)) == key) {
-      return eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
+  for (auto& [k, v] : ParseQueryString(query)) {
+    if (k == key) {
+      return std::move(v);
     }
-    if (amp == std::string_view::npos) {
-      break;
-    }
-    q.remove_prefix(amp + 1);
   }
   return {};
 }

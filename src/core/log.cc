@@ -8,6 +8,8 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "core/text.h"
+
 namespace vigie::log {
 namespace {
 
@@ -24,43 +26,25 @@ class JsonFormatter final : public spdlog::formatter {
                    static_cast<int>(ms.count() % 1000));
     auto level = spdlog::level::to_string_view(msg.level);
     dest.append(level.data(), level.data() + level.size());
-    dest.append(std::string_view("\",\"component\":\""));
-    Escape(std::string_view(msg.logger_name.data(), msg.logger_name.size()), dest);
-    dest.append(std::string_view("\",\"msg\":\""));
-    Escape(std::string_view(msg.payload.data(), msg.payload.size()), dest);
-    dest.append(std::string_view("\"}\n"));
+    dest.append(std::string_view("\",\"component\":"));
+    Append(std::string_view(msg.logger_name.data(), msg.logger_name.size()), dest);
+    dest.append(std::string_view(",\"msg\":"));
+    Append(std::string_view(msg.payload.data(), msg.payload.size()), dest);
+    dest.append(std::string_view("}\n"));
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
     return std::make_unique<JsonFormatter>();
   }
 
  private:
-  static void Escape(std::string_view s, spdlog::memory_buf_t& dest) {
-    for (char c : s) {
-      switch (c) {
-        case '"':
-          dest.append(std::string_view("\\\""));
-          break;
-        case '\\':
-          dest.append(std::string_view("\\\\"));
-          break;
-        case '\n':
-          dest.append(std::string_view("\\n"));
-          break;
-        case '\r':
-          dest.append(std::string_view("\\r"));
-          break;
-        case '\t':
-          dest.append(std::string_view("\\t"));
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            fmt::format_to(std::back_inserter(dest), "\\u{:04x}", static_cast<int>(c));
-          } else {
-            dest.push_back(c);
-          }
-      }
-    }
+  // As a JSON string: a message may carry any bytes (a client's request
+  // line, a name from a list); invalid UTF-8 becomes U+FFFD, so every line
+  // stays valid JSON.
+  static void Append(std::string_view s, spdlog::memory_buf_t& dest) {
+    thread_local std::string quoted;
+    quoted.clear();
+    AppendJsonString(s, quoted);
+    dest.append(quoted.data(), quoted.data() + quoted.size());
   }
 };
 

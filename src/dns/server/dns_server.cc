@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/net.h"
+#include "core/text.h"
 
 // net.h carries the core of Asio; the composed read/write are added here.
 #include <boost/asio/read.hpp>

@@ -4,32 +4,16 @@
 #include <cstdio>
 #include <ctime>
 
-namespace vigie::dns {
+#include "core/text.h"
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (u < 0x20 || u >= 0x7F) {
-      // Names are octets, not UTF-8: escape everything outside printable
-      // ASCII so every line is valid JSON.
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out->append(buf);
-    } else {
-      out->push_back(c);
-    }
-  }
-  out->push_back('"');
-}
+namespace vigie::dns {
 
 namespace {
 
 void AppendString(std::string_view s, std::string* out) {
-  AppendJsonString(s, out);
+  // Names are octets, not UTF-8: every byte outside printable ASCII is
+  // escaped, so every line is valid JSON.
+  AppendJsonString(s, *out, JsonBytes::kOctets);
 }
 
 void AppendKey(std::string_view key, std::string* out) {

@@ -36,10 +36,6 @@ std::string RcodeText(int rcode);
 // "2026-11-26T19:23:40.123Z".
 std::string Rfc3339Millis(std::chrono::system_clock::time_point t);
 
-// Appends `s` as a JSON string (quotes included); octets outside printable
-// ASCII become \u00XX.
-void AppendJsonString(std::string_view s, std::string* out);
-
 // Appends the record as one JSON object and a newline to `out`. Strings are
 // escaped (names can hold any octet, written as \u00XX).
 void AppendJsonLine(const QueryRecord& r, std::string* out);

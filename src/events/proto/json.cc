@@ -9,77 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace vigie::events {
 namespace {
-
-// Appends `s` as a JSON string literal.
-void AppendJsonString(std::string_view s, std::string& out) {
-  out.push_back('"');
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      // Copy the run of plain bytes at once.
-      const auto* run = p;
-      while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-        ++p;
-      out.append(reinterpret_cast<const char*>(run), p - run);
-      continue;
-    }
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        default: {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        }
-      }
-      ++p;
-      continue;
-    }
-    // Multi-byte UTF-8: copy a valid sequence, replace anything else.
-    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    bool valid = n != 0 && c <= 0xf4 && static_cast<size_t>(end - p) >= n;
-    for (size_t i = 1; valid && i < n; ++i)
-      valid = (p[i] & 0xc0) == 0x80;
-    if (valid && n == 3) {
-      // No overlongs, no surrogates.
-      valid = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
-    } else if (valid && n == 4) {
-      valid = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
-    }
-    if (valid) {
-      out.append(reinterpret_cast<const char*>(p), n);
-      p += n;
-    } else {
-      out += "\xef\xbf\xbd";
-      ++p;
-    }
-  }
-  out.push_back('"');
-}
 
 template <class T>
 void AppendNumber(T v, std::string& out) {
