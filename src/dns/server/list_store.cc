@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "dns/server/http_fetch.h"
 
@@ -28,22 +29,6 @@ Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
     return Error(vigie::Errc::kIo, path + ": read error");
   }
   return text;
-}
-
-// Writes atomically: a temporary file renamed over the old copy.
-bool WriteFile(const std::string& path, std::string_view text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      return false;
-    }
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (!out) {
-      return false;
-    }
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 std::vector<std::byte> LocalRdata(const LocalRecordConfig& r) {
@@ -123,9 +108,13 @@ Result<std::string> ListStore::Load(const DnsConfig& config, const ListSourceCon
     st.last_modified = res->last_modified;
     st.fetched = status.refreshed;
     if (!copy.empty()) {
-      if (!WriteFile(copy, res->body) ||
-          !WriteFile(meta, st.etag + "\n" + st.last_modified + "\n")) {
-        log::Get("dns")->warn("list {}: cannot save the last good copy to {}", list.id, copy);
+      auto saved = WriteFileAtomically(copy, res->body);
+      if (saved) {
+        saved = WriteFileAtomically(meta, st.etag + "\n" + st.last_modified + "\n");
+      }
+      if (!saved) {
+        log::Get("dns")->warn("list {}: cannot save the last good copy: {}", list.id,
+                              saved.error().ToString());
       }
     } else {
       st.text = res->body;
