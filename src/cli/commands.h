@@ -10,6 +10,10 @@
 
 #include "core/component.h"
 
+namespace vigie::dns {
+struct DnsFlags;
+}  // namespace vigie::dns
+
 namespace vigie::cli {
 
 // The embedded default config (src/cli/default_config.yaml).
@@ -19,6 +23,9 @@ const char* Version();
 const char* ReleaseDate();  // "YYYY/MM/DD", as haproxy prints its own
 // Every component `vigie serve` can run, in DESIGN.md's order.
 std::vector<ComponentSpec> AllComponents();
+// The same, with every section but `name`'s ignored (not started, not
+// checked), so `vigie dns -c vigie.yaml` runs only the dns part of a full config.
+std::vector<ComponentSpec> OnlySpecs(const std::string& name);
 
 // Each Register function adds one subcommand; when it runs, it stores the
 // process exit code in `exit_code`.
@@ -37,5 +44,11 @@ void AddLbSpec(std::vector<ComponentSpec>& specs);
 void AddEgressSpec(std::vector<ComponentSpec>& specs);
 void AddDnsSpec(std::vector<ComponentSpec>& specs);
 void AddEventsSpec(std::vector<ComponentSpec>& specs);
+
+// `vigie dns why` and `vigie dns top`, under `vigie dns`; --block/--allow,
+// which `vigie dns` and `vigie dns why` share.
+void RegisterDnsWhy(CLI::App* dns, int& exit_code);
+void RegisterDnsTop(CLI::App* dns, int& exit_code);
+std::vector<CLI::Option*> AddDnsListFlags(CLI::App* cmd, dns::DnsFlags& f);
 
 }  // namespace vigie::cli

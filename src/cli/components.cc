@@ -13,4 +13,16 @@ std::vector<ComponentSpec> AllComponents() {
   return specs;
 }
 
+std::vector<ComponentSpec> OnlySpecs(const std::string& name) {
+  std::vector<ComponentSpec> specs = AllComponents();
+  for (auto& s : specs) {
+    if (s.name != name) {
+      s.parse = [](const config::Field&) -> std::shared_ptr<const ComponentConfig> {
+        return nullptr;
+      };
+    }
+  }
+  return specs;
+}
+
 }  // namespace vigie::cli

@@ -1,49 +1,13 @@
 // `vigie events`: the Riemann-compatible event server on its own, with
 // Riemann's defaults (TCP+UDP 127.0.0.1:5555, WebSocket/HTTP 127.0.0.1:5556,
 // ttl 60 s, expiry every 5 s), and the `events:` section of `vigie serve`.
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
 #include "cli/commands.h"
-#include "core/server.h"
-#include "core/text.h"
+#include "cli/flags.h"
 #include "events/server/component.h"
 
 namespace vigie::cli {
-namespace {
-
-struct EventsFlags {
-  std::string config;
-  std::string tcp, udp, http, carbon, statsd, admin = "127.0.0.1:0", snapshot;
-  std::string ttl, expire_interval;
-  int workers = 0;
-};
-
-// The config `vigie events` runs: the file's text, or one built from the
-// flags (flags are only allowed without -c, so there is one source of truth).
-std::string BuildConfig(const EventsFlags& f) {
-  std::ostringstream y;
-  y << "admin:\n  listen: " << YamlQuote(f.admin) << "\n";
-  y << "runtime:\n  workers: " << f.workers << "\n";
-  y << "events:\n";
-  auto put = [&](const char* key, const std::string& v) {
-    if (!v.empty()) {
-      y << "  " << key << ": " << YamlQuote(v) << "\n";
-    }
-  };
-  put("tcp", f.tcp);
-  // Riemann's UDP server shares the TCP address unless told otherwise.
-  put("udp", f.udp.empty() ? f.tcp : f.udp);
-  put("http", f.http);
-  put("carbon", f.carbon);
-  put("statsd", f.statsd);
-  put("snapshot", f.snapshot);
-  put("ttl", f.ttl);
-  put("expire_interval", f.expire_interval);
-  return y.str();
-}
-
-}  // namespace
 
 void RegisterEvents(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
@@ -57,40 +21,64 @@ void RegisterEvents(CLI::App& app, int& exit_code) {
       "  vigie events --tcp 0.0.0.0:5555 --udp off --carbon 127.0.0.1:2003\n"
       "  riemann-client send -h web1 -S http -i 3 127.0.0.1 5555\n"
       "  riemann-client query 'host = \"web1\"' 127.0.0.1 5555");
-  auto f = std::make_shared<EventsFlags>();
-  auto* config = cmd->add_option("-c,--config", f->config,
-                                 "vigie.yaml with an `events:` section (and admin, log, runtime; "
-                                 "no other component sections)")
-                     ->check(CLI::ExistingFile);
-  std::vector<CLI::Option*> flags = {
-      cmd->add_option("--tcp", f->tcp, "Riemann TCP listen address, or off (127.0.0.1:5555)"),
-      cmd->add_option("--udp", f->udp, "Riemann UDP listen address, or off (127.0.0.1:5555)"),
-      cmd->add_option("--http", f->http,
-                      "WebSocket/SSE/HTTP listen address, or off (127.0.0.1:5556)"),
-      cmd->add_option("--carbon", f->carbon, "carbon plaintext listen address (off)"),
-      cmd->add_option("--statsd", f->statsd, "statsd UDP listen address (off)"),
-      cmd->add_option("--admin", f->admin, "admin endpoint (/metrics) address (127.0.0.1:0)"),
-      cmd->add_option("--snapshot", f->snapshot,
-                      "index snapshot file (saved on exit, loaded "
-                      "at start)"),
-      cmd->add_option("--ttl", f->ttl, "default event TTL (60s)"),
-      cmd->add_option("--expire-interval", f->expire_interval, "reaper interval (5s)"),
-      cmd->add_option("--workers", f->workers, "worker threads (0: one per core)"),
+  struct Flags {
+    ServeFlags serve;
+    struct Value {
+      std::string key;    // under events:
+      std::string flag;   // --key, dashes for underscores
+      std::string value;  // empty: not given
+    };
+    std::vector<Value> values;
   };
-  for (auto* o : flags) {
-    o->excludes(config);
+  auto f = std::make_shared<Flags>();
+  const ServeFlagsSpec spec{
+      .config_help =
+          "vigie.yaml with an `events:` section (and admin, log, runtime; no other "
+          "component sections)",
+      // Not 9901: `vigie events` runs beside a `vigie serve` or `vigie lb`.
+      .admin_default = "127.0.0.1:0"};
+  CLI::Option* config = AddServeFlags(*cmd, f->serve, spec);
+  // Each flag is the events: key of the same name (dashes for underscores),
+  // read by the events section's own parser; flags and -c exclude each other
+  // so that one of them is the whole truth.
+  static constexpr std::pair<const char*, const char*> kFlags[] = {
+      {"tcp", "Riemann TCP listen address, or off (127.0.0.1:5555)"},
+      {"udp", "Riemann UDP listen address, or off (the TCP address)"},
+      {"http", "WebSocket/SSE/HTTP listen address, or off (127.0.0.1:5556)"},
+      {"carbon", "carbon plaintext listen address (off)"},
+      {"statsd", "statsd UDP listen address (off)"},
+      {"snapshot", "index snapshot file (saved on exit, loaded at start)"},
+      {"ttl", "default event TTL (60s)"},
+      {"expire_interval", "reaper interval (5s)"},
+  };
+  f->values.resize(std::size(kFlags));
+  for (size_t i = 0; i < std::size(kFlags); ++i) {
+    auto& v = f->values[i];
+    v.key = kFlags[i].first;
+    v.flag = "--" + v.key;
+    std::replace(v.flag.begin(), v.flag.end(), '_', '-');
+    cmd->add_option(v.flag, v.value, kFlags[i].second)->excludes(config);
   }
-  cmd->callback([f, &exit_code] {
+  cmd->callback([f, spec, &exit_code] {
+    config::Overlay overlay;
+    overlay.SetMap("events", "vigie events");
+    std::string tcp;
+    bool udp_given = false;
+    for (const auto& v : f->values) {
+      if (!v.value.empty()) {
+        overlay.Set("events." + v.key, v.value, v.flag);
+      }
+      tcp = v.key == "tcp" ? v.value : tcp;
+      udp_given = udp_given || (v.key == "udp" && !v.value.empty());
+    }
+    // Riemann's UDP server shares the TCP address unless told otherwise.
+    if (!tcp.empty() && !udp_given) {
+      overlay.Set("events.udp", tcp, "--tcp");
+    }
     std::vector<ComponentSpec> specs;
     AddEventsSpec(specs);
-    ConfigSource source;
-    if (!f->config.empty()) {
-      source.path = f->config;
-    } else {
-      source.embedded_text = BuildConfig(*f);
-    }
-    Server server(source, specs, Version());
-    exit_code = server.Run();
+    exit_code = Serve(
+        ServeSource(f->serve, spec, f->serve.config.empty() ? overlay : config::Overlay{}), specs);
   });
 }
 

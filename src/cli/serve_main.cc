@@ -1,6 +1,6 @@
 // `vigie serve [-c FILE]`: run the long-lived components the config names.
 #include "cli/commands.h"
-#include "core/server.h"
+#include "cli/flags.h"
 
 namespace vigie::cli {
 
@@ -10,15 +10,14 @@ void RegisterServe(CLI::App& app, int& exit_code) {
       "Run the admin endpoint and every component the config names, until SIGTERM.\n"
       "SIGHUP (or `vigie reload`) re-reads the config; a config with errors is refused and the\n"
       "running one is kept. Prints one 'listening: ...' line per listener it opened.");
-  auto path = std::make_shared<std::string>();
-  cmd->add_option("-c,--config", *path,
-                  "Config file (YAML). Without it, the built-in default config is used")
-      ->check(CLI::ExistingFile);
-  cmd->callback([path, &exit_code] {
-    ConfigSource source{*path, path->empty() ? DefaultConfig() : ""};
-    Server server(source, AllComponents(), Version());
-    exit_code = server.Run();
-  });
+  auto flags = std::make_shared<ServeFlags>();
+  const ServeFlagsSpec spec{.config_help =
+                                "Config file (YAML); the flags below override it. Without it, the "
+                                "built-in default config is used",
+                            .default_config = DefaultConfig()};
+  AddServeFlags(*cmd, *flags, spec);
+  cmd->callback(
+      [flags, spec, &exit_code] { exit_code = Serve(ServeSource(*flags, spec), AllComponents()); });
 }
 
 }  // namespace vigie::cli

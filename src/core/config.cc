@@ -13,6 +13,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/text.h"
+
 namespace vigie::config {
 namespace {
 
@@ -115,6 +117,9 @@ const Value* Value::Find(std::string_view key) const {
 
 std::string Diagnostic::ToString() const {
   std::string out = file;
+  if (!origin.empty()) {
+    return out + ": " + origin + (path.empty() ? "" : " (" + path + ")") + ": " + reason;
+  }
   if (mark.line > 0) {
     out += ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column);
   }
@@ -127,7 +132,16 @@ std::string Diagnostic::ToString() const {
 }
 
 void Diagnostics::Add(Mark mark, std::string path, std::string reason) {
-  list_.push_back(Diagnostic{file_, mark, std::move(path), std::move(reason)});
+  std::string origin;
+  // The longest overlaid path that is `path` or contains it.
+  for (const auto& [at, name] : origins_) {
+    bool inside = path == at || (path.size() > at.size() && path.starts_with(at) &&
+                                 (path[at.size()] == '.' || path[at.size()] == '['));
+    if (inside) {
+      origin = name;
+    }
+  }
+  list_.push_back(Diagnostic{file_, mark, std::move(path), std::move(reason), std::move(origin)});
 }
 
 std::string Diagnostics::ToString() const {
@@ -464,6 +478,111 @@ std::optional<Document> LoadFile(const std::string& path, Diagnostics& diag) {
     }
   }
   return LoadText(path, std::move(text), diag);
+}
+
+void Overlay::Set(std::string path, std::string value, std::string origin) {
+  entries_.push_back(
+      Entry{std::move(path), Entry::Kind::kScalar, {std::move(value)}, std::move(origin)});
+}
+
+void Overlay::SetList(std::string path, std::vector<std::string> values, std::string origin) {
+  entries_.push_back(
+      Entry{std::move(path), Entry::Kind::kSequence, std::move(values), std::move(origin)});
+}
+
+void Overlay::SetMap(std::string path, std::string origin) {
+  entries_.push_back(Entry{std::move(path), Entry::Kind::kMap, {}, std::move(origin)});
+}
+
+std::map<std::string, std::string> Overlay::Origins() const {
+  std::map<std::string, std::string> out;
+  for (const auto& e : entries_) {
+    if (e.kind != Entry::Kind::kMap) {
+      out[e.path] = e.origin;
+    }
+  }
+  return out;
+}
+
+std::string Overlay::ToString() const {
+  std::string out;
+  for (const auto& e : entries_) {
+    out += e.path + ":";
+    if (e.kind == Entry::Kind::kMap) {
+      out += " {}";
+    } else if (e.kind == Entry::Kind::kScalar) {
+      out += " " + YamlQuote(e.values.front());
+    } else {
+      out += " [";
+      for (std::size_t i = 0; i < e.values.size(); ++i) {
+        out += (i ? ", " : "") + YamlQuote(e.values[i]);
+      }
+      out += "]";
+    }
+    out += "  # " + e.origin + "\n";
+  }
+  return out;
+}
+
+namespace {
+
+Value ScalarValue(std::string text) {
+  Value v;
+  v.kind = Value::Kind::kScalar;
+  v.scalar = std::move(text);
+  // Flags are text as typed: never YAML's `~`, `null` or `yes`.
+  v.quoted = true;
+  return v;
+}
+
+// The map entry for `key` in `map` (made a map if it is not one), created
+// empty when missing.
+Value& Child(Value& map, std::string_view key) {
+  if (!map.is_map()) {
+    map = Value{};
+    map.kind = Value::Kind::kMap;
+  }
+  for (auto& [k, v] : map.entries) {
+    if (k.scalar == key) {
+      return v;
+    }
+  }
+  MapEntry entry;
+  entry.key = ScalarValue(std::string(key));
+  map.entries.push_back(std::move(entry));
+  return map.entries.back().value;
+}
+
+}  // namespace
+
+void ApplyOverlay(const Overlay& overlay, Value& root) {
+  for (const auto& e : overlay.entries()) {
+    Value* at = &root;
+    std::string_view rest = e.path;
+    while (!rest.empty()) {
+      std::size_t dot = rest.find('.');
+      at = &Child(*at, rest.substr(0, dot));
+      rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    }
+    switch (e.kind) {
+      case Overlay::Entry::Kind::kScalar:
+        *at = ScalarValue(e.values.front());
+        break;
+      case Overlay::Entry::Kind::kSequence:
+        *at = Value{};
+        at->kind = Value::Kind::kSequence;
+        for (const auto& v : e.values) {
+          at->items.push_back(ScalarValue(v));
+        }
+        break;
+      case Overlay::Entry::Kind::kMap:
+        if (!at->is_map()) {
+          *at = Value{};
+          at->kind = Value::Kind::kMap;
+        }
+        break;
+    }
+  }
 }
 
 }  // namespace vigie::config

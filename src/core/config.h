@@ -68,7 +68,10 @@ struct Diagnostic {
   Mark mark;
   std::string path;  // "lb.listen[0].servers[2].address"; empty for file-level errors
   std::string reason;
-  // "file:line:col: path: reason"
+  // What the operator wrote instead of a file line, when the value came from
+  // an Overlay ("--ttl"); empty otherwise.
+  std::string origin;
+  // "file:line:col: path: reason", or "file: origin (path): reason".
   std::string ToString() const;
 };
 
@@ -77,6 +80,9 @@ class Diagnostics {
  public:
   explicit Diagnostics(std::string file) : file_(std::move(file)) {}
   void Add(Mark mark, std::string path, std::string reason);
+  // Names the origin of the values at these paths (path -> "--flag"): an
+  // error at such a path, or inside it ("x[2]", "x.y"), names the origin.
+  void SetOrigins(std::map<std::string, std::string> origins) { origins_ = std::move(origins); }
   bool empty() const { return list_.empty(); }
   std::size_t size() const { return list_.size(); }
   const std::vector<Diagnostic>& list() const { return list_; }
@@ -87,6 +93,7 @@ class Diagnostics {
  private:
   std::string file_;
   std::vector<Diagnostic> list_;
+  std::map<std::string, std::string> origins_;
 };
 
 // Parses YAML text. A syntax error is reported in `diag` with its place, and
@@ -267,5 +274,46 @@ struct Document {
 std::optional<Document> LoadFile(const std::string& path, Diagnostics& diag);
 // Parses text held in memory (the embedded default config, tests).
 std::optional<Document> LoadText(std::string name, std::string text, Diagnostics& diag);
+
+// Values set in code rather than read from a file: a subcommand's flags
+// (`vigie events --ttl 30s`). An overlay is laid over a loaded document (or
+// over nothing) before the document is read, so the component's own readers
+// validate flags exactly as they validate vigie.yaml; errors about an
+// overlaid value name its origin ("<flags>: --ttl (events.ttl): ...").
+class Overlay {
+ public:
+  struct Entry {
+    std::string path;  // dotted, from the root: "events.ttl"
+    enum class Kind { kScalar, kSequence, kMap } kind = Kind::kScalar;
+    std::vector<std::string> values;  // one for kScalar; the items of kSequence
+    std::string origin;               // "--ttl"
+  };
+  // A scalar at `path`, replacing what is there.
+  void Set(std::string path, std::string value, std::string origin);
+  // A sequence of scalars at `path`, replacing what is there.
+  void SetList(std::string path, std::vector<std::string> values, std::string origin);
+  // An empty map at `path` unless one is there: a section present with its
+  // defaults ("egress: {http_proxy: {}}").
+  void SetMap(std::string path, std::string origin);
+  // Every entry of `other`, after this one's.
+  void Append(const Overlay& other) {
+    entries_.insert(entries_.end(), other.entries_.begin(), other.entries_.end());
+  }
+
+  bool empty() const { return entries_.empty(); }
+  const std::vector<Entry>& entries() const { return entries_; }
+  // path -> origin, for Diagnostics::SetOrigins.
+  std::map<std::string, std::string> Origins() const;
+  // One line per entry, in order ("events.ttl: \"30s\"  # --ttl"): what the
+  // config hash covers, and what `vigie check` may print.
+  std::string ToString() const;
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// Lays `overlay` over `root` (a map, or null for an empty document). Maps on
+// the way to a path are created; a non-map on the way is replaced by a map.
+void ApplyOverlay(const Overlay& overlay, Value& root);
 
 }  // namespace vigie::config

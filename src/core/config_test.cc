@@ -159,5 +159,65 @@ TEST(ConfigTest, DeepNestingIsBounded) {
       << diag.ToString();
 }
 
+// Reads `overlay` laid over `yaml` as the sample section, errors as text.
+std::string CheckOverlaid(const std::string& yaml, const Overlay& overlay, Sample* out = nullptr) {
+  Diagnostics diag("t.yaml");
+  diag.SetOrigins(overlay.Origins());
+  Value root = ParseYaml(yaml, diag);
+  ApplyOverlay(overlay, root);
+  Sample sample;
+  if (const Value* v = root.Find("sample")) {
+    ParseValue(Field(*v, "sample", diag), sample);
+  }
+  if (out != nullptr) {
+    *out = sample;
+  }
+  return diag.ToString();
+}
+
+TEST(OverlayTest, SetsScalarsListsAndSectionsOverAFileOrNothing) {
+  Sample s;
+  // Over nothing: the overlay alone makes the section.
+  Overlay only;
+  only.Set("sample.listen", "127.0.0.1:7", "--listen");
+  only.Set("sample.timeout", "2s", "--timeout");
+  EXPECT_EQ(CheckOverlaid("", only, &s), "");
+  EXPECT_EQ(s.listen.ToString(), "127.0.0.1:7");
+  EXPECT_EQ(s.timeout, std::chrono::seconds(2));
+  // Over a file: the overlay wins where it sets, the file stays elsewhere.
+  EXPECT_EQ(CheckOverlaid("sample:\n  listen: 127.0.0.1:1\n  cache: 2KiB\n", only, &s), "");
+  EXPECT_EQ(s.listen.ToString(), "127.0.0.1:7");
+  EXPECT_EQ(s.cache.bytes, 2048u);
+}
+
+TEST(OverlayTest, ValuesAreTextAsTyped) {
+  // A flag's "null" or "~" is that text, not YAML's null.
+  Overlay o;
+  o.Set("sample.listen", "~", "--listen");
+  EXPECT_EQ(CheckOverlaid("", o),
+            "t.yaml: --listen (sample.listen): missing port in \"~\" "
+            "(write host:port)\n");
+}
+
+TEST(OverlayTest, ErrorsNameTheOriginInsteadOfALine) {
+  Overlay o;
+  o.Set("sample.listen", "127.0.0.1:1", "--listen");
+  o.Set("sample.timeout", "soon", "--timeout");
+  o.SetList("sample.upstreams", {"not-a-map"}, "--upstream");
+  std::string out = CheckOverlaid("sample:\n  cache: lots\n", o);
+  // The file's own error keeps its line; the flags' errors name the flag and the path.
+  EXPECT_NE(out.find("t.yaml:2:10: sample.cache: "), std::string::npos) << out;
+  EXPECT_NE(out.find("t.yaml: --timeout (sample.timeout): "), std::string::npos) << out;
+  EXPECT_NE(out.find("t.yaml: --upstream (sample.upstreams[0]): "), std::string::npos) << out;
+}
+
+TEST(OverlayTest, ToStringListsEveryEntryWithItsOrigin) {
+  Overlay o;
+  o.Set("a.b", "x\"y", "--b");
+  o.SetList("a.c", {"1", "2"}, "--c");
+  o.SetMap("d", "cmd");
+  EXPECT_EQ(o.ToString(), "a.b: \"x\\\"y\"  # --b\na.c: [\"1\", \"2\"]  # --c\nd: {}  # cmd\n");
+}
+
 }  // namespace
 }  // namespace vigie::config

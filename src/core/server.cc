@@ -44,18 +44,34 @@ bool ParseValue(const config::Field& f, RuntimeConfig& out) {
   return m.ok();
 }
 
+std::string ConfigSource::Name() const {
+  if (!path.empty()) {
+    return path;
+  }
+  return embedded_text.empty() ? overlay_name : "<embedded>";
+}
+
 std::optional<ServeConfig> LoadServeConfig(const ConfigSource& source,
                                            const std::vector<ComponentSpec>& specs,
                                            config::Diagnostics& diag) {
-  std::optional<config::Document> doc =
-      source.path.empty() ? config::LoadText("<embedded>", source.embedded_text, diag)
-                          : config::LoadFile(source.path, diag);
+  std::optional<config::Document> doc;
+  if (!source.path.empty()) {
+    doc = config::LoadFile(source.path, diag);
+  } else if (!source.embedded_text.empty()) {
+    doc = config::LoadText("<embedded>", source.embedded_text, diag);
+  } else {
+    doc = config::Document{source.overlay_name, "", {}};
+  }
   if (!doc) {
     return std::nullopt;
   }
+  if (!source.overlay.empty()) {
+    config::ApplyOverlay(source.overlay, doc->root);
+    diag.SetOrigins(source.overlay.Origins());
+  }
   ServeConfig out;
   out.path = doc->path;
-  out.hash = Sha256Hex(doc->text);
+  out.hash = Sha256Hex(doc->text + source.overlay.ToString());
   config::Field root(doc->root, "", diag);
   {
     auto m = root.AsMap();
@@ -118,7 +134,7 @@ struct Server::State {
 
   // Validates the new config in full, then applies it. Returns the errors.
   std::string Reload() {
-    config::Diagnostics diag(source.path.empty() ? "<embedded>" : source.path);
+    config::Diagnostics diag(source.Name());
     auto next = LoadServeConfig(source, specs, diag);
     if (!next) {
       reloads_failed->Inc();
@@ -276,7 +292,7 @@ void Server::OnReady(std::function<void()> fn) {
 
 int Server::Run() {
   State& s = *state_;
-  config::Diagnostics diag(s.source.path.empty() ? "<embedded>" : s.source.path);
+  config::Diagnostics diag(s.source.Name());
   s.config = LoadServeConfig(s.source, s.specs, diag);
   if (!s.config) {
     std::fputs(diag.ToString().c_str(), stderr);

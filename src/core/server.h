@@ -46,10 +46,18 @@ struct ServeConfig {
   std::map<std::string, std::shared_ptr<const ComponentConfig>> components;
 };
 
-// Where the config comes from: a file, or text held in memory.
+// Where the config comes from: a file, or text held in memory, or neither;
+// then the overlay (a subcommand's flags) laid over it. Read again on every
+// reload, so files the config names (a haproxy.cfg, an ACL file) are re-read.
 struct ConfigSource {
-  std::string path;           // empty: use `embedded_text`
-  std::string embedded_text;  // the built-in default
+  std::string path;           // a vigie.yaml; empty: `embedded_text`
+  std::string embedded_text;  // the built-in default; with no path and no text, an empty map
+  config::Overlay overlay;
+  // What errors and /status call a config that is only an overlay.
+  std::string overlay_name = "<flags>";
+
+  // The name diagnostics use: the file, "<embedded>", or `overlay_name`.
+  std::string Name() const;
 };
 
 // Parses and validates a whole config. Every error goes to `diag`.

@@ -33,18 +33,6 @@ std::string DefaultId(std::string_view source) {
   return s.empty() ? std::string(source) : std::string(s);
 }
 
-// YAML double-quoted scalar.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 bool ListSourceConfig::IsUrl() const {
@@ -629,39 +617,31 @@ bool ParseValue(const config::Field& f, DnsConfig& out) {
   return m.ok() && ok;
 }
 
-std::string FlagsToYaml(const DnsFlags& flags) {
-  std::string y;
-  y += "admin:\n  listen: " + Quote(flags.admin.empty() ? "127.0.0.1:9901" : flags.admin) + "\n";
-  y += "dns:\n";
+config::Overlay FlagsOverlay(const DnsFlags& flags) {
+  config::Overlay o;
+  o.SetMap("dns", "vigie dns");
   if (!flags.listen.empty()) {
-    y += "  listen:\n";
-    for (const auto& l : flags.listen) {
-      y += "    - " + Quote(l) + "\n";
-    }
+    o.SetList("dns.listen", flags.listen, "--listen");
   }
-  y += "  upstreams:\n";
-  for (const auto& u : flags.upstreams) {
-    y += "    - " + Quote(u) + "\n";
+  if (!flags.upstreams.empty()) {
+    o.SetList("dns.upstreams", flags.upstreams, "--upstream");
   }
-  for (const auto& [key, list] : {std::pair{"block", &flags.block}, {"allow", &flags.allow}}) {
-    if (list->empty()) {
-      continue;
-    }
-    y += std::string("  ") + key + ":\n";
-    for (const auto& s : *list) {
-      y += "    - " + Quote(s) + "\n";
-    }
+  if (!flags.block.empty()) {
+    o.SetList("dns.block", flags.block, "--block");
+  }
+  if (!flags.allow.empty()) {
+    o.SetList("dns.allow", flags.allow, "--allow");
   }
   if (!flags.block_mode.empty()) {
-    y += "  block_mode: " + Quote(flags.block_mode) + "\n";
+    o.Set("dns.block_mode", flags.block_mode, "--block-mode");
   }
   if (!flags.refresh.empty()) {
-    y += "  refresh: " + Quote(flags.refresh) + "\n";
+    o.Set("dns.refresh", flags.refresh, "--refresh");
   }
   if (!flags.state_dir.empty()) {
-    y += "  state_dir: " + Quote(flags.state_dir) + "\n";
+    o.Set("dns.state_dir", flags.state_dir, "--state-dir");
   }
-  return y;
+  return o;
 }
 
 }  // namespace vigie::dns

@@ -123,7 +123,9 @@ std::vector<Address> ParseResolvConf(std::string_view text, std::vector<std::str
 Result<void> ParseBlockMode(std::string_view text, DnsConfig& out);
 std::string BlockModeText(const DnsConfig& c);
 
-// The `dns:` section (as YAML text) equivalent to `vigie dns` flags.
+// `vigie dns` flags, and the `dns:` section they stand for as a config
+// overlay: each flag sets the key of its name, read by the section's own
+// parser, and errors about it name the flag.
 struct DnsFlags {
   std::vector<std::string> listen;
   std::vector<std::string> upstreams;
@@ -132,8 +134,7 @@ struct DnsFlags {
   std::string block_mode;
   std::string refresh;
   std::string state_dir;
-  std::string admin;
 };
-std::string FlagsToYaml(const DnsFlags& flags);
+config::Overlay FlagsOverlay(const DnsFlags& flags);
 
 }  // namespace vigie::dns

@@ -1,4 +1,4 @@
-// Tests for the `dns:` section reader and the flags-to-YAML form.
+// Tests for the `dns:` section reader and the flags overlay.
 #include "dns/server/dns_config.h"
 
 #include <filesystem>
@@ -22,6 +22,24 @@ Parsed Parse(const std::string& yaml) {
   const config::Value* dns = root.Find("dns");
   if (dns == nullptr) {
     p.errors = diag.ToString();
+    return p;
+  }
+  p.ok = ParseValue(config::Field(*dns, "dns", diag), p.config);
+  p.errors = diag.ToString();
+  return p;
+}
+
+// The section `vigie dns` flags stand for, read as `vigie dns` reads it.
+Parsed ParseFlags(const DnsFlags& flags) {
+  config::Diagnostics diag("<flags>");
+  config::Overlay overlay = FlagsOverlay(flags);
+  diag.SetOrigins(overlay.Origins());
+  config::Value root;
+  config::ApplyOverlay(overlay, root);
+  Parsed p;
+  const config::Value* dns = root.Find("dns");
+  if (dns == nullptr) {
+    p.errors = "no dns: section";
     return p;
   }
   p.ok = ParseValue(config::Field(*dns, "dns", diag), p.config);
@@ -121,12 +139,24 @@ TEST(DnsConfigTest, FlagsBecomeAnEquivalentSection) {
   f.block = {"http://127.0.0.1:8000/hosts", "/etc/block.txt"};
   f.allow = {"/etc/allow.txt"};
   f.block_mode = "0.0.0.0";
-  Parsed p = Parse(FlagsToYaml(f));
-  ASSERT_TRUE(p.ok) << p.errors << FlagsToYaml(f);
+  Parsed p = ParseFlags(f);
+  ASSERT_TRUE(p.ok) << p.errors << FlagsOverlay(f).ToString();
   EXPECT_EQ(p.config.block.size(), 2u);
   EXPECT_EQ(p.config.allow.size(), 1u);
   EXPECT_EQ(p.config.block_mode, BlockMode::kAddress);
   EXPECT_EQ(BlockModeText(p.config), "0.0.0.0");
+}
+
+TEST(DnsConfigTest, FlagErrorsNameTheFlag) {
+  DnsFlags f;
+  f.upstreams = {"127.0.0.1:5300", "not an address"};
+  f.block_mode = "sometimes";
+  Parsed p = ParseFlags(f);
+  EXPECT_FALSE(p.ok);
+  EXPECT_NE(p.errors.find("<flags>: --upstream (dns.upstreams[1]): "), std::string::npos)
+      << p.errors;
+  EXPECT_NE(p.errors.find("<flags>: --block-mode (dns.block_mode): "), std::string::npos)
+      << p.errors;
 }
 
 TEST(DnsConfigTest, ResolvConfNameserversInOrder) {
@@ -287,7 +317,7 @@ TEST(DnsConfigTest, HttpsListsWithAndWithoutCaFile) {
   DnsFlags f;
   f.upstreams = {"127.0.0.1:5300"};
   f.block = {"https://lists.example/hosts"};
-  Parsed flags = Parse(FlagsToYaml(f));
+  Parsed flags = ParseFlags(f);
   ASSERT_TRUE(flags.ok) << flags.errors;
   EXPECT_EQ(flags.config.block[0].source, "https://lists.example/hosts");
 }

@@ -1038,7 +1038,7 @@ class DnsComponent final : public Component {
     res.body = "{\"total\":" + std::to_string(total) + ",\"names\":[";
     for (size_t i = 0; i < top.size(); ++i) {
       std::string name_json;
-      AppendJsonString(top[i].name, &name_json);
+      AppendJsonString(top[i].name, name_json, JsonBytes::kOctets);
       res.body += (i == 0 ? "" : ",") + std::string("{\"name\":") + name_json +
                   ",\"count\":" + std::to_string(top[i].count) +
                   ",\"error\":" + std::to_string(top[i].error) + "}";
