@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/log.h"
+#include "core/task.h"
 #include "core/text.h"
 
 namespace vigie {
@@ -210,15 +211,7 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<AdminServer::Impl> impl) {
       continue;  // the socket closes as it goes out of scope
     }
     asio::co_spawn(impl->control_, RunSession(impl, std::move(socket)),
-                   [logger = impl->logger_](const std::exception_ptr& e) {
-                     if (e) {
-                       try {
-                         std::rethrow_exception(e);
-                       } catch (const std::exception& ex) {
-                         logger->error("admin session failed: {}", ex.what());
-                       }
-                     }
-                   });
+                   net::TaskDone{"admin session", impl->logger_.get()});
   }
 }
 
@@ -244,11 +237,7 @@ Result<Address> AdminServer::Listen(const AdminConfig& config) {
   VIGIE_ASSIGN_OR_RETURN(impl_->acceptor_,
                          net::ListenTcp(impl_->control_, endpoint, {.reuse_port = false}));
   asio::co_spawn(impl_->control_, AcceptLoop(impl_),
-                 [logger = impl_->logger_](const std::exception_ptr& e) {
-                   if (e) {
-                     logger->error("admin accept loop ended by an exception");
-                   }
-                 });
+                 net::TaskDone{"admin accept loop", impl_->logger_.get()});
   return net::FromEndpoint(impl_->acceptor_.local_endpoint());
 }
 

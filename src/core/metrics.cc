@@ -183,6 +183,14 @@ void Registry::AddGaugeFunction(std::string_view name, std::string_view help, co
   s->fn = std::move(fn);
 }
 
+void Registry::AddCounterFunction(std::string_view name, std::string_view help,
+                                  const Labels& labels, std::function<double()> fn) {
+  std::lock_guard lock(mu_);
+  Series* s = FindOrAdd(name, help, Type::kCounter, labels);
+  VIGIE_CHECK(s->counter == nullptr, "counter already registered as a value");
+  s->fn = std::move(fn);
+}
+
 void Registry::AddGaugeFamilyFunction(std::string_view name, std::string_view help,
                                       SeriesFunction fn) {
   std::lock_guard lock(mu_);

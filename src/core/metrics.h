@@ -109,6 +109,10 @@ class Registry {
   // function runs on the reading thread and must be thread-safe.
   void AddGaugeFunction(std::string_view name, std::string_view help, const Labels& labels,
                         std::function<double()> fn);
+  // The same for a counter kept elsewhere (a process-wide atomic): `fn` must
+  // never decrease.
+  void AddCounterFunction(std::string_view name, std::string_view help, const Labels& labels,
+                          std::function<double()> fn);
   // A gauge family whose series are computed when read: `fn` returns this
   // reading's label sets and values, which may differ from one reading to
   // the next (top-N by name...). Runs on the reading thread with the

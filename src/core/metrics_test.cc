@@ -112,6 +112,15 @@ TEST(MetricsTest, CollectReadsInProcess) {
   EXPECT_EQ(samples[1].value, 12.5);
 }
 
+TEST(MetricsTest, CounterFunctionsRenderAsCounters) {
+  Registry r;
+  double v = 3;
+  r.AddCounterFunction("f_total", "kept elsewhere", {}, [&v] { return v; });
+  v = 5;
+  EXPECT_EQ(r.RenderPrometheus(),
+            "# HELP f_total kept elsewhere\n# TYPE f_total counter\nf_total 5\n");
+}
+
 TEST(MetricsTest, CountersAreThreadSafe) {
   Registry r;
   Counter& c = r.AddCounter("t_total", "t");

@@ -9,6 +9,7 @@
 
 #include "core/handover.h"
 #include "core/runtime.h"
+#include "core/task.h"
 
 namespace vigie {
 namespace {
@@ -310,6 +311,10 @@ int Server::Run() {
       "vigie_uptime_seconds", "Seconds since start", {}, [start = s.started] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       });
+  s.registry.AddCounterFunction(
+      "vigie_task_failures_total",
+      "Exceptions that escaped a spawned coroutine (each is logged as '<task> failed')", {},
+      [] { return static_cast<double>(net::TaskFailures()); });
   s.registry
       .AddGauge("vigie_build_info", "Always 1; labels carry the version", {{"version", s.version}})
       .Set(1);

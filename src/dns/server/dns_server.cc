@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/net.h"
+#include "core/task.h"
 #include "core/text.h"
 
 // net.h carries the core of Asio; the composed read/write are added here.
@@ -219,23 +220,10 @@ void FinishRecord(Worker* w, QueryRecord r, const Handled& h,
   w->shared->query_log.Push(w->index, std::move(r));
 }
 
-struct SpawnDone {
-  const char* what;
-  Shared* shared;
-  void operator()(const std::exception_ptr& e) const {
-    if (!e) {
-      return;
-    }
-    shared->m.task_failures_total.Inc();
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      shared->logger->error("{}: {}", what, ex.what());
-    } catch (...) {
-      shared->logger->error("{}: unknown exception", what);
-    }
-  }
-};
+// The completion handler of the component's coroutines.
+net::TaskDone SpawnDone(const char* what, Shared* shared) {
+  return net::TaskDone{what, shared->logger.get(), &shared->m.task_failures_total};
+}
 
 Message UpstreamQuery(const Question& q) {
   Message m;
@@ -519,7 +507,7 @@ net::Awaitable<void> Prefetch(std::shared_ptr<Worker> w, Message query, std::str
 
 void StartPrefetch(const std::shared_ptr<Worker>& w, Handled& h) {
   asio::co_spawn(*w->ctx, Prefetch(w, std::move(h.query), h.cache_key, h.allowed),
-                 SpawnDone{"dns prefetch", w->shared});
+                 SpawnDone("dns prefetch", w->shared));
 }
 
 // Up to kBatch datagrams per recvmmsg(2) and their replies in one
@@ -623,7 +611,7 @@ net::Awaitable<void> UdpLoop(std::shared_ptr<Worker> w, size_t index) {
           asio::co_spawn(*w->ctx,
                          ForwardUdp(w, index, from, std::move(h.query), h.cache_key, h.allowed,
                                     std::move(record), now),
-                         SpawnDone{"dns forward", shared});
+                         SpawnDone("dns forward", shared));
           break;
       }
     }
@@ -765,7 +753,7 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Worker> w, size_t index) {
       continue;
     }
     shared->m.tcp_connections_total.Inc();
-    asio::co_spawn(*w->ctx, TcpSession(w, std::move(sock)), SpawnDone{"dns tcp session", shared});
+    asio::co_spawn(*w->ctx, TcpSession(w, std::move(sock)), SpawnDone("dns tcp session", shared));
   }
 }
 
@@ -838,8 +826,8 @@ class DnsComponent final : public Component {
     }
     for (auto& w : workers_) {
       for (size_t i = 0; i < w->udp_sockets.size(); ++i) {
-        asio::co_spawn(*w->ctx, UdpLoop(w, i), SpawnDone{"dns udp loop", shared_.get()});
-        asio::co_spawn(*w->ctx, AcceptLoop(w, i), SpawnDone{"dns tcp accept", shared_.get()});
+        asio::co_spawn(*w->ctx, UdpLoop(w, i), SpawnDone("dns udp loop", shared_.get()));
+        asio::co_spawn(*w->ctx, AcceptLoop(w, i), SpawnDone("dns tcp accept", shared_.get()));
       }
     }
     ctx_.admin.AddRoute("/dns/why", [this](const AdminRequest& req) { return Why(req); });

@@ -13,6 +13,7 @@
 #include "core/dns/tcp_frame.h"
 #include "core/dns/writer.h"
 #include "core/log.h"
+#include "core/task.h"
 
 namespace vigie::dns {
 
@@ -95,19 +96,9 @@ class DotConnection : public std::enable_shared_from_this<DotConnection> {
 
 namespace {
 
-struct DotSpawnDone {
-  const char* what;
-  void operator()(const std::exception_ptr& e) const {
-    if (!e) {
-      return;
-    }
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::Get("dns")->error("{}: {}", what, ex.what());
-    }
-  }
-};
+net::TaskDone DotSpawnDone(const char* what) {
+  return net::TaskDone{what, log::Get("dns").get()};
+}
 
 std::string TlsReason(const boost::system::error_code& ec) {
   std::string r = ec.message();
@@ -148,7 +139,7 @@ void StartWriting(const std::shared_ptr<DotConnection>& c) {
     return;
   }
   c->writing_ = true;
-  asio::co_spawn(c->ex_, WriteLoop(c, c->stream_), DotSpawnDone{"dns tls write"});
+  asio::co_spawn(c->ex_, WriteLoop(c, c->stream_), DotSpawnDone("dns tls write"));
 }
 
 // Connects, shakes hands, then reads answers until the connection fails or
@@ -299,7 +290,7 @@ net::Awaitable<Result<Message>> QueryOnce(std::shared_ptr<DotConnection> c, Mess
     }
     c->stream_ = s;
     c->state_ = DotConnection::State::kConnecting;
-    asio::co_spawn(c->ex_, ConnectAndRead(c, s, timeout), DotSpawnDone{"dns tls connection"});
+    asio::co_spawn(c->ex_, ConnectAndRead(c, s, timeout), DotSpawnDone("dns tls connection"));
   }
   auto p = std::make_shared<Pending>(c->ex_);
   // A fresh random ID not used by another query on this connection.

@@ -14,6 +14,7 @@
 
 #include "core/handover.h"
 #include "core/log.h"
+#include "core/task.h"
 #include "lb/server/checks.h"
 #include "lb/server/lb_config.h"
 #include "lb/server/proxy.h"
@@ -508,11 +509,7 @@ net::Awaitable<void> CliAcceptLoop(std::shared_ptr<StatsSocketRt> socket,
     asio::co_spawn(ex,
                    CliConnection(std::move(peer), state, ToLevel(socket->cfg.level),
                                  socket->cfg.expose_fd_listeners, socket->timeout),
-                   [logger = state->shared->logger](std::exception_ptr e) {
-                     if (e) {
-                       logger->error("stats socket session failed");
-                     }
-                   });
+                   net::TaskDone{"stats socket session", state->shared->logger.get()});
   }
 }
 
@@ -765,11 +762,7 @@ class LbComponent final : public Component {
         }
         s = *opened;
         asio::co_spawn(ctx_.runtime.control(), CliAcceptLoop(s, control_),
-                       [logger = shared_->logger](std::exception_ptr e) {
-                         if (e) {
-                           logger->error("stats socket accept loop failed");
-                         }
-                       });
+                       net::TaskDone{"stats socket accept loop", shared_->logger.get()});
       }
       s->cfg = sc;
       s->timeout = cfg->model.global.stats_timeout;
@@ -797,11 +790,7 @@ class LbComponent final : public Component {
         // acceptors[i] lives on its own worker (sockets taken over from a
         // previous process with more workers may outnumber ours).
         asio::co_spawn(l->acceptors[i].get_executor(), AcceptLoop(l, i, shared_),
-                       [logger = shared_->logger, key = l->key](std::exception_ptr e) {
-                         if (e) {
-                           logger->error("{}: accept loop failed", key);
-                         }
-                       });
+                       net::TaskDone{l->key + " accept loop", shared_->logger.get()});
       }
     }
     listeners_ = std::move(next);
@@ -1027,15 +1016,7 @@ class LbComponent final : public Component {
       task->is_listen = be->cfg.from_listen;
       checks_.push_back(task);
       asio::co_spawn(ctx_.runtime.control(), CheckLoop(task),
-                     [logger = shared_->logger](std::exception_ptr e) {
-                       if (e) {
-                         try {
-                           std::rethrow_exception(e);
-                         } catch (const std::exception& ex) {
-                           logger->error("health check task failed: {}", ex.what());
-                         }
-                       }
-                     });
+                     net::TaskDone{"health check task", shared_->logger.get()});
     }
   }
 

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/relay.h"
+#include "core/task.h"
 #include "lb/monitor/monitor_http.h"
 #include "lb/proxy_protocol/proxy_header.h"
 #include "lb/stats/tcp_log.h"
@@ -648,17 +649,6 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   be->m.backend_current_connections.Sub(1);
 }
 
-void LogConnectionEnd(const std::shared_ptr<Shared>& shared, std::exception_ptr e) {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    shared->logger->error("connection task failed: {}", ex.what());
-  }
-}
-
 }  // namespace
 
 bool ConnGate::TryAcquire() {
@@ -910,7 +900,7 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
       asio::co_spawn(
           on,
           ServeConnection(std::move(socket), peer, fe, accept_proxy, shared, admission, on_worker),
-          [shared](std::exception_ptr e) { LogConnectionEnd(shared, e); });
+          net::TaskDone{"connection task", shared->logger.get()});
     };
     if (target == self || target >= n) {
       serve(ctx, self, std::move(accepted));
