@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/accept.h"
 #include "core/log.h"
 #include "core/task.h"
 #include "core/text.h"
@@ -124,7 +125,9 @@ net::Awaitable<void> WriteSimple(beast::tcp_stream& stream, int status, std::str
   co_await http::async_write(stream, res, net::kUseTuple);
 }
 
-net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::socket socket) {
+// `slot` is this session's place under kMaxSessions, held until it ends.
+net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::socket socket,
+                                [[maybe_unused]] net::ConnectionLimit::Slot slot) {
   beast::tcp_stream stream(std::move(socket));
   auto state = impl->sessions_.insert(impl->sessions_.end(), SessionState{&stream, false});
   beast::flat_buffer buffer;
@@ -196,25 +199,6 @@ net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::so
   impl->sessions_.erase(state);
 }
 
-net::Awaitable<void> AcceptLoop(std::shared_ptr<AdminServer::Impl> impl) {
-  for (;;) {
-    auto [ec, socket] = co_await impl->acceptor_.async_accept(net::kUseTuple);
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !impl->acceptor_.is_open()) {
-        co_return;
-      }
-      impl->logger_->warn("accept: {}", ec.message());
-      continue;
-    }
-    if (impl->sessions_.size() >= kMaxSessions) {
-      impl->rejected_.Inc();
-      continue;  // the socket closes as it goes out of scope
-    }
-    asio::co_spawn(impl->control_, RunSession(impl, std::move(socket)),
-                   net::TaskDone{"admin session", impl->logger_.get()});
-  }
-}
-
 }  // namespace
 
 AdminServer::AdminServer(asio::io_context& control, metrics::Registry& registry)
@@ -236,7 +220,15 @@ Result<Address> AdminServer::Listen(const AdminConfig& config) {
   VIGIE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, net::ToTcpEndpoint(config.listen));
   VIGIE_ASSIGN_OR_RETURN(impl_->acceptor_,
                          net::ListenTcp(impl_->control_, endpoint, {.reuse_port = false}));
-  asio::co_spawn(impl_->control_, AcceptLoop(impl_),
+  net::AcceptOptions options{.name = "admin " + config.listen.ToString(),
+                             .logger = impl_->logger_.get(),
+                             .limit = std::make_shared<net::ConnectionLimit>(kMaxSessions),
+                             .refused = &impl_->rejected_};
+  auto serve = [impl = impl_](tcp::socket socket, net::ConnectionLimit::Slot slot) {
+    asio::co_spawn(impl->control_, RunSession(impl, std::move(socket), std::move(slot)),
+                   net::TaskDone{"admin session", impl->logger_.get()});
+  };
+  asio::co_spawn(impl_->control_, net::AcceptLoop(impl_->acceptor_, options, serve),
                  net::TaskDone{"admin accept loop", impl_->logger_.get()});
   return net::FromEndpoint(impl_->acceptor_.local_endpoint());
 }

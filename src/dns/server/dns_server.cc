@@ -13,6 +13,7 @@
 #include <stdlib.h>      // arc4random (glibc >= 2.36): a CSPRNG for query IDs
 #include <sys/socket.h>  // recvmmsg / sendmmsg
 
+#include "core/accept.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "core/task.h"
@@ -130,6 +131,8 @@ struct Worker {
   std::vector<tcp::acceptor> acceptors;
   std::unordered_map<std::string, std::shared_ptr<Inflight>> inflight;
   std::unordered_set<tcp::socket*> sessions;
+  // This worker's TCP sessions, at most max_tcp_connections (set with snap).
+  std::shared_ptr<net::ConnectionLimit> tcp_limit = std::make_shared<net::ConnectionLimit>();
   std::unordered_map<std::string, int> upstream_failures;  // consecutive, by address
   // DNS-over-TLS connections of this worker, by upstream (with TLS settings).
   std::unordered_map<std::string, std::shared_ptr<DotConnection>> dot;
@@ -636,7 +639,9 @@ struct SessionGuard {
   ~SessionGuard() { w->sessions.erase(s); }
 };
 
-net::Awaitable<void> TcpSession(std::shared_ptr<Worker> w, tcp::socket sock) {
+// `slot` is the session's place under max_tcp_connections, held until it ends.
+net::Awaitable<void> TcpSession(std::shared_ptr<Worker> w, tcp::socket sock,
+                                [[maybe_unused]] net::ConnectionLimit::Slot slot) {
   Shared* shared = w->shared;
   w->sessions.insert(&sock);
   SessionGuard guard{w.get(), &sock};
@@ -734,27 +739,18 @@ net::Awaitable<void> TcpSession(std::shared_ptr<Worker> w, tcp::socket sock) {
 net::Awaitable<void> AcceptLoop(std::shared_ptr<Worker> w, size_t index) {
   tcp::acceptor& acceptor = w->acceptors[index];
   Shared* shared = w->shared;
-  asio::steady_timer backoff(co_await asio::this_coro::executor);
-  while (!w->stopping && acceptor.is_open()) {
-    auto [ec, sock] = co_await acceptor.async_accept(net::kUseTuple);
-    if (ec) {
-      if (ec == asio::error::operation_aborted || w->stopping) {
-        break;
-      }
-      // Out of descriptors and the like: do not spin.
-      backoff.expires_after(std::chrono::milliseconds(50));
-      co_await backoff.async_wait(net::kUseTuple);
-      continue;
-    }
-    if (w->sessions.size() >= w->snap.config->max_tcp_connections) {
-      shared->m.tcp_rejected_total.Inc();
-      boost::system::error_code ignored;
-      sock.close(ignored);
-      continue;
-    }
-    shared->m.tcp_connections_total.Inc();
-    asio::co_spawn(*w->ctx, TcpSession(w, std::move(sock)), SpawnDone("dns tcp session", shared));
-  }
+  net::AcceptOptions options{
+      .name = "dns tcp " + net::FromEndpoint(acceptor.local_endpoint()).ToString(),
+      .logger = shared->logger.get(),
+      .limit = w->tcp_limit,
+      .accepted = &shared->m.tcp_connections_total,
+      .refused = &shared->m.tcp_rejected_total,
+      .stopping = [w] { return w->stopping; }};
+  auto serve = [w](tcp::socket sock, net::ConnectionLimit::Slot slot) {
+    asio::co_spawn(*w->ctx, TcpSession(w, std::move(sock), std::move(slot)),
+                   SpawnDone("dns tcp session", w->shared));
+  };
+  co_await net::AcceptLoop(acceptor, std::move(options), serve);
 }
 
 class DnsComponent final : public Component {
@@ -790,6 +786,7 @@ class DnsComponent final : public Component {
       w->shared_owner = shared_;
       w->shared = shared_.get();
       w->snap = snap;
+      w->tcp_limit->set_limit(config->max_tcp_connections);
       workers_.push_back(std::move(w));
     }
     for (size_t li = 0; li < config->listen.size(); ++li) {
@@ -919,7 +916,10 @@ class DnsComponent final : public Component {
       current_ = snap;
     }
     for (auto& w : workers_) {
-      asio::post(*w->ctx, [w, snap] { w->snap = snap; });
+      asio::post(*w->ctx, [w, snap] {
+        w->tcp_limit->set_limit(snap.config->max_tcp_connections);
+        w->snap = snap;
+      });
     }
   }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/accept.h"
 #include "core/handover.h"
 #include "core/log.h"
 #include "core/task.h"
@@ -498,19 +499,22 @@ net::Awaitable<void> CliConnection(unix_socket::socket sock, std::shared_ptr<Con
   }
 }
 
+// The stats socket's accept loop: core's, so running out of descriptors
+// waits and retries instead of closing the socket for good.
 net::Awaitable<void> CliAcceptLoop(std::shared_ptr<StatsSocketRt> socket,
                                    std::shared_ptr<ControlState> state) {
   auto ex = co_await asio::this_coro::executor;
-  for (;;) {
-    auto [ec, peer] = co_await socket->acceptor->async_accept(kUseTuple);
-    if (ec || socket->closed) {
-      co_return;
-    }
+  net::AcceptOptions options{.name = "stats socket " + socket->cfg.path,
+                             .logger = state->shared->logger.get(),
+                             .stopping = [socket] { return socket->closed; }};
+  auto serve = [ex, socket, state](unix_socket::socket peer, net::ConnectionLimit::Slot) {
+    // The level and timeout as they are now: a reload may have changed them.
     asio::co_spawn(ex,
                    CliConnection(std::move(peer), state, ToLevel(socket->cfg.level),
                                  socket->cfg.expose_fd_listeners, socket->timeout),
                    net::TaskDone{"stats socket session", state->shared->logger.get()});
-  }
+  };
+  co_await net::AcceptLoop(*socket->acceptor, std::move(options), serve);
 }
 
 // An IP literal as is; a name through getaddrinfo (/etc/hosts, then DNS),

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include "core/accept.h"
 #include "core/log.h"
 #include "core/relay.h"
 #include "core/task.h"
@@ -828,6 +829,7 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
     }
   }
   int accepted_in_a_row = 0;
+  net::AcceptBackoff backoff;
   while (!listener->closed.load()) {
     auto fe = listener->frontend.load();
     auto admission = std::make_shared<Admission>();
@@ -861,13 +863,19 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t 
       if (ec == asio::error::operation_aborted || listener->closed.load()) {
         co_return;
       }
-      // EMFILE and friends: back off briefly rather than spin.
-      shared->logger->warn("{}: accept: {}", listener->address.ToString(), ec.message());
-      asio::steady_timer backoff(ctx);
-      backoff.expires_after(std::chrono::milliseconds(100));
-      co_await backoff.async_wait(kUseTuple);
+      // core's policy: out of descriptors, wait longer each time (no
+      // spin); an error of one connection, accept the next at once.
+      Duration wait = backoff.OnError(ec);
+      if (wait != Duration::zero()) {
+        shared->logger->warn("{}: accept: {}; retrying in {}", listener->address.ToString(),
+                             ec.message(), FormatDuration(wait));
+        asio::steady_timer timer(ctx);
+        timer.expires_after(wait);
+        co_await timer.async_wait(kUseTuple);
+      }
       continue;
     }
+    backoff.OnSuccess();
     fe = listener->frontend.load();  // a reload may have swapped it while we waited
     fe->m.frontend_connections_total.Inc();
     fe->m.frontend_current_connections.Add(1);
