@@ -48,6 +48,8 @@ void AddEventsSpec(std::vector<ComponentSpec>& specs);
 // `vigie dns why` and `vigie dns top`, under `vigie dns`; --block/--allow,
 // which `vigie dns` and `vigie dns why` share.
 void RegisterDnsWhy(CLI::App* dns, int& exit_code);
+// `vigie egress check`, under `vigie egress`.
+void RegisterEgressCheck(CLI::App* egress, int& exit_code);
 void RegisterDnsTop(CLI::App* dns, int& exit_code);
 std::vector<CLI::Option*> AddDnsListFlags(CLI::App* cmd, dns::DnsFlags& f);
 
