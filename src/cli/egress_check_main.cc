@@ -18,7 +18,7 @@ struct CheckFlags {
 
 int RunCheck(const CheckFlags& f) {
   if (f.config.empty()) {
-    return egress::CheckTarget(f.options, nullptr);
+    return egress::CheckAcl(f.options, nullptr);
   }
   config::Diagnostics diag(f.config);
   auto loaded = LoadServeConfig(ConfigSource{.path = f.config}, AllComponents(), diag);
@@ -34,7 +34,7 @@ int RunCheck(const CheckFlags& f) {
     std::fprintf(stderr, "%s: no egress.http_proxy section\n", f.config.c_str());
     return egress::kCheckExitError;
   }
-  return egress::CheckTarget(f.options, &*section->http_proxy);
+  return egress::CheckAcl(f.options, &*section->http_proxy);
 }
 
 }  // namespace

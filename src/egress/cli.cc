@@ -184,7 +184,7 @@ ImageRun PlanImage(const ImageOptions& o, const Environment& env) {
   return PlanRouter(o, env);
 }
 
-int CheckTarget(const CheckOptions& o, const proxy::HttpProxyConfig* from_config) {
+int CheckAcl(const CheckOptions& o, const proxy::HttpProxyConfig* from_config) {
   proxy::HttpProxyConfig cfg;
   if (from_config != nullptr) {
     cfg = *from_config;

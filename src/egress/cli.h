@@ -58,6 +58,6 @@ struct CheckOptions {
 // decided. The ACL is `from_config` (a vigie.yaml's egress.http_proxy) when
 // given, else --destination-file, else EGRESS_HTTP_PROXY_DESTINATION.
 // Returns kCheckExitAllow, kCheckExitDeny or kCheckExitError.
-int CheckTarget(const CheckOptions& options, const proxy::HttpProxyConfig* from_config);
+int CheckAcl(const CheckOptions& options, const proxy::HttpProxyConfig* from_config);
 
 }  // namespace vigie::egress
