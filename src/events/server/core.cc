@@ -1,8 +1,8 @@
-// The event core thread: index, streams, subscriptions, statsd flush,
-// Graphite and forward outputs. See core.h for the threading contract.
+// The event core thread: index, streams, subscriptions, statsd flush, and
+// the outputs' lifetimes (the outputs themselves are in events/output/).
+// See core.h for the threading contract.
 #include "events/server/core.h"
 
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -10,18 +10,16 @@
 #include <optional>
 #include <thread>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <malloc.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "events/index/index.h"
-#include "events/ingest/carbon.h"
 #include "events/ingest/statsd_aggregator.h"
+#include "events/output/forward.h"
+#include "events/output/graphite.h"
+#include "events/output/webhook.h"
 #include "events/proto/codec.h"
-#include "events/proto/framer.h"
 #include "events/proto/json.h"
 #include "events/server/prometheus_view.h"
 #include "events/server/telemetry.h"
@@ -31,8 +29,6 @@ namespace vigie::events {
 
 namespace asio = net::asio;
 using net::kUseTuple;
-using net::tcp;
-using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
 
 // ---------------------------------------------------------------------------
 // Subscription
@@ -90,455 +86,6 @@ int64_t ToMicros(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 
-// Resolves and connects with a deadline.
-net::Awaitable<boost::system::error_code> ConnectWithin(tcp::socket& sock, Address target,
-                                                        Duration timeout) {
-  auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
-  asio::steady_timer timer(ex);
-  timer.expires_after(timeout);
-  auto r = co_await (resolver.async_resolve(target.host, std::to_string(target.port), kUseTuple) ||
-                     timer.async_wait(kUseTuple));
-  if (r.index() == 1) {
-    co_return asio::error::timed_out;
-  }
-  auto [rec, results] = std::get<0>(r);
-  if (rec) {
-    co_return rec;
-  }
-  auto c = co_await (asio::async_connect(sock, results, kUseTuple) || timer.async_wait(kUseTuple));
-  if (c.index() == 1) {
-    boost::system::error_code ignored;
-    sock.close(ignored);
-    co_return asio::error::timed_out;
-  }
-  auto [cec, endpoint] = std::get<0>(c);
-  (void)endpoint;
-  co_return cec;
-}
-
-net::Awaitable<boost::system::error_code> WriteWithin(tcp::socket& sock, std::string_view data,
-                                                      Duration timeout) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(timeout);
-  auto r = co_await (asio::async_write(sock, asio::buffer(data), kUseTuple) ||
-                     timer.async_wait(kUseTuple));
-  if (r.index() == 1) {
-    co_return asio::error::timed_out;
-  }
-  co_return std::get<0>(std::get<0>(r));
-}
-
-// ---------------------------------------------------------------------------
-// Graphite output: carbon plaintext lines, batched, bounded, reconnecting.
-
-class GraphiteOutput {
- public:
-  GraphiteOutput(asio::io_context& ctx, GraphiteOutputConfig cfg, EventsMetrics& m)
-      : cfg_(std::move(cfg)), m_(m), sock_(ctx), wake_(ctx) {}
-
-  void Add(const Event& e) {
-    if (stopping_) {
-      return;
-    }
-    std::string path =
-        cfg_.prefix + (cfg_.percentile_paths ? GraphitePathPercentiles(e) : GraphitePath(e));
-    if (buffer_.size() + inflight_.size() >= cfg_.buffer.bytes) {
-      m_.graphite_dropped_total.Inc();
-      return;
-    }
-    AppendCarbonLine(path, e, buffer_);
-    if (buffer_.size() >= cfg_.batch_bytes) {
-      wake_.cancel();
-    }
-  }
-
-  void Stop() {
-    stopping_ = true;
-    wake_.cancel();
-    boost::system::error_code ignored;
-    sock_.close(ignored);
-  }
-
-  const GraphiteOutputConfig& config() const { return cfg_; }
-
-  static net::Awaitable<void> Run(std::shared_ptr<GraphiteOutput> o) {
-    Duration backoff = o->cfg_.backoff_min;
-    bool warned = false;
-    while (!o->stopping_) {
-      auto ec = co_await ConnectWithin(o->sock_, o->cfg_.target, o->cfg_.connect_timeout);
-      if (o->stopping_) {
-        break;
-      }
-      if (ec) {
-        o->m_.graphite_connect_failures_total.Inc();
-        if (!warned) {
-          Log()->warn("graphite {}: {}; retrying with backoff (lines are buffered up to {})",
-                      o->cfg_.target.ToString(), ec.message(), FormatByteSize(o->cfg_.buffer));
-          warned = true;
-        }
-        o->wake_.expires_after(backoff);
-        co_await o->wake_.async_wait(kUseTuple);
-        backoff = std::min(backoff * 2, o->cfg_.backoff_max);
-        continue;
-      }
-      Log()->info("graphite: connected to {}", o->cfg_.target.ToString());
-      warned = false;
-      backoff = o->cfg_.backoff_min;
-      while (!o->stopping_) {
-        if (o->inflight_.empty()) {
-          if (o->buffer_.size() < o->cfg_.batch_bytes) {
-            o->wake_.expires_after(o->cfg_.flush_interval);
-            co_await o->wake_.async_wait(kUseTuple);
-          }
-          o->inflight_.swap(o->buffer_);
-        }
-        if (o->inflight_.empty()) {
-          continue;
-        }
-        auto wec = co_await WriteWithin(o->sock_, o->inflight_, o->cfg_.write_timeout);
-        if (wec) {
-          // The batch stays in flight and is sent again after reconnecting;
-          // carbon keeps the last value per timestamp, so a repeat is harmless.
-          Log()->warn("graphite {}: write failed: {}; reconnecting", o->cfg_.target.ToString(),
-                      wec.message());
-          boost::system::error_code ignored;
-          o->sock_.close(ignored);
-          break;
-        }
-        o->m_.graphite_lines_total.Inc(std::count(o->inflight_.begin(), o->inflight_.end(), '\n'));
-        o->inflight_.clear();
-      }
-    }
-  }
-
- private:
-  GraphiteOutputConfig cfg_;
-  EventsMetrics& m_;
-  tcp::socket sock_;
-  asio::steady_timer wake_;
-  std::string buffer_;
-  std::string inflight_;
-  bool stopping_ = false;
-};
-
-// ---------------------------------------------------------------------------
-// Forward output: Riemann protocol to another server, batched, acknowledged.
-
-// The shared half of the event-batching outputs (forward, webhook): a
-// bounded queue the core thread fills (beyond `limit`: dropped and counted),
-// a timer that wakes the sender when a batch is full, and Stop.
-class EventQueueOutput {
- public:
-  EventQueueOutput(asio::io_context& ctx, size_t batch, size_t limit, metrics::Counter& dropped)
-      : sock_(ctx), wake_(ctx), batch_(batch), limit_(limit), dropped_(dropped) {}
-
-  void Add(const Event& e) {
-    if (stopping_) {
-      return;
-    }
-    if (queue_.size() >= limit_) {
-      dropped_.Inc();
-      return;
-    }
-    queue_.push_back(e);
-    if (queue_.size() >= batch_) {
-      wake_.cancel();
-    }
-  }
-
-  void Stop() {
-    stopping_ = true;
-    wake_.cancel();
-    boost::system::error_code ignored;
-    sock_.close(ignored);
-  }
-
- protected:
-  tcp::socket sock_;
-  asio::steady_timer wake_;
-  std::deque<Event> queue_;
-  bool stopping_ = false;
-
- private:
-  size_t batch_;
-  size_t limit_;
-  metrics::Counter& dropped_;
-};
-
-class ForwardOutput : public EventQueueOutput {
- public:
-  ForwardOutput(asio::io_context& ctx, ForwardOutputConfig cfg, EventsMetrics& m)
-      : EventQueueOutput(ctx, cfg.batch, cfg.queue, m.forward_dropped_total),
-        cfg_(std::move(cfg)),
-        m_(m) {}
-
-  static net::Awaitable<void> Run(std::shared_ptr<ForwardOutput> o) {
-    Duration backoff = o->cfg_.backoff_min;
-    Msg msg;
-    std::string out;
-    std::vector<std::byte> reply;
-    while (!o->stopping_) {
-      auto ec = co_await ConnectWithin(o->sock_, o->cfg_.target, o->cfg_.timeout);
-      if (o->stopping_) {
-        break;
-      }
-      if (ec) {
-        o->m_.forward_connect_failures_total.Inc();
-        o->wake_.expires_after(backoff);
-        co_await o->wake_.async_wait(kUseTuple);
-        backoff = std::min(backoff * 2, o->cfg_.backoff_max);
-        continue;
-      }
-      backoff = o->cfg_.backoff_min;
-      while (!o->stopping_) {
-        if (msg.events.empty()) {
-          if (o->queue_.size() < o->cfg_.batch) {
-            o->wake_.expires_after(o->cfg_.flush_interval);
-            co_await o->wake_.async_wait(kUseTuple);
-          }
-          size_t n = std::min<size_t>(o->queue_.size(), o->cfg_.batch);
-          for (size_t i = 0; i < n; ++i) {
-            msg.events.push_back(std::move(o->queue_.front()));
-            o->queue_.pop_front();
-          }
-        }
-        if (msg.events.empty()) {
-          continue;
-        }
-        out.clear();
-        AppendFrame(msg, out);
-        auto wec = co_await WriteWithin(o->sock_, out, o->cfg_.timeout);
-        bool ok = !wec;
-        if (ok) {
-          // The acknowledgement: a 4-byte length then Msg{ok}.
-          asio::steady_timer timer(co_await asio::this_coro::executor);
-          timer.expires_after(o->cfg_.timeout);
-          std::array<std::byte, 4> head{};
-          auto r = co_await (asio::async_read(o->sock_, asio::buffer(head), kUseTuple) ||
-                             timer.async_wait(kUseTuple));
-          ok = r.index() == 0 && !std::get<0>(std::get<0>(r));
-          if (ok) {
-            uint32_t len = (std::to_integer<uint32_t>(head[0]) << 24) |
-                           (std::to_integer<uint32_t>(head[1]) << 16) |
-                           (std::to_integer<uint32_t>(head[2]) << 8) |
-                           std::to_integer<uint32_t>(head[3]);
-            ok = len <= (1u << 20);
-            if (ok) {
-              reply.resize(len);
-              auto r2 = co_await (asio::async_read(o->sock_, asio::buffer(reply), kUseTuple) ||
-                                  timer.async_wait(kUseTuple));
-              ok = r2.index() == 0 && !std::get<0>(std::get<0>(r2));
-              if (ok) {
-                auto decoded = DecodeMsg(std::span<const std::byte>(reply));
-                ok = decoded && decoded->ok.value_or(false);
-                if (decoded && !ok) {
-                  Log()->warn("forward {}: refused: {}", o->cfg_.target.ToString(),
-                              decoded->error.value_or("(no error text)"));
-                  // A refusal will not get better by resending: drop the batch.
-                  o->m_.forward_dropped_total.Inc(msg.events.size());
-                  msg.events.clear();
-                  continue;
-                }
-              }
-            }
-          }
-        }
-        if (!ok) {
-          Log()->warn("forward {}: connection lost; reconnecting", o->cfg_.target.ToString());
-          boost::system::error_code ignored;
-          o->sock_.close(ignored);
-          break;
-        }
-        o->m_.forward_events_total.Inc(msg.events.size());
-        msg.events.clear();
-      }
-    }
-  }
-
- private:
-  ForwardOutputConfig cfg_;
-  EventsMetrics& m_;
-};
-
-// ---------------------------------------------------------------------------
-// Webhook output: batches of events as a JSON array, POSTed over a
-// keep-alive HTTP/1.1 connection. 2xx: delivered. 4xx: the receiver refuses
-// this batch, resending will not help: dropped and counted. 5xx, timeouts
-// and connection errors: the batch is kept and sent again after a backoff.
-
-// Reads one HTTP response head and its Content-Length body (bounded);
-// returns the status code, or 0 when the response is unusable. `keep` is
-// false when the connection cannot be reused.
-net::Awaitable<int> ReadHttpResponse(tcp::socket& sock, Duration timeout, bool& keep) {
-  constexpr size_t kMaxHead = 16 * 1024;
-  constexpr size_t kMaxBody = 1 << 20;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(timeout);
-  std::string buf;
-  size_t head_end = std::string::npos;
-  keep = false;
-  while (head_end == std::string::npos) {
-    if (buf.size() > kMaxHead) {
-      co_return 0;
-    }
-    std::array<char, 4096> chunk{};
-    auto r = co_await (sock.async_read_some(asio::buffer(chunk), kUseTuple) ||
-                       timer.async_wait(kUseTuple));
-    if (r.index() == 1) {
-      co_return 0;
-    }
-    auto [ec, n] = std::get<0>(r);
-    if (ec) {
-      co_return 0;
-    }
-    buf.append(chunk.data(), n);
-    head_end = buf.find("\r\n\r\n");
-  }
-  // "HTTP/1.1 204 No Content"
-  if (buf.size() < 12 || !buf.starts_with("HTTP/1.")) {
-    co_return 0;
-  }
-  int status = 0;
-  auto [p, ec] = std::from_chars(buf.data() + 9, buf.data() + 12, status);
-  if (ec != std::errc() || p != buf.data() + 12) {
-    co_return 0;
-  }
-  std::string head = buf.substr(0, head_end);
-  std::transform(head.begin(), head.end(), head.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  size_t length = 0;
-  bool has_length = false;
-  if (size_t at = head.find("\r\ncontent-length:"); at != std::string::npos) {
-    size_t v = head.find_first_not_of(' ', at + 17);
-    auto [q, lec] = std::from_chars(head.data() + v, head.data() + head.size(), length);
-    (void)q;
-    has_length = lec == std::errc() && length <= kMaxBody;
-    if (!has_length) {
-      co_return status;  // too large or unreadable: use the status, drop the connection
-    }
-  }
-  bool chunked = head.find("\r\ntransfer-encoding:") != std::string::npos;
-  bool close = head.find("\r\nconnection: close") != std::string::npos;
-  size_t have = buf.size() - (head_end + 4);
-  if (has_length) {
-    while (have < length) {
-      std::array<char, 4096> chunk{};
-      auto r = co_await (sock.async_read_some(asio::buffer(chunk), kUseTuple) ||
-                         timer.async_wait(kUseTuple));
-      if (r.index() == 1 || std::get<0>(std::get<0>(r))) {
-        co_return status;
-      }
-      have += std::get<1>(std::get<0>(r));
-    }
-  }
-  // Without a length (or chunked) the end of the body is unknown here:
-  // close rather than misread the next response.
-  keep = has_length && !chunked && !close && have == length;
-  co_return status;
-}
-
-class WebhookOutput : public EventQueueOutput {
- public:
-  WebhookOutput(asio::io_context& ctx, WebhookOutputConfig cfg, EventsMetrics& m)
-      : EventQueueOutput(ctx, cfg.batch, cfg.queue, m.webhook_dropped_total),
-        cfg_(std::move(cfg)),
-        m_(m) {}
-
-  static net::Awaitable<void> Run(std::shared_ptr<WebhookOutput> o) {
-    Duration backoff = o->cfg_.backoff_min;
-    const Address target{Address::Kind::kInet, o->cfg_.host, o->cfg_.port, {}};
-    std::string body;
-    size_t batch_events = 0;
-    bool connected = false;
-    while (!o->stopping_) {
-      if (batch_events == 0) {
-        if (o->queue_.size() < o->cfg_.batch) {
-          o->wake_.expires_after(o->cfg_.flush_interval);
-          co_await o->wake_.async_wait(kUseTuple);
-        }
-        size_t n = std::min<size_t>(o->queue_.size(), o->cfg_.batch);
-        if (n == 0) {
-          continue;
-        }
-        body = "[";
-        for (size_t i = 0; i < n; ++i) {
-          if (i > 0) {
-            body += ',';
-          }
-          AppendEventJson(o->queue_.front(), body);
-          o->queue_.pop_front();
-        }
-        body += "]";
-        batch_events = n;
-      }
-      if (!connected) {
-        auto ec = co_await ConnectWithin(o->sock_, target, o->cfg_.timeout);
-        if (o->stopping_) {
-          break;
-        }
-        if (ec) {
-          o->m_.webhook_failures_total.Inc();
-          Log()->warn("webhook {}: {}; retrying in {}", o->cfg_.url, ec.message(),
-                      FormatDuration(backoff));
-          o->wake_.expires_after(backoff);
-          co_await o->wake_.async_wait(kUseTuple);
-          backoff = std::min(backoff * 2, o->cfg_.backoff_max);
-          continue;
-        }
-        connected = true;
-      }
-      std::string request = "POST " + o->cfg_.path + " HTTP/1.1\r\nHost: " + o->cfg_.host + ":" +
-                            std::to_string(o->cfg_.port) +
-                            "\r\nContent-Type: application/json\r\nUser-Agent: vigie-events\r\n";
-      for (const auto& [name, value] : o->cfg_.headers) {
-        request += name + ": " + value + "\r\n";
-      }
-      request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-      request += body;
-      auto wec = co_await WriteWithin(o->sock_, request, o->cfg_.timeout);
-      bool keep = false;
-      int status = 0;
-      if (!wec) {
-        status = co_await ReadHttpResponse(o->sock_, o->cfg_.timeout, keep);
-      }
-      if (!keep) {
-        boost::system::error_code ignored;
-        o->sock_.close(ignored);
-        connected = false;
-      }
-      if (status >= 200 && status < 300) {
-        o->m_.webhook_events_total.Inc(batch_events);
-        batch_events = 0;
-        backoff = o->cfg_.backoff_min;
-        continue;
-      }
-      o->m_.webhook_failures_total.Inc();
-      if (status >= 400 && status < 500) {
-        Log()->warn("webhook {}: HTTP {}; {} events dropped (a refused batch is not resent)",
-                    o->cfg_.url, status, batch_events);
-        o->m_.webhook_dropped_total.Inc(batch_events);
-        batch_events = 0;
-        continue;
-      }
-      Log()->warn(
-          "webhook {}: {}; retrying in {}", o->cfg_.url,
-          status == 0 ? std::string("no usable response") : "HTTP " + std::to_string(status),
-          FormatDuration(backoff));
-      if (o->stopping_) {
-        break;
-      }
-      o->wake_.expires_after(backoff);
-      co_await o->wake_.async_wait(kUseTuple);
-      backoff = std::min(backoff * 2, o->cfg_.backoff_max);
-    }
-  }
-
- private:
-  WebhookOutputConfig cfg_;
-  EventsMetrics& m_;
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -569,15 +116,14 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
     }
   };
   // An output sink: hands events to the output while it is configured.
-  template <class Output>
   struct OutputSink final : StreamSink {
-    explicit OutputSink(std::shared_ptr<Output>& o) : output(o) {}
+    explicit OutputSink(std::shared_ptr<EventOutput>& o) : output(o) {}
     void Accept(const Event& e, int64_t /*now*/) override {
       if (output) {
         output->Add(e);
       }
     }
-    std::shared_ptr<Output>& output;
+    std::shared_ptr<EventOutput>& output;
   };
 
   int64_t Now() const { return ToMicros(clock.WallNow()); }
@@ -697,18 +243,30 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
       webhook.reset();
     }
     if (config->webhook) {
-      webhook = std::make_shared<WebhookOutput>(ctx, *config->webhook, m);
-      asio::co_spawn(ctx, WebhookOutput::Run(webhook),
+      auto o = std::make_shared<WebhookOutput>(
+          ctx, *config->webhook,
+          WebhookOutput::Counters{m.webhook_events_total, m.webhook_failures_total,
+                                  m.webhook_dropped_total});
+      webhook = o;
+      asio::co_spawn(ctx, WebhookOutput::Run(std::move(o)),
                      [](const std::exception_ptr& e) { LogTaskFailure("webhook output", e); });
     }
     if (config->graphite) {
-      graphite = std::make_shared<GraphiteOutput>(ctx, *config->graphite, m);
-      asio::co_spawn(ctx, GraphiteOutput::Run(graphite),
+      auto o = std::make_shared<GraphiteOutput>(
+          ctx, *config->graphite,
+          GraphiteOutput::Counters{m.graphite_lines_total, m.graphite_dropped_total,
+                                   m.graphite_connect_failures_total});
+      graphite = o;
+      asio::co_spawn(ctx, GraphiteOutput::Run(std::move(o)),
                      [](const std::exception_ptr& e) { LogTaskFailure("graphite output", e); });
     }
     if (config->forward) {
-      forward = std::make_shared<ForwardOutput>(ctx, *config->forward, m);
-      asio::co_spawn(ctx, ForwardOutput::Run(forward),
+      auto o = std::make_shared<ForwardOutput>(
+          ctx, *config->forward,
+          ForwardOutput::Counters{m.forward_events_total, m.forward_dropped_total,
+                                  m.forward_connect_failures_total});
+      forward = o;
+      asio::co_spawn(ctx, ForwardOutput::Run(std::move(o)),
                      [](const std::exception_ptr& e) { LogTaskFailure("forward output", e); });
     }
   }
@@ -818,14 +376,14 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
   bool stopping = false;
 
   EventIndex index;
-  std::shared_ptr<GraphiteOutput> graphite;
-  std::shared_ptr<ForwardOutput> forward;
-  std::shared_ptr<WebhookOutput> webhook;
+  std::shared_ptr<EventOutput> graphite;
+  std::shared_ptr<EventOutput> forward;
+  std::shared_ptr<EventOutput> webhook;
   IndexSink index_sink{this};
   LogSink log_sink;
-  OutputSink<GraphiteOutput> graphite_sink{graphite};
-  OutputSink<ForwardOutput> forward_sink{forward};
-  OutputSink<WebhookOutput> webhook_sink{webhook};
+  OutputSink graphite_sink{graphite};
+  OutputSink forward_sink{forward};
+  OutputSink webhook_sink{webhook};
   std::vector<std::unique_ptr<Stream>> streams;
   std::vector<std::shared_ptr<Subscription>> subs;
   StatsdAggregator statsd;
