@@ -1,6 +1,7 @@
-// EventIndex internals: a refcounted string pool, a dense slot array with an
-// open-addressing key table (4 bytes per bucket, backward-shift deletion),
-// a hashed timing wheel threaded through the slots, and the snapshot codec.
+// EventIndex internals: a dense slot array (its strings interned in the
+// StringPool of string_pool.h) with an open-addressing key table (4 bytes
+// per bucket, backward-shift deletion), a hashed timing wheel threaded
+// through the slots, and the snapshot codec.
 #include "events/index/index.h"
 
 #include <cmath>
@@ -8,158 +9,19 @@
 #include <limits>
 
 #include "core/check.h"
+#include "events/index/string_pool.h"
 #include "events/proto/codec.h"
 
 namespace vigie::events {
+
+using index_internal::kNone;
+using index_internal::Mix;
+using index_internal::StringPool;
+
 namespace {
 
-constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
 constexpr std::string_view kSnapshotMagic = "VIGIEIX1";
 constexpr size_t kSnapshotBatch = 1000;
-
-uint64_t Mix(uint64_t x) {
-  // splitmix64 finaliser.
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-// Interned strings with reference counts. Id 0 is nil (no string).
-class StringPool {
- public:
-  StringPool() { Reset(); }
-
-  // Empties the pool and releases its memory.
-  void Reset() {
-    entries_ = std::vector<Entry>(1);
-    free_ = {};
-    table_ = std::vector<uint32_t>(16, 0);
-    used_ = 0;
-  }
-
-  // The id of `s`, or kNone.
-  uint32_t Find(std::string_view s) const {
-    uint32_t h = Hash(s);
-    size_t mask = table_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      uint32_t id = table_[i];
-      if (id == 0)
-        return kNone;
-      if (entries_[id].hash == h && entries_[id].s == s)
-        return id;
-    }
-  }
-
-  // Takes a reference on `s`, interning it if new.
-  uint32_t Acquire(std::string_view s) {
-    uint32_t id = Find(s);
-    if (id != kNone) {
-      ++entries_[id].refs;
-      return id;
-    }
-    if ((used_ + 1) * 2 > table_.size())
-      Grow();
-    if (!free_.empty()) {
-      id = free_.back();
-      free_.pop_back();
-    } else {
-      id = static_cast<uint32_t>(entries_.size());
-      entries_.emplace_back();
-    }
-    Entry& e = entries_[id];
-    e.s.assign(s);
-    e.refs = 1;
-    e.hash = Hash(s);
-    Place(id);
-    ++used_;
-    return id;
-  }
-
-  void AddRef(uint32_t id) {
-    if (id != 0)
-      ++entries_[id].refs;
-  }
-
-  void Release(uint32_t id) {
-    if (id == 0)
-      return;
-    Entry& e = entries_[id];
-    VIGIE_CHECK(e.refs > 0, "string pool refcount underflow");
-    if (--e.refs > 0)
-      return;
-    Erase(id);
-    e.s.clear();
-    e.s.shrink_to_fit();
-    free_.push_back(id);
-    --used_;
-  }
-
-  std::string_view Get(uint32_t id) const { return entries_[id].s; }
-
-  size_t MemoryUsage() const {
-    size_t n = entries_.capacity() * sizeof(Entry) + table_.capacity() * sizeof(uint32_t) +
-               free_.capacity() * sizeof(uint32_t);
-    for (const Entry& e : entries_) {
-      if (e.s.capacity() > 15)
-        n += e.s.capacity() + 1;
-    }
-    return n;
-  }
-
- private:
-  struct Entry {
-    std::string s;
-    uint32_t refs = 0;
-    uint32_t hash = 0;
-  };
-
-  static uint32_t Hash(std::string_view s) {
-    return static_cast<uint32_t>(Mix(std::hash<std::string_view>()(s)));
-  }
-
-  void Place(uint32_t id) {
-    size_t mask = table_.size() - 1;
-    size_t i = entries_[id].hash & mask;
-    while (table_[i] != 0)
-      i = (i + 1) & mask;
-    table_[i] = id;
-  }
-
-  void Grow() {
-    std::vector<uint32_t> old = std::move(table_);
-    table_.assign(old.size() * 2, 0);
-    for (uint32_t id : old) {
-      if (id != 0)
-        Place(id);
-    }
-  }
-
-  void Erase(uint32_t id) {
-    size_t mask = table_.size() - 1;
-    size_t i = entries_[id].hash & mask;
-    while (table_[i] != id)
-      i = (i + 1) & mask;
-    // Backward-shift deletion keeps probe sequences intact without tombstones.
-    table_[i] = 0;
-    for (size_t j = (i + 1) & mask; table_[j] != 0; j = (j + 1) & mask) {
-      size_t home = entries_[table_[j]].hash & mask;
-      bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (!stays) {
-        table_[i] = table_[j];
-        table_[j] = 0;
-        i = j;
-      }
-    }
-  }
-
-  std::vector<Entry> entries_;
-  std::vector<uint32_t> free_;
-  std::vector<uint32_t> table_;  // 0 = empty, else id
-  size_t used_ = 0;
-};
 
 // Protobuf bytes of an event's rare fields (5 description, 7 tags,
 // 9 attributes), the same encoding as on the wire.
