@@ -5,7 +5,7 @@
 
 #include "core/log.h"
 #include "events/server/config.h"
-#include "events/server/core.h"
+#include "events/server/event_core.h"
 #include "events/server/listeners.h"
 #include "events/server/tls.h"
 

@@ -19,7 +19,7 @@
 #include "core/error.h"
 #include "core/runtime.h"
 #include "events/server/config.h"
-#include "events/server/core.h"
+#include "events/server/event_core.h"
 
 namespace vigie::events {
 

@@ -1,7 +1,7 @@
 // The event core thread: index, streams, subscriptions, statsd flush, and
 // the outputs' lifetimes (the outputs themselves are in events/output/).
-// See core.h for the threading contract.
-#include "events/server/core.h"
+// See event_core.h for the threading contract.
+#include "events/server/event_core.h"
 
 #include <cstdio>
 #include <cstring>

@@ -1,5 +1,5 @@
 // EventCore: the one thread that owns the event index, the stream trees, the
-// statsd aggregate and the outputs (Graphite, forward). Workers decode
+// statsd aggregate and the outputs (Graphite, forward, webhook). Workers decode
 // network input in parallel and hand events over in batches through a
 // bounded queue (Submit); queries and subscriptions run on the core thread
 // in the same FIFO order, so a query sent after an event sees it.
