@@ -29,7 +29,7 @@ class EventsComponent final : public Component {
     VIGIE_TRY(core_->Start());
     shared_ = std::make_shared<SessionShared>();
     shared_->core = core_.get();
-    shared_->config.store(cfg);
+    shared_->SetConfig(cfg);
     if (cfg->tls) {
       VIGIE_ASSIGN_OR_RETURN(auto tls, MakeServerTlsContext(*cfg->tls));
       shared_->tls.store(std::move(tls));
@@ -60,7 +60,7 @@ class EventsComponent final : public Component {
     if (tls) {
       shared_->tls.store(std::move(tls));
     }
-    shared_->config.store(cfg);
+    shared_->SetConfig(cfg);
     running_ = cfg;
     return {};
   }

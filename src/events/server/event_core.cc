@@ -13,6 +13,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "events/index/index.h"
 #include "events/ingest/statsd_aggregator.h"
@@ -248,8 +249,7 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
           WebhookOutput::Counters{m.webhook_events_total, m.webhook_failures_total,
                                   m.webhook_dropped_total});
       webhook = o;
-      asio::co_spawn(ctx, WebhookOutput::Run(std::move(o)),
-                     [](const std::exception_ptr& e) { LogTaskFailure("webhook output", e); });
+      asio::co_spawn(ctx, WebhookOutput::Run(std::move(o)), EventsTask("webhook output", m));
     }
     if (config->graphite) {
       auto o = std::make_shared<GraphiteOutput>(
@@ -257,8 +257,7 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
           GraphiteOutput::Counters{m.graphite_lines_total, m.graphite_dropped_total,
                                    m.graphite_connect_failures_total});
       graphite = o;
-      asio::co_spawn(ctx, GraphiteOutput::Run(std::move(o)),
-                     [](const std::exception_ptr& e) { LogTaskFailure("graphite output", e); });
+      asio::co_spawn(ctx, GraphiteOutput::Run(std::move(o)), EventsTask("graphite output", m));
     }
     if (config->forward) {
       auto o = std::make_shared<ForwardOutput>(
@@ -266,8 +265,7 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
           ForwardOutput::Counters{m.forward_events_total, m.forward_dropped_total,
                                   m.forward_connect_failures_total});
       forward = o;
-      asio::co_spawn(ctx, ForwardOutput::Run(std::move(o)),
-                     [](const std::exception_ptr& e) { LogTaskFailure("forward output", e); });
+      asio::co_spawn(ctx, ForwardOutput::Run(std::move(o)), EventsTask("forward output", m));
     }
   }
 
@@ -331,29 +329,22 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
     m.subscribers.Set(0);
   }
 
+  // Written as a whole or not at all (core/file.h): a crash mid-save
+  // leaves the previous snapshot.
   Result<void> SaveSnapshot() {
     if (config->snapshot.empty()) {
       return {};
     }
-    std::string tmp = config->snapshot + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (f == nullptr) {
-      return Error(Errc::kIo, "snapshot " + tmp + ": " + std::strerror(errno));
+    auto file = AtomicFile::Create(config->snapshot, 0600);
+    if (!file) {
+      return Error(Errc::kIo, "snapshot: " + file.error().ToString());
     }
-    auto r = index.SaveSnapshot([f](std::string_view chunk) -> Result<void> {
-      if (std::fwrite(chunk.data(), 1, chunk.size(), f) != chunk.size()) {
-        return Error(Errc::kIo, std::strerror(errno));
-      }
-      return {};
-    });
-    bool closed_ok = std::fclose(f) == 0;
-    if (!r || !closed_ok) {
-      std::remove(tmp.c_str());
-      return Error(Errc::kIo,
-                   "snapshot " + tmp + ": " + (r ? "close failed" : r.error().ToString()));
+    auto r = index.SaveSnapshot([&file](std::string_view chunk) { return file->Append(chunk); });
+    if (r) {
+      r = file->Commit();
     }
-    if (std::rename(tmp.c_str(), config->snapshot.c_str()) != 0) {
-      return Error(Errc::kIo, "snapshot " + config->snapshot + ": " + std::strerror(errno));
+    if (!r) {
+      return Error(Errc::kIo, "snapshot " + config->snapshot + ": " + r.error().ToString());
     }
     m.snapshot_saves_total.Inc();
     return {};
@@ -472,8 +463,7 @@ net::Awaitable<void> TelemetryLoop(std::shared_ptr<EventCore::Impl> core) {
 }
 
 void SpawnLoop(EventCore::Impl& core, net::Awaitable<void> loop, const char* what) {
-  asio::co_spawn(core.ctx, std::move(loop),
-                 [what](const std::exception_ptr& e) { LogTaskFailure(what, e); });
+  asio::co_spawn(core.ctx, std::move(loop), EventsTask(what, core.m));
 }
 
 }  // namespace
@@ -579,15 +569,8 @@ void EventCore::Stop() {
   asio::post(impl_->ctx, [impl = impl_] { impl->StopOnCore(); });
 }
 
-void LogTaskFailure(const char* what, const std::exception_ptr& e) {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    Log()->error("{} failed: {}", what, ex.what());
-  }
+net::TaskDone EventsTask(const char* what, EventsMetrics& m) {
+  return net::TaskDone{what, Log().get(), &m.task_failures_total};
 }
 
 namespace {

@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "core/metrics.h"
 #include "core/net.h"
+#include "core/task.h"
 #include "events/ingest/statsd.h"
 #include "events/proto/event.h"
 #include "events/query/query.h"
@@ -65,7 +66,8 @@ namespace vigie::events {
   COUNTER(webhook_failures_total, "Webhook requests that failed (connect, timeout, non-2xx)")   \
   COUNTER(webhook_dropped_total, "Events dropped: webhook queue full or batch refused (4xx)")   \
   COUNTER(self_telemetry_events_total, "Events made from vigie's own metrics")                  \
-  COUNTER(snapshot_saves_total, "Index snapshots written")
+  COUNTER(snapshot_saves_total, "Index snapshots written")                                      \
+  COUNTER(task_failures_total, "Coroutines that ended with an exception")
 VIGIE_DECLARE_METRICS(EventsMetrics, "vigie_events_", VIGIE_EVENTS_METRICS);
 
 // One WebSocket or SSE client's live feed: the core thread offers rendered
@@ -139,9 +141,9 @@ class EventCore {
   std::shared_ptr<Impl> impl_;
 };
 
-// Logs a coroutine that ended with an exception (`what failed: reason`);
-// the completion handler of every co_spawn in the events server.
-void LogTaskFailure(const char* what, const std::exception_ptr& e);
+// The completion handler of every coroutine the events server spawns:
+// core's TaskDone on the events logger, counted in task_failures_total.
+net::TaskDone EventsTask(const char* what, EventsMetrics& m);
 
 // Runs a query on the core thread (co_spawn it there): the reply Msg.
 net::Awaitable<Msg> QueryOnCore(EventCore* core, std::string text);

@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "core/text.h"
 #include "events/proto/json.h"
 #include "events/server/listeners.h"
 
@@ -29,22 +30,6 @@ namespace {
 
 using Wake = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
 
-std::string UrlDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(s[i + 1]) &&
-               std::isxdigit(s[i + 2])) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 struct Target {
   std::string path;
   std::map<std::string, std::string> params;
@@ -57,31 +42,14 @@ Target ParseTarget(std::string_view target) {
   if (q == std::string_view::npos) {
     return t;
   }
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view kv = rest.substr(0, amp);
-    size_t eq = kv.find('=');
-    t.params[UrlDecode(kv.substr(0, eq))] =
-        eq == std::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1));
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+  for (auto& [key, value] : ParseQueryString(target.substr(q + 1))) {
+    t.params[std::move(key)] = std::move(value);  // a repeated key: the last wins
   }
   return t;
 }
 
 std::string JsonError(std::string_view msg) {
-  std::string out = "{\"error\":\"";
-  for (char c : msg) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"}";
+  return "{\"error\":" + JsonString(msg) + "}";
 }
 
 // Registers on the core thread; returns the snapshot.

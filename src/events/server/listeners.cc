@@ -290,8 +290,10 @@ net::Awaitable<void> CarbonSession(std::shared_ptr<Conn<tcp::socket>> c,
 
 enum class TcpKind { kRiemann, kRiemannTls, kCarbon, kHttp };
 
+// `slot` is the connection's place under max_connections, held until it ends.
 net::Awaitable<void> RunConnection(tcp::socket sock, TcpKind kind,
-                                   std::shared_ptr<SessionShared> sh) {
+                                   std::shared_ptr<SessionShared> sh,
+                                   [[maybe_unused]] net::ConnectionLimit::Slot slot) {
   if (kind == TcpKind::kHttp) {
     co_await HttpSession(std::move(sock), std::move(sh));
     co_return;
@@ -336,32 +338,24 @@ namespace {
 net::Awaitable<void> AcceptLoop(std::shared_ptr<Listeners::State> keep, tcp::acceptor* acceptor,
                                 TcpKind kind, std::shared_ptr<SessionShared> sh) {
   EventsMetrics& m = sh->core->metrics();
-  for (;;) {
-    auto [ec, sock] = co_await acceptor->async_accept(kUseTuple);
-    if (ec) {
-      if (!acceptor->is_open() || sh->stopping.load()) {
-        co_return;
-      }
-      // EMFILE and friends: back off instead of spinning.
-      asio::steady_timer t(co_await asio::this_coro::executor);
-      t.expires_after(std::chrono::milliseconds(50));
-      co_await t.async_wait(kUseTuple);
-      continue;
-    }
-    if (sh->open_connections.load() >= static_cast<int64_t>(sh->config.load()->max_connections)) {
-      m.connections_refused_total.Inc();
-      continue;  // closed by the destructor
-    }
-    m.connections_total.Inc();
-    m.connections.Add(1);
-    sh->open_connections.fetch_add(1);
-    asio::co_spawn(acceptor->get_executor(), RunConnection(std::move(sock), kind, sh),
+  net::AcceptOptions options{
+      .name = "events " + net::FromEndpoint(acceptor->local_endpoint()).ToString(),
+      .logger = Log().get(),
+      .limit = sh->connections,
+      .accepted = &m.connections_total,
+      .refused = &m.connections_refused_total,
+      .stopping = [sh] { return sh->stopping.load(); }};
+  auto serve = [sh, kind, ex = acceptor->get_executor()](tcp::socket sock,
+                                                         net::ConnectionLimit::Slot slot) {
+    sh->core->metrics().connections.Add(1);
+    asio::co_spawn(ex, RunConnection(std::move(sock), kind, sh, std::move(slot)),
                    [sh](const std::exception_ptr& e) {
-                     sh->open_connections.fetch_sub(1);
-                     sh->core->metrics().connections.Sub(1);
-                     LogTaskFailure("connection", e);
+                     EventsMetrics& m = sh->core->metrics();
+                     m.connections.Sub(1);
+                     net::ReportTaskFailure(e, "connection", *Log(), &m.task_failures_total);
                    });
-  }
+  };
+  co_await net::AcceptLoop(*acceptor, std::move(options), serve);
   (void)keep;
 }
 
@@ -413,9 +407,8 @@ net::Awaitable<void> StatsdLoop(std::shared_ptr<Listeners::State> keep, udp::soc
 }
 
 template <class Loop>
-void Spawn(asio::any_io_executor ex, Loop loop, const char* what) {
-  asio::co_spawn(ex, std::move(loop),
-                 [what](const std::exception_ptr& e) { LogTaskFailure(what, e); });
+void Spawn(asio::any_io_executor ex, Loop loop, const char* what, EventsMetrics& m) {
+  asio::co_spawn(ex, std::move(loop), EventsTask(what, m));
 }
 
 }  // namespace
@@ -464,23 +457,24 @@ Result<void> Listeners::Start(const EventsConfig& config) {
   VIGIE_TRY(open_each(config.carbon, st.carbon, "events-carbon", on_tcp));
   VIGIE_TRY(open_each(config.statsd, st.statsd, "events-statsd", on_udp));
 
+  EventsMetrics& m = shared_->core->metrics();
   for (auto& a : st.riemann_tcp) {
-    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kRiemann, shared_), "tcp accept");
+    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kRiemann, shared_), "tcp accept", m);
   }
   for (auto& a : st.riemann_tls) {
-    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kRiemannTls, shared_), "tls accept");
+    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kRiemannTls, shared_), "tls accept", m);
   }
   for (auto& a : st.carbon) {
-    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kCarbon, shared_), "carbon accept");
+    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kCarbon, shared_), "carbon accept", m);
   }
   for (auto& a : st.http) {
-    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kHttp, shared_), "http accept");
+    Spawn(a.get_executor(), AcceptLoop(state_, &a, TcpKind::kHttp, shared_), "http accept", m);
   }
   for (auto& s : st.riemann_udp) {
-    Spawn(s.get_executor(), UdpLoop(state_, &s, shared_), "udp");
+    Spawn(s.get_executor(), UdpLoop(state_, &s, shared_), "udp", m);
   }
   for (auto& s : st.statsd) {
-    Spawn(s.get_executor(), StatsdLoop(state_, &s, shared_), "statsd");
+    Spawn(s.get_executor(), StatsdLoop(state_, &s, shared_), "statsd", m);
   }
   return {};
 }

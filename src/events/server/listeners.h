@@ -15,6 +15,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "core/accept.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/runtime.h"
@@ -24,13 +25,19 @@
 namespace vigie::events {
 
 // What every session shares: the event core, the current config snapshot,
-// the TLS context (when events.tls is on) and the stop flag.
+// the TLS context (when events.tls is on), the stop flag and the open
+// connections (bounded by max_connections, set with the config).
 struct SessionShared {
   EventCore* core = nullptr;
   std::atomic<std::shared_ptr<const EventsConfig>> config;
   std::atomic<std::shared_ptr<boost::asio::ssl::context>> tls;
   std::atomic<bool> stopping{false};
-  std::atomic<int64_t> open_connections{0};
+  std::shared_ptr<net::ConnectionLimit> connections = std::make_shared<net::ConnectionLimit>();
+
+  void SetConfig(std::shared_ptr<const EventsConfig> c) {
+    connections->set_limit(c->max_connections);
+    config.store(std::move(c));
+  }
 };
 
 class Listeners {
