@@ -1,8 +1,6 @@
 // `vigie lb`: serve a haproxy.cfg (like `haproxy -f`) or the lb: section of a
 // vigie.yaml, check or import a haproxy.cfg, show why each server is up or
 // down. The work is in lb/server/cli.h; this file parses and sets the exit code.
-#include <signal.h>
-
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "core/handover.h"
@@ -14,31 +12,18 @@ namespace {
 // Binary upgrade, as `haproxy -x SOCKET -sf PID...`: take the listening
 // sockets of the running process over its stats socket before starting;
 // once ready, tell the old processes to drain (SIGUSR1) or stop (SIGTERM).
-struct Takeover {
-  std::string socket;               // -x
-  std::vector<int> finish_pids;     // -sf / --sf
-  std::vector<int> terminate_pids;  // -st / --st
-};
-
-int ServeWithTakeover(const ConfigSource& source, const Takeover& t) {
-  if (!t.socket.empty()) {
-    auto fds = net::FetchListeners(t.socket);
-    if (!fds) {
-      std::fprintf(stderr, "vigie lb -x: %s\n", fds.error().ToString().c_str());
-      return 1;
-    }
-    std::fprintf(stderr, "vigie lb: took %zu listening sockets over from %s\n", fds->size(),
-                 t.socket.c_str());
-    net::AdoptInherited(std::move(*fds));
+int ServeWithTakeover(const ConfigSource& source, const net::Takeover& t) {
+  auto taken = net::TakeOverListeners(t);
+  if (!taken) {
+    std::fprintf(stderr, "vigie lb -x: %s\n", taken.error().ToString().c_str());
+    return 1;
   }
-  return Serve(source, {lb::LbComponentSpec(Version(), ReleaseDate())}, [t] {
-    for (int pid : t.finish_pids) {
-      kill(pid, SIGUSR1);
-    }
-    for (int pid : t.terminate_pids) {
-      kill(pid, SIGTERM);
-    }
-  });
+  if (!t.socket.empty()) {
+    std::fprintf(stderr, "vigie lb: took %zu listening sockets over from %s\n", *taken,
+                 t.socket.c_str());
+  }
+  return Serve(source, {lb::LbComponentSpec(Version(), ReleaseDate())},
+               [t] { net::ReleasePredecessors(t); });
 }
 
 }  // namespace
@@ -63,7 +48,7 @@ void RegisterLb(CLI::App& app, int& exit_code) {
     std::string file;
     bool check_only = false;
     bool splice = false;
-    Takeover takeover;
+    net::Takeover takeover;
   };
   auto f = std::make_shared<Flags>();
   const ServeFlagsSpec spec{.config_help = "vigie.yaml to serve (its lb: section)"};

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -279,6 +280,25 @@ size_t CloseUnclaimedInherited() {
   }
   r.inherited.clear();
   return n;
+}
+
+Result<size_t> TakeOverListeners(const Takeover& takeover) {
+  if (takeover.socket.empty()) {
+    return size_t{0};
+  }
+  VIGIE_ASSIGN_OR_RETURN(std::vector<int> fds, FetchListeners(takeover.socket));
+  size_t n = fds.size();
+  AdoptInherited(std::move(fds));
+  return n;
+}
+
+void ReleasePredecessors(const Takeover& takeover) {
+  for (int pid : takeover.finish_pids) {
+    ::kill(pid, SIGUSR1);
+  }
+  for (int pid : takeover.terminate_pids) {
+    ::kill(pid, SIGTERM);
+  }
 }
 
 }  // namespace vigie::net

@@ -57,4 +57,20 @@ std::optional<int> TakeInherited(const boost::asio::ip::tcp::endpoint& endpoint)
 // config) and returns how many.
 size_t CloseUnclaimedInherited();
 
+// The command line's side of a binary upgrade (`-x SOCKET -sf PID... -st
+// PID...`, haproxy's flags).
+struct Takeover {
+  std::string socket;               // -x: the predecessor's control socket
+  std::vector<int> finish_pids;     // -sf: told to stop accepting and drain
+  std::vector<int> terminate_pids;  // -st: told to stop now
+};
+
+// Fetches and adopts the predecessor's listening sockets (nothing to do
+// without a socket). Returns how many were taken over.
+[[nodiscard]] Result<size_t> TakeOverListeners(const Takeover& takeover);
+
+// Once the successor is ready: SIGUSR1 (drain) to finish_pids, SIGTERM to
+// terminate_pids.
+void ReleasePredecessors(const Takeover& takeover);
+
 }  // namespace vigie::net

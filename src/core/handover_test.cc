@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/net.h"
@@ -137,6 +138,38 @@ TEST(Handover, NoSuchSocketNamesThePath) {
   auto fds = FetchListeners("/nonexistent/vigie.sock", std::chrono::seconds(1));
   ASSERT_FALSE(fds);
   EXPECT_NE(fds.error().ToString().find("/nonexistent/vigie.sock"), std::string::npos);
+}
+
+TEST(Handover, TakeoverWithoutASocketTakesNothing) {
+  auto taken = TakeOverListeners(Takeover{});
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(*taken, 0u);
+  ControlSocket control;
+  control.Serve("Permission denied\n");
+  auto refused = TakeOverListeners(Takeover{.socket = control.path()});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().ToString().find("Permission denied"), std::string::npos);
+}
+
+// A child that waits to be signalled; returns the signal that ended it.
+int SignalThatEnds(void (*send)(pid_t)) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    for (;;) {
+      ::pause();
+    }
+  }
+  send(child);
+  int status = 0;
+  EXPECT_EQ(::waitpid(child, &status, 0), child);
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+TEST(Handover, PredecessorsAreToldToDrainOrToStop) {
+  EXPECT_EQ(SignalThatEnds([](pid_t p) { ReleasePredecessors(Takeover{.finish_pids = {p}}); }),
+            SIGUSR1);
+  EXPECT_EQ(SignalThatEnds([](pid_t p) { ReleasePredecessors(Takeover{.terminate_pids = {p}}); }),
+            SIGTERM);
 }
 
 }  // namespace
