@@ -5,38 +5,6 @@
 
 namespace vigie {
 
-std::string YamlQuote(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 namespace {
 
 int HexValue(char h) {
@@ -50,13 +18,6 @@ int HexValue(char h) {
     return h - 'A' + 10;
   }
   return -1;
-}
-
-void AppendU00(unsigned char c, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += "\\u00";
-  out += kHex[c >> 4];
-  out += kHex[c & 15];
 }
 
 // The length of the valid UTF-8 sequence at p (lead byte c >= 0x80), or 0:
@@ -83,7 +44,9 @@ size_t Utf8Length(const unsigned char* p, const unsigned char* end) {
 
 }  // namespace
 
-void AppendJsonString(std::string_view s, std::string& out, JsonBytes bytes) {
+void AppendQuoted(std::string_view s, std::string& out, QuoteStyle style) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const bool json = style == QuoteStyle::kJson || style == QuoteStyle::kJsonOctets;
   out.push_back('"');
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
@@ -98,52 +61,71 @@ void AppendJsonString(std::string_view s, std::string& out, JsonBytes bytes) {
       out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
       continue;
     }
+    ++p;
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
-      ++p;
       continue;
     }
-    if (bytes == JsonBytes::kOctets) {
-      AppendU00(c, out);
-      ++p;
+    if (style == QuoteStyle::kJsonOctets) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
       continue;
     }
-    if (c < 0x80) {
-      switch (c) {
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case 0x7f:  // DEL is valid in a JSON string
-          out += static_cast<char>(c);
-          break;
-        default:
-          AppendU00(c, out);
+    switch (c) {
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\b':
+      case '\f':
+        if (style != QuoteStyle::kYaml) {
+          out += c == '\b' ? "\\b" : "\\f";
+          continue;
+        }
+        break;
+      default:
+        break;
+    }
+    if (c < 0x20 || (c == 0x7f && style == QuoteStyle::kYaml)) {
+      if (style == QuoteStyle::kEdn) {
+        out += static_cast<char>(c);
+      } else {
+        out += json ? "\\u00" : "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
       }
-      ++p;
       continue;
     }
-    if (size_t n = Utf8Length(p, end); n != 0) {
-      out.append(reinterpret_cast<const char*>(p), n);
-      p += n;
+    if (c < 0x80 || !json) {  // DEL outside YAML; UTF-8 as is in YAML and EDN
+      out += static_cast<char>(c);
+      continue;
+    }
+    if (size_t n = Utf8Length(p - 1, end); n != 0) {
+      out.append(reinterpret_cast<const char*>(p - 1), n);
+      p += n - 1;
     } else {
       out += "\xef\xbf\xbd";
-      ++p;
     }
   }
   out.push_back('"');
+}
+
+std::string YamlQuote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  AppendQuoted(text, out, QuoteStyle::kYaml);
+  return out;
+}
+
+void AppendJsonString(std::string_view s, std::string& out, JsonBytes bytes) {
+  AppendQuoted(s, out, bytes == JsonBytes::kOctets ? QuoteStyle::kJsonOctets : QuoteStyle::kJson);
 }
 
 std::string JsonString(std::string_view s, JsonBytes bytes) {

@@ -10,22 +10,34 @@
 
 namespace vigie {
 
-// `text` as a YAML double-quoted scalar that loads back as exactly `text`:
-// `"` and `\` escaped, \n \t \r by name, other C0 controls and DEL as \xNN
-// (YAML's non-printable set), everything else (UTF-8 included) as is.
+// The double-quoted string syntaxes vigie writes. All escape `"` and `\`
+// and name \n \r \t; they differ in the rest:
+enum class QuoteStyle {
+  // YAML (what the config exporters write, loads back exactly): other C0
+  // controls and DEL as \xNN; everything else, UTF-8 included, as is.
+  kYaml,
+  // EDN / Clojure (Riemann's query printer): \b \f named; other bytes as is.
+  kEdn,
+  // JSON text: \b \f named, other controls \u00XX; valid UTF-8 copied, each
+  // byte of an invalid sequence U+FFFD.
+  kJson,
+  // JSON of octets (DNS names, which are not UTF-8): every byte below 0x20
+  // or from 0x7f up as \u00XX, so any input is one valid JSON line.
+  kJsonOctets,
+};
+
+// Appends `s` to `out` quoted in `style`, quotes included. The one string
+// escaper in vigie.
+void AppendQuoted(std::string_view s, std::string& out, QuoteStyle style);
+
+// `text` as a YAML double-quoted scalar that loads back as exactly `text`.
 std::string YamlQuote(std::string_view text);
 
 // How AppendJsonString treats bytes outside printable ASCII.
-enum class JsonBytes {
-  // Text: valid UTF-8 is copied, each byte of an invalid sequence becomes
-  // U+FFFD; controls are escaped (\n \r \t \b \f by name, others \u00XX).
-  kUtf8,
-  // Octets (DNS names, which are not UTF-8): every byte below 0x20 or from
-  // 0x7f up becomes \u00XX, so any input is one valid JSON line.
-  kOctets,
-};
+enum class JsonBytes { kUtf8, kOctets };
 
-// Appends `s` to `out` as a JSON string literal, quotes included.
+// Appends `s` to `out` as a JSON string literal, quotes included
+// (QuoteStyle::kJson or kJsonOctets).
 void AppendJsonString(std::string_view s, std::string& out, JsonBytes bytes = JsonBytes::kUtf8);
 std::string JsonString(std::string_view s, JsonBytes bytes = JsonBytes::kUtf8);
 

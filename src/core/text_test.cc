@@ -16,6 +16,32 @@ TEST(YamlQuoteTest, EscapesWhatYamlWouldReadOtherwise) {
             "\"d\xc3\xa9j\xc3\xa0 # not a comment\"");
 }
 
+TEST(QuotedTest, EachStyleNamesWhatItsSyntaxNames) {
+  const std::string in(
+      "q\"b\\n\nb\bf\fx"
+      "\x01"
+      "d"
+      "\x7f"
+      "e\xc3\xa9");
+  auto quoted = [&](QuoteStyle style) {
+    std::string out;
+    AppendQuoted(in, out, style);
+    return out;
+  };
+  EXPECT_EQ(quoted(QuoteStyle::kYaml), "\"q\\\"b\\\\n\\nb\\x08f\\x0cx\\x01d\\x7fe\xc3\xa9\"");
+  EXPECT_EQ(quoted(QuoteStyle::kEdn),
+            "\"q\\\"b\\\\n\\nb\\bf\\fx"
+            "\x01"
+            "d"
+            "\x7f"
+            "e\xc3\xa9\"");
+  EXPECT_EQ(quoted(QuoteStyle::kJson),
+            "\"q\\\"b\\\\n\\nb\\bf\\fx\\u0001d\x7f"
+            "e\xc3\xa9\"");
+  EXPECT_EQ(quoted(QuoteStyle::kJsonOctets),
+            "\"q\\\"b\\\\n\\u000ab\\u0008f\\u000cx\\u0001d\\u007fe\\u00c3\\u00a9\"");
+}
+
 TEST(JsonStringTest, Utf8TextIsCopiedAndControlsEscaped) {
   EXPECT_EQ(JsonString(""), "\"\"");
   EXPECT_EQ(JsonString("say \"hi\" \\ bye"), "\"say \\\"hi\\\" \\\\ bye\"");

@@ -4,38 +4,12 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/text.h"
+
 namespace vigie::events::query_internal {
 
 void AppendEdnString(std::string_view s, std::string& out) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  out.push_back('"');
+  AppendQuoted(s, out, QuoteStyle::kEdn);
 }
 
 void AppendJavaDouble(double d, std::string& out) {
