@@ -17,11 +17,11 @@
 namespace vigie::cli {
 
 struct ServeFlags {
-  std::string config;      // -c: a vigie.yaml; empty: the subcommand's flags alone
-  std::string admin;       // --admin; empty: not given
-  int workers = -1;        // -j/--workers; -1: not given
-  std::string log_level;   // --log-level; empty: not given
-  std::string log_format;  // --log-format; empty: not given
+  std::string config{};      // -c: a vigie.yaml; empty: the subcommand's flags alone
+  std::string admin{};       // --admin; empty: not given
+  int workers = -1;          // -j/--workers; -1: not given
+  std::string log_level{};   // --log-level; empty: not given
+  std::string log_format{};  // --log-format; empty: not given
 };
 
 struct ServeFlagsSpec {
@@ -31,7 +31,7 @@ struct ServeFlagsSpec {
   std::string admin_default = "127.0.0.1:9901";
   // The config without -c (`vigie serve`'s built-in one); empty: the
   // subcommand's flags alone.
-  std::string default_config;
+  std::string default_config{};
 };
 
 // Declares the shared flags on `cmd`. Returns the -c option (nullptr when the

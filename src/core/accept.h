@@ -77,15 +77,15 @@ class ConnectionLimit {
 };
 
 struct AcceptOptions {
-  std::string name;                        // "events tcp 127.0.0.1:5555", for the log
-  spdlog::logger* logger = nullptr;        // lives for the process (log::Get)
-  std::shared_ptr<ConnectionLimit> limit;  // nullptr: no cap
+  std::string name{};                        // "events tcp 127.0.0.1:5555", for the log
+  spdlog::logger* logger = nullptr;          // lives for the process (log::Get)
+  std::shared_ptr<ConnectionLimit> limit{};  // nullptr: no cap
   // Each may be null. `refused`: closed at once because the cap was reached.
   metrics::Counter* accepted = nullptr;
   metrics::Counter* refused = nullptr;
   metrics::Counter* errors = nullptr;
   // Checked after every wait; true ends the loop (the component stops).
-  std::function<bool()> stopping;
+  std::function<bool()> stopping{};
 };
 
 template <class Protocol>

@@ -283,10 +283,10 @@ std::optional<Document> LoadText(std::string name, std::string text, Diagnostics
 class Overlay {
  public:
   struct Entry {
-    std::string path;  // dotted, from the root: "events.ttl"
+    std::string path{};  // dotted, from the root: "events.ttl"
     enum class Kind { kScalar, kSequence, kMap } kind = Kind::kScalar;
-    std::vector<std::string> values;  // one for kScalar; the items of kSequence
-    std::string origin;               // "--ttl"
+    std::vector<std::string> values{};  // one for kScalar; the items of kSequence
+    std::string origin{};               // "--ttl"
   };
   // A scalar at `path`, replacing what is there.
   void Set(std::string path, std::string value, std::string origin);

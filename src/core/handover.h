@@ -60,9 +60,9 @@ size_t CloseUnclaimedInherited();
 // The command line's side of a binary upgrade (`-x SOCKET -sf PID... -st
 // PID...`, haproxy's flags).
 struct Takeover {
-  std::string socket;               // -x: the predecessor's control socket
-  std::vector<int> finish_pids;     // -sf: told to stop accepting and drain
-  std::vector<int> terminate_pids;  // -st: told to stop now
+  std::string socket{};               // -x: the predecessor's control socket
+  std::vector<int> finish_pids{};     // -sf: told to stop accepting and drain
+  std::vector<int> terminate_pids{};  // -st: told to stop now
 };
 
 // Fetches and adopts the predecessor's listening sockets (nothing to do

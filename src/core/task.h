@@ -34,8 +34,8 @@ uint64_t TaskFailures();
 // must outlive the coroutine (loggers from log::Get live for the process,
 // counters in a Registry for the registry).
 struct TaskDone {
-  std::string what;  // "dns tcp session"
-  spdlog::logger* logger;
+  std::string what{};  // "dns tcp session"
+  spdlog::logger* logger = nullptr;
   metrics::Counter* failures = nullptr;
 
   void operator()(const std::exception_ptr& e) const {

@@ -22,17 +22,17 @@ namespace vigie::egress {
 // holds the rest).
 struct ImageOptions {
   std::string listen = "127.0.0.1:8080";  // the HTTP proxy
-  std::string destination_file;           // instead of the *_DESTINATION variable
-  std::string hosts_file;
-  std::vector<std::string> nameservers;
-  std::string access_log;
-  router::RouterOptions router;
+  std::string destination_file{};         // instead of the *_DESTINATION variable
+  std::string hosts_file{};
+  std::vector<std::string> nameservers{};
+  std::string access_log{};
+  router::RouterOptions router{};
   bool no_network_setup = false;
   // DNS proxy and userspace redirect.
   std::string bind_address = "127.0.0.1";
   std::string fallback_ports = "80,443";
-  std::string udp_idle_timeout;
-  std::string refresh_interval;
+  std::string udp_idle_timeout{};
+  std::string refresh_interval{};
 };
 
 // What the environment asks for: either a config to serve (the HTTP proxy,
@@ -41,16 +41,16 @@ struct ImageOptions {
 // by itself and returns the exit code (the nftables router modes, the
 // unit-test script, an environment error printed with upstream's message).
 struct ImageRun {
-  std::optional<config::Overlay> serve;
-  std::function<int()> run;
+  std::optional<config::Overlay> serve{};
+  std::function<int()> run{};
 };
 ImageRun PlanImage(const ImageOptions& options, const Environment& env);
 
 struct CheckOptions {
-  std::string target;  // URL or host[:port], [v6]:port, address
-  std::string destination_file;
-  std::string hosts_file;
-  std::vector<std::string> nameservers;
+  std::string target{};  // URL or host[:port], [v6]:port, address
+  std::string destination_file{};
+  std::string hosts_file{};
+  std::vector<std::string> nameservers{};
   bool no_resolve = false;
 };
 
