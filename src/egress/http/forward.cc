@@ -1,12 +1,21 @@
-// Body framing, hop-by-hop removal and the origin request rewrite.
+// Hop-by-hop removal and the origin request rewrite.
 #include "egress/http/forward.h"
 
 #include <algorithm>
 #include <array>
 
-#include "egress/http/http_error.h"
+#include "core/http/fields.h"
+#include "core/http/http_error.h"
 
 namespace vigie::egress::http {
+
+using ::vigie::http::BodyFraming;
+using ::vigie::http::EqualsIgnoreCase;
+using ::vigie::http::HeaderField;
+using ::vigie::http::HttpErrc;
+using ::vigie::http::RequestHead;
+using ::vigie::http::SplitList;
+
 namespace {
 
 std::string Lowercase(std::string_view s) {
@@ -16,76 +25,7 @@ std::string Lowercase(std::string_view s) {
   return out;
 }
 
-// Splits a comma-separated list, trimming blanks and dropping empty items.
-std::vector<std::string_view> SplitList(std::string_view value) {
-  std::vector<std::string_view> items;
-  size_t pos = 0;
-  while (pos <= value.size()) {
-    size_t comma = value.find(',', pos);
-    std::string_view item =
-        value.substr(pos, comma == std::string_view::npos ? value.npos : comma - pos);
-    size_t begin = item.find_first_not_of(" \t");
-    if (begin != std::string_view::npos) {
-      size_t end = item.find_last_not_of(" \t");
-      items.push_back(item.substr(begin, end - begin + 1));
-    }
-    if (comma == std::string_view::npos)
-      break;
-    pos = comma + 1;
-  }
-  return items;
-}
-
-constexpr size_t kMaxContentLengthDigits = 18;  // fits uint64_t
-
 }  // namespace
-
-Result<BodyFraming> DetermineRequestBodyFraming(const RequestHead& head) {
-  bool has_te = head.Count("Transfer-Encoding") > 0;
-  bool has_cl = head.Count("Content-Length") > 0;
-  if (has_te && has_cl) {
-    return Error(HttpErrc::kBadRequest, "both Transfer-Encoding and Content-Length: refused");
-  }
-  if (has_te) {
-    if (head.version_minor == 0) {
-      return Error(HttpErrc::kBadRequest, "Transfer-Encoding in an HTTP/1.0 request: refused");
-    }
-    std::string transfer_encoding = head.Combined("Transfer-Encoding");
-    std::vector<std::string_view> codings = SplitList(transfer_encoding);
-    if (codings.size() != 1 || !EqualsIgnoreCase(codings[0], "chunked")) {
-      return Error(HttpErrc::kNotImplemented, "Transfer-Encoding \"" +
-                                                  transfer_encoding.substr(0, 64) +
-                                                  "\": only \"chunked\" is supported");
-    }
-    return BodyFraming{BodyFraming::Kind::kChunked, 0};
-  }
-  if (!has_cl) {
-    return BodyFraming{};
-  }
-  std::optional<uint64_t> length;
-  std::string content_length = head.Combined("Content-Length");
-  for (std::string_view item : SplitList(content_length)) {
-    if (item.empty() || item.size() > kMaxContentLengthDigits ||
-        !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return Error(HttpErrc::kBadRequest,
-                   "bad Content-Length \"" + std::string(item.substr(0, 32)) + "\"");
-    }
-    uint64_t value = 0;
-    for (char c : item)
-      value = value * 10 + static_cast<uint64_t>(c - '0');
-    if (length && *length != value) {
-      return Error(HttpErrc::kBadRequest, "conflicting Content-Length values: refused");
-    }
-    length = value;
-  }
-  if (!length) {
-    return Error(HttpErrc::kBadRequest, "empty Content-Length");
-  }
-  if (*length == 0) {
-    return BodyFraming{};
-  }
-  return BodyFraming{BodyFraming::Kind::kContentLength, *length};
-}
 
 bool IsHopByHopField(std::string_view name) {
   static constexpr std::array<std::string_view, 9> kHopByHop = {"Connection",

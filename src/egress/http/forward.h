@@ -1,42 +1,21 @@
 // What the forward proxy does to a parsed request before sending it on:
-// request body framing (RFC 9112 §6), hop-by-hop field removal (RFC 9110
-// §7.6.1), the origin-form rewrite, Host replacement, and Via /
-// X-Forwarded-For insertion in Squid's manner.
+// hop-by-hop field removal (RFC 9110 §7.6.1), the origin-form rewrite, Host
+// replacement, and Via / X-Forwarded-For insertion in Squid's manner. Body
+// framing is core's (core/http/framing.h).
 //
 // Thread rules: pure functions.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.h"
+#include "core/http/framing.h"
+#include "core/http/request_head.h"
 #include "egress/http/proxy_target.h"
-#include "egress/http/request_head.h"
 
 namespace vigie::egress::http {
-
-struct BodyFraming {
-  enum class Kind {
-    kNone,           // no body
-    kContentLength,  // exactly `length` bytes
-    kChunked,        // chunked transfer coding, relayed as received
-  };
-  Kind kind = Kind::kNone;
-  uint64_t length = 0;
-};
-
-// Decides how the request body is delimited, refusing what could be read two
-// ways by two parsers (request smuggling):
-//   - Transfer-Encoding together with Content-Length         -> 400
-//   - Transfer-Encoding in an HTTP/1.0 request                 -> 400
-//   - Transfer-Encoding other than exactly "chunked"
-//     (case-insensitive; "gzip, chunked", "chunked, chunked")  -> 501
-//   - Content-Length not 1*DIGIT (max 18 digits), or several
-//     differing values (identical repeats are merged)         -> 400
-// No Content-Length and no Transfer-Encoding means no body.
-Result<BodyFraming> DetermineRequestBodyFraming(const RequestHead& head);
 
 // Squid's `forwarded_for` setting.
 enum class ForwardedFor {
@@ -61,12 +40,12 @@ bool IsHopByHopField(std::string_view name);
 
 // The lower-cased field names listed in the Connection (and, for old
 // clients, Proxy-Connection) fields.
-std::vector<std::string> ConnectionOptions(const RequestHead& head);
+std::vector<std::string> ConnectionOptions(const vigie::http::RequestHead& head);
 
 // Whether the client connection stays open after this request: HTTP/1.1
 // unless "close" is listed; HTTP/1.0 only with "keep-alive" listed in
 // Connection or Proxy-Connection.
-bool ClientKeepsAlive(const RequestHead& head);
+bool ClientKeepsAlive(const vigie::http::RequestHead& head);
 
 // Serializes the request head for the origin server:
 //   "<METHOD> <origin-form> HTTP/1.1", then "Host: <target.HostHeader()>",
@@ -77,8 +56,10 @@ bool ClientKeepsAlive(const RequestHead& head);
 //   `framing`), and "Connection: close" when asked; then the empty line.
 // `client_address` is the textual client IP. Errors: a CONNECT target
 // (tunnels have no origin request) -> 400.
-Result<std::string> BuildOriginRequest(const RequestHead& head, const ProxyTarget& target,
-                                       const BodyFraming& framing, const ForwardOptions& options,
+Result<std::string> BuildOriginRequest(const vigie::http::RequestHead& head,
+                                       const ProxyTarget& target,
+                                       const vigie::http::BodyFraming& framing,
+                                       const ForwardOptions& options,
                                        std::string_view client_address);
 
 }  // namespace vigie::egress::http

@@ -3,9 +3,12 @@
 
 #include <algorithm>
 
-#include "egress/http/http_error.h"
+#include "core/http/http_error.h"
 
 namespace vigie::egress::http {
+
+using ::vigie::http::HttpErrc;
+
 namespace {
 
 constexpr size_t kMaxHostName = 253;

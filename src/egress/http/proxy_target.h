@@ -37,7 +37,7 @@ struct Authority {
 
 // Parses "host", "host:port", "[v6]" or "[v6]:port". With `require_port`
 // a missing or empty port is an error (CONNECT). Errors are
-// HttpErrc::kBadRequest naming the problem.
+// HttpErrc::kBadRequest (core/http/http_error.h) naming the problem.
 Result<Authority> ParseAuthority(std::string_view text, bool require_port);
 
 // Validates and lower-cases a host name or IPv4 literal (no brackets), per

@@ -3,10 +3,12 @@
 
 #include <gtest/gtest.h>
 
-#include "egress/http/http_error.h"
+#include "core/http/http_error.h"
 
 namespace vigie::egress::http {
 namespace {
+
+using ::vigie::http::StatusForError;
 
 TEST(ProxyTargetTest, AbsoluteForm) {
   auto t = ParseProxyTarget("GET", "http://Example.COM:8080/p/a?q=1#frag");

@@ -1,6 +1,6 @@
 // Fuzz target: the forward proxy's request path on untrusted bytes. Feeds
-// the input to RequestHeadParser in two pieces (split point from the first
-// byte) and checks it agrees with a one-shot parse; then runs target
+// the input to core's RequestHeadParser in two pieces (split point from the
+// first byte) and checks it agrees with a one-shot parse; then runs target
 // parsing, body framing, the origin rewrite and the destination ACL. The
 // same bytes also go through the EGRESS_* parsers. Under g++ the corpus is
 // replayed by ctest.
@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "core/check.h"
+#include "core/http/framing.h"
+#include "core/http/http_error.h"
+#include "core/http/request_head.h"
 #include "egress/acl/acl.h"
 #include "egress/acl/check_target.h"
 #include "egress/http/access_log.h"
 #include "egress/http/forward.h"
-#include "egress/http/http_error.h"
 #include "egress/http/proxy_target.h"
-#include "egress/http/request_head.h"
 #include "egress/http/response.h"
 #include "egress/spec/spec.h"
 
@@ -33,16 +34,16 @@ const DestinationAcl& SeedAcl() {
 }
 
 void RunRequestPath(std::string_view data, size_t split) {
-  vigie::egress::http::HeadLimits limits;
+  vigie::http::HeadLimits limits;
   limits.max_head_bytes = 4096;
   limits.max_request_line_bytes = 1024;
   limits.max_field_line_bytes = 1024;
   limits.max_fields = 32;
 
-  vigie::egress::http::RequestHeadParser whole(limits);
+  vigie::http::RequestHeadParser whole(limits);
   auto whole_result = whole.Feed(data);
 
-  vigie::egress::http::RequestHeadParser pieces(limits);
+  vigie::http::RequestHeadParser pieces(limits);
   auto first = pieces.Feed(data.substr(0, split));
   size_t consumed = first ? *first : 0;
   bool failed = !first;
@@ -54,8 +55,7 @@ void RunRequestPath(std::string_view data, size_t split) {
   // Splitting must not change the outcome.
   VIGIE_CHECK(failed == !whole_result, "split parse disagrees with one-shot parse");
   if (failed) {
-    VIGIE_CHECK(vigie::egress::http::StatusForError(whole_result.error()) >= 400,
-                "error without a status");
+    VIGIE_CHECK(vigie::http::StatusForError(whole_result.error()) >= 400, "error without a status");
     return;
   }
   VIGIE_CHECK(pieces.done() == whole.done(), "split parse completion differs");
@@ -79,16 +79,16 @@ void RunRequestPath(std::string_view data, size_t split) {
       {target->LogUrl(), decision.RuleDescription(), true, "vigie"});
   VIGIE_CHECK(page.find("\r\n\r\n") != std::string::npos, "denial without a head end");
 
-  auto framing = vigie::egress::http::DetermineRequestBodyFraming(head);
+  auto framing = vigie::http::DetermineRequestBodyFraming(head);
   if (!framing || target->kind == vigie::egress::http::ProxyTarget::Kind::kConnect)
     return;
   auto out = vigie::egress::http::BuildOriginRequest(head, *target, *framing, {}, "10.0.0.1");
   VIGIE_CHECK(out.has_value(), "rewrite failed for a forward target");
   // The rewritten head must itself parse, with the same framing.
-  vigie::egress::http::RequestHeadParser reparse;
+  vigie::http::RequestHeadParser reparse;
   auto again = reparse.Feed(*out);
   VIGIE_CHECK(again && reparse.done() && *again == out->size(), "rewritten head does not parse");
-  auto framing_again = vigie::egress::http::DetermineRequestBodyFraming(reparse.head());
+  auto framing_again = vigie::http::DetermineRequestBodyFraming(reparse.head());
   VIGIE_CHECK(framing_again && framing_again->kind == framing->kind &&
                   framing_again->length == framing->length,
               "rewrite changed the body framing");

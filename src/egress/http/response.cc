@@ -1,9 +1,12 @@
 // Proxy-generated responses.
 #include "egress/http/response.h"
 
-#include "egress/http/http_error.h"
+#include "core/http/http_error.h"
 
 namespace vigie::egress::http {
+
+using ::vigie::http::ReasonPhrase;
+
 namespace {
 
 std::string Printable(std::string_view s) {

@@ -20,18 +20,20 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/socket.h>
 
+#include "core/http/framing.h"
+#include "core/http/http_error.h"
+#include "core/http/message.h"
+#include "core/http/request_head.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "core/relay.h"
 #include "egress/acl/acl.h"
 #include "egress/http/access_log.h"
 #include "egress/http/forward.h"
-#include "egress/http/http_error.h"
 #include "egress/http/proxy_target.h"
-#include "egress/http/request_head.h"
 #include "egress/http/response.h"
+#include "egress/proxy/client_response.h"
 #include "egress/proxy/dns_stub.h"
-#include "egress/proxy/message.h"
 
 namespace vigie::egress::proxy {
 
@@ -40,6 +42,13 @@ using net::Awaitable;
 using net::kUseTuple;
 using net::tcp;
 using SteadyClock = std::chrono::steady_clock;
+using ::vigie::http::ChunkedScanner;
+using ::vigie::http::DetermineResponseFraming;
+using ::vigie::http::FindHeadEnd;
+using ::vigie::http::ParseResponseHead;
+using ::vigie::http::ResponseFraming;
+using ::vigie::http::ResponseHead;
+using ::vigie::http::ResponseKeepsAlive;
 using namespace boost::asio::experimental::
     awaitable_operators;  // NOLINT(google-build-using-namespace)
 
@@ -389,14 +398,14 @@ Awaitable<bool> ConnectAny(ConnPtr c, Shared& shared, std::vector<IpAddress> add
 // Sends the request body from the client (starting with what `buf` holds)
 // to the origin, leaving in `buf` what follows it.
 Awaitable<bool> SendRequestBody(ConnPtr c, Shared& shared, std::string& buf,
-                                http::BodyFraming framing, Duration timeout) {
-  if (framing.kind == http::BodyFraming::Kind::kNone)
+                                vigie::http::BodyFraming framing, Duration timeout) {
+  if (framing.kind == vigie::http::BodyFraming::Kind::kNone)
     co_return true;
   uint64_t remaining = framing.length;
   ChunkedScanner chunked;
   for (;;) {
     size_t take = 0;
-    if (framing.kind == http::BodyFraming::Kind::kContentLength) {
+    if (framing.kind == vigie::http::BodyFraming::Kind::kContentLength) {
       take = static_cast<size_t>(std::min<uint64_t>(remaining, buf.size()));
       remaining -= take;
     } else {
@@ -413,8 +422,8 @@ Awaitable<bool> SendRequestBody(ConnPtr c, Shared& shared, std::string& buf,
         co_return false;
       buf.erase(0, take);
     }
-    bool done =
-        framing.kind == http::BodyFraming::Kind::kContentLength ? remaining == 0 : chunked.done();
+    bool done = framing.kind == vigie::http::BodyFraming::Kind::kContentLength ? remaining == 0
+                                                                               : chunked.done();
     if (done)
       co_return true;
     c->SetDeadline(timeout, Conn::OnTimeout::kCloseClient);
@@ -505,8 +514,8 @@ Awaitable<Next> Fail(ConnPtr c, Shared& shared, const Snapshot& snap, Transactio
 // forwarding other 1xx ones) and relays the response. Sets `retry` when a
 // reused origin connection closed before answering.
 Awaitable<Next> RelayResponse(ConnPtr c, Shared& shared, const Snapshot& snap, Transaction& t,
-                              const http::RequestHead& head, bool client_keep_alive, bool reused,
-                              bool& retry) {
+                              const vigie::http::RequestHead& head, bool client_keep_alive,
+                              bool reused, bool& retry) {
   const HttpProxyConfig& cfg = *snap.config;
   retry = false;
   for (;;) {
@@ -567,7 +576,7 @@ Awaitable<Next> RelayResponse(ConnPtr c, Shared& shared, const Snapshot& snap, T
       c->CloseUpstream();
       co_return co_await Fail(c, shared, snap, t, 502, framing.error().ToString(), "TCP_MISS");
     }
-    bool origin_keeps = OriginKeepsAlive(response, *framing);
+    bool origin_keeps = ResponseKeepsAlive(response, *framing);
     bool keep_alive = client_keep_alive && framing->kind != ResponseFraming::Kind::kUntilClose &&
                       !shared.stopping.load(std::memory_order_relaxed);
     std::string out =
@@ -636,7 +645,7 @@ void PoolOrigin(const ConnPtr& c, Shared& shared) {
 
 // One request whose head is parsed. `buf` holds the bytes after the head.
 Awaitable<Next> HandleRequest(ConnPtr c, Shared& shared, std::shared_ptr<const Snapshot> snap,
-                              http::RequestHead head, std::string& buf) {
+                              vigie::http::RequestHead head, std::string& buf) {
   const HttpProxyConfig& cfg = *snap->config;
   Transaction t;
   t.method = head.method;
@@ -647,23 +656,23 @@ Awaitable<Next> HandleRequest(ConnPtr c, Shared& shared, std::shared_ptr<const S
   auto target = http::ParseProxyTarget(head.method, head.target);
   if (!target) {
     shared.m.bad_requests_total.Inc();
-    co_return co_await Fail(c, shared, *snap, t, http::StatusForError(target.error()),
+    co_return co_await Fail(c, shared, *snap, t, vigie::http::StatusForError(target.error()),
                             target.error().ToString(), "NONE_NONE");
   }
   t.target = &*target;
   bool is_connect = target->kind == http::ProxyTarget::Kind::kConnect;
-  http::BodyFraming framing;
+  vigie::http::BodyFraming framing;
   if (!is_connect) {
-    auto f = http::DetermineRequestBodyFraming(head);
+    auto f = vigie::http::DetermineRequestBodyFraming(head);
     if (!f) {
       shared.m.bad_requests_total.Inc();
-      co_return co_await Fail(c, shared, *snap, t, http::StatusForError(f.error()),
+      co_return co_await Fail(c, shared, *snap, t, vigie::http::StatusForError(f.error()),
                               f.error().ToString(), "NONE_NONE");
     }
     framing = *f;
   }
   // A body we do not forward cannot be skipped reliably: close after answering.
-  bool has_body = framing.kind != http::BodyFraming::Kind::kNone;
+  bool has_body = framing.kind != vigie::http::BodyFraming::Kind::kNone;
 
   if (!cfg.allow_clients.empty()) {
     auto client = vigie::IpAddress::Parse(c->client_ip);
@@ -748,12 +757,12 @@ Awaitable<Next> HandleRequest(ConnPtr c, Shared& shared, std::shared_ptr<const S
   auto request = http::BuildOriginRequest(head, *target, framing, options, c->client_ip);
   if (!request) {
     shared.m.bad_requests_total.Inc();
-    co_return co_await Fail(c, shared, *snap, t, http::StatusForError(request.error()),
+    co_return co_await Fail(c, shared, *snap, t, vigie::http::StatusForError(request.error()),
                             request.error().ToString(), "NONE_NONE");
   }
   bool expect_continue = false;
   if (auto expect = head.Find("Expect"))
-    expect_continue = http::EqualsIgnoreCase(*expect, "100-continue") && has_body;
+    expect_continue = vigie::http::EqualsIgnoreCase(*expect, "100-continue") && has_body;
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused =
         c->upstream.is_open() && c->upstream_key == key &&
@@ -805,15 +814,15 @@ Awaitable<Next> HandleRequest(ConnPtr c, Shared& shared, std::shared_ptr<const S
 // The request loop of one client connection.
 Awaitable<void> ServeClient(ConnPtr c, SharedPtr shared) {
   std::string buf;
-  http::RequestHeadParser parser;
+  vigie::http::RequestHeadParser parser;
   for (;;) {
     auto snap = shared->snapshot.load();
     const HttpProxyConfig& cfg = *snap->config;
-    http::HeadLimits limits;
+    vigie::http::HeadLimits limits;
     limits.max_head_bytes = cfg.max_header_bytes.bytes;
     limits.max_field_line_bytes = std::min(limits.max_field_line_bytes, limits.max_head_bytes);
     limits.max_request_line_bytes = std::min(limits.max_request_line_bytes, limits.max_head_bytes);
-    parser = http::RequestHeadParser(limits);
+    parser = vigie::http::RequestHeadParser(limits);
     if (shared->stopping.load())
       co_return;
     c->idle = buf.empty();
@@ -831,7 +840,7 @@ Awaitable<void> ServeClient(ConnPtr c, SharedPtr shared) {
           Transaction t;
           t.method = "NONE";
           t.raw_url = "error:invalid-request";
-          co_await Fail(c, *shared, *snap, t, http::StatusForError(consumed.error()),
+          co_await Fail(c, *shared, *snap, t, vigie::http::StatusForError(consumed.error()),
                         consumed.error().ToString(), "NONE_NONE");
           co_return;
         }

@@ -1,6 +1,6 @@
 // Fuzz target: what an origin or a DNS server sends the proxy. The input goes
-// through the response-head path (FindHeadEnd, ParseResponseHead, framing,
-// the client head rewrite), the chunked scanner in one piece and split at a
+// through the response-head path (core's FindHeadEnd, ParseResponseHead and
+// framing, then the client head rewrite), the chunked scanner in one piece and split at a
 // point taken from the first byte (both must agree), the DNS answer decoder
 // and the hosts-file parser. Under g++ the corpus is replayed by ctest.
 #include <cstddef>
@@ -9,21 +9,24 @@
 #include <string_view>
 
 #include "core/check.h"
+#include "core/http/framing.h"
+#include "core/http/message.h"
+#include "egress/proxy/client_response.h"
 #include "egress/proxy/dns_stub.h"
 #include "egress/proxy/hosts.h"
-#include "egress/proxy/message.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vigie::egress::proxy;  // NOLINT(google-build-using-namespace)
+  using namespace vigie::http;           // NOLINT(google-build-using-namespace)
   std::string_view text(reinterpret_cast<const char*>(data), size);
   if (auto end = FindHeadEnd(text)) {
     VIGIE_CHECK(*end <= text.size(), "*end <= text.size()");
     if (auto head = ParseResponseHead(text.substr(0, *end))) {
       for (std::string_view method : {"GET", "HEAD"}) {
         if (auto framing = DetermineResponseFraming(*head, method)) {
-          (void)OriginKeepsAlive(*head, *framing);
+          (void)ResponseKeepsAlive(*head, *framing);
           (void)BuildClientResponseHead(*head, *framing, {});
         }
       }

@@ -1,13 +1,13 @@
 // Incremental request-head parsing. The current line is buffered (bounded by
 // the line limits); complete lines are parsed at once, so feeding one byte
 // at a time costs the same as feeding the whole head.
-#include "egress/http/request_head.h"
+#include "core/http/request_head.h"
 
 #include <algorithm>
 
-#include "egress/http/http_error.h"
+#include "core/http/http_error.h"
 
-namespace vigie::egress::http {
+namespace vigie::http {
 namespace {
 
 // RFC 9110 tchar.
@@ -28,10 +28,6 @@ bool IsToken(std::string_view s) {
 // field-vchar / SP / HTAB (obs-text allowed).
 bool IsFieldValueChar(unsigned char c) {
   return c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7f);
-}
-
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
 }
 
 std::string Quote(std::string_view s) {
@@ -55,36 +51,16 @@ std::string Quote(std::string_view s) {
 
 }  // namespace
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return Lower(x) == Lower(y); });
-}
-
 std::optional<std::string_view> RequestHead::Find(std::string_view name) const {
-  for (const HeaderField& field : fields) {
-    if (EqualsIgnoreCase(field.name, name)) {
-      return field.value;
-    }
-  }
-  return std::nullopt;
+  return FindField(fields, name);
 }
 
 size_t RequestHead::Count(std::string_view name) const {
-  return static_cast<size_t>(std::count_if(fields.begin(), fields.end(), [&](const HeaderField& f) {
-    return EqualsIgnoreCase(f.name, name);
-  }));
+  return CountFields(fields, name);
 }
 
 std::string RequestHead::Combined(std::string_view name) const {
-  std::string out;
-  for (const HeaderField& field : fields) {
-    if (EqualsIgnoreCase(field.name, name)) {
-      if (!out.empty())
-        out += ", ";
-      out += field.value;
-    }
-  }
-  return out;
+  return CombineFields(fields, name);
 }
 
 RequestHeadParser::RequestHeadParser(const HeadLimits& limits) : limits_(limits) {}
@@ -251,4 +227,4 @@ Result<void> RequestHeadParser::ParseField(std::string_view line) {
   return {};
 }
 
-}  // namespace vigie::egress::http
+}  // namespace vigie::http

@@ -1,12 +1,12 @@
 // Tests for the incremental request-head parser: well-formed heads, every
 // split point, limits (414/431), malformed request lines and fields.
-#include "egress/http/request_head.h"
+#include "core/http/request_head.h"
 
 #include <gtest/gtest.h>
 
-#include "egress/http/http_error.h"
+#include "core/http/http_error.h"
 
-namespace vigie::egress::http {
+namespace vigie::http {
 namespace {
 
 constexpr std::string_view kGet =
@@ -214,4 +214,4 @@ TEST(RequestHeadParserTest, AbsurdSizes) {
 }
 
 }  // namespace
-}  // namespace vigie::egress::http
+}  // namespace vigie::http

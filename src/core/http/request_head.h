@@ -1,6 +1,6 @@
 // A bounded, incremental HTTP/1.x request-head parser (request line and
-// header fields, RFC 9112 §2-5) for the egress forward proxy. Bytes are fed
-// as they arrive; "need more" is not an error.
+// header fields, RFC 9112 §2-5), the one every vigie server that reads HTTP/1
+// requests uses. Bytes are fed as they arrive; "need more" is not an error.
 //
 // Thread rules: a parser is used by one connection at a time; no shared state.
 #pragma once
@@ -12,8 +12,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/http/fields.h"
 
-namespace vigie::egress::http {
+namespace vigie::http {
 
 struct HeadLimits {
   size_t max_head_bytes = 64 * 1024;          // whole head, terminators included -> 431
@@ -21,11 +22,6 @@ struct HeadLimits {
   size_t max_field_line_bytes = 16 * 1024;    // one header line -> 431
   size_t max_fields = 100;                    // header count -> 431
   size_t max_leading_empty_lines = 8;         // CRLFs tolerated before the request line
-};
-
-struct HeaderField {
-  std::string name;   // as received (token characters)
-  std::string value;  // surrounding blanks removed
 };
 
 struct RequestHead {
@@ -42,15 +38,12 @@ struct RequestHead {
   std::string Combined(std::string_view name) const;
 };
 
-// Case-insensitive ASCII comparison, used for field names and tokens.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-
 // Parses one request head. Accepts CRLF and bare LF line ends; rejects a
 // bare CR, obs-fold continuation lines, whitespace between a field name and
 // its colon, control characters in values, and request lines that are not
 // exactly "METHOD SP TARGET SP HTTP/1.x".
 //
-// Errors (HttpErrc / StatusForError): 400 malformed, 414 request line too
+// Errors (HttpErrc in core/http/http_error.h, StatusForError): 400 malformed, 414 request line too
 // long, 431 head/field line too long or too many fields, 505 a major version
 // other than 1. The error context names the line number and the problem.
 class RequestHeadParser {
@@ -93,4 +86,4 @@ class RequestHeadParser {
   std::optional<Error> error_;
 };
 
-}  // namespace vigie::egress::http
+}  // namespace vigie::http

@@ -1,14 +1,14 @@
-// The egress HTTP error category.
-#include "egress/http/http_error.h"
+// The HTTP error category and reason phrases.
+#include "core/http/http_error.h"
 
 #include <string>
 
-namespace vigie::egress::http {
+namespace vigie::http {
 namespace {
 
 class HttpErrorCategory final : public std::error_category {
  public:
-  const char* name() const noexcept override { return "egress.http"; }
+  const char* name() const noexcept override { return "http"; }
   std::string message(int ev) const override {
     return std::to_string(ev) + " " + std::string(ReasonPhrase(ev));
   }
@@ -72,4 +72,4 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
-}  // namespace vigie::egress::http
+}  // namespace vigie::http
