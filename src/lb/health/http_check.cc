@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "core/http/message.h"
+
 namespace vigie::lb::health {
 
 std::string BuildHttpCheckRequest(const HttpCheckRequest& r) {
@@ -45,21 +47,14 @@ std::optional<CheckOutcome> EvaluateHttpCheckResponse(
   std::string_view line = received.substr(0, eol);
   if (!line.empty() && line.back() == '\r')
     line.remove_suffix(1);
-  // "HTTP/x.y SP NNN [SP reason]"
-  if (line.size() < 12 || !line.starts_with("HTTP/") || line[8] != ' ' ||
-      !std::isdigit(static_cast<unsigned char>(line[5])) || line[6] != '.' ||
-      !std::isdigit(static_cast<unsigned char>(line[7]))) {
+  // "HTTP/x.y SP NNN [SP reason]": any version and any three digits, the
+  // reason taken as it is (haproxy judges the code against `expect` only).
+  auto status_line = vigie::http::ParseStatusLine(line);
+  if (!status_line) {
     return invalid;
   }
-  int code = 0;
-  for (int k = 9; k < 12; ++k) {
-    if (!std::isdigit(static_cast<unsigned char>(line[k])))
-      return invalid;
-    code = code * 10 + (line[k] - '0');
-  }
-  if (line.size() > 12 && line[12] != ' ')
-    return invalid;
-  std::string_view reason = line.size() > 13 ? line.substr(13) : std::string_view{};
+  int code = status_line->status;
+  std::string_view reason = status_line->reason;
   bool pass = false;
   if (expect.empty()) {
     pass = code >= 200 && code <= 399;

@@ -1,6 +1,7 @@
 // The L7 part of a health check: the request haproxy sends for `option
 // httpchk` / `http-check send`, and the verdict on the response status line
-// (`http-check expect status`). Pure byte-level functions.
+// (`http-check expect status`), read with core's ParseStatusLine. Pure
+// byte-level functions.
 #pragma once
 
 #include <optional>
