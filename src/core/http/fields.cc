@@ -37,8 +37,9 @@ std::string CombineFields(std::span<const HeaderField> fields, std::string_view 
   std::string out;
   for (const HeaderField& field : fields) {
     if (EqualsIgnoreCase(field.name, name)) {
-      if (!out.empty())
+      if (!out.empty()) {
         out += ", ";
+      }
       out += field.value;
     }
   }
@@ -55,8 +56,9 @@ std::vector<std::string_view> SplitList(std::string_view value) {
       size_t end = item.find_last_not_of(" \t");
       items.push_back(item.substr(begin, end - begin + 1));
     }
-    if (comma == std::string_view::npos)
+    if (comma == std::string_view::npos) {
       break;
+    }
     value.remove_prefix(comma + 1);
   }
   return items;

@@ -48,8 +48,9 @@ Result<BodyFraming> DetermineRequestBodyFraming(const RequestHead& head) {
                    "bad Content-Length \"" + std::string(item.substr(0, 32)) + "\"");
     }
     uint64_t value = 0;
-    for (char c : item)
+    for (char c : item) {
       value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
     if (length && *length != value) {
       return Error(HttpErrc::kBadRequest, "conflicting Content-Length values: refused");
     }
@@ -66,41 +67,49 @@ Result<BodyFraming> DetermineRequestBodyFraming(const RequestHead& head) {
 
 Result<ResponseFraming> DetermineResponseFraming(const ResponseHead& head,
                                                  std::string_view request_method) {
-  if (request_method == "HEAD" || head.status < 200 || head.status == 204 || head.status == 304)
+  if (request_method == "HEAD" || head.status < 200 || head.status == 204 || head.status == 304) {
     return ResponseFraming{};
+  }
   std::string te = head.Combined("Transfer-Encoding");
   if (!te.empty()) {
     auto codings = SplitList(te);
-    if (!codings.empty() && EqualsIgnoreCase(codings.back(), "chunked"))
+    if (!codings.empty() && EqualsIgnoreCase(codings.back(), "chunked")) {
       return ResponseFraming{ResponseFraming::Kind::kChunked, 0};
+    }
     return ResponseFraming{ResponseFraming::Kind::kUntilClose, 0};
   }
   std::optional<uint64_t> length;
   for (const auto& f : head.fields) {
-    if (!EqualsIgnoreCase(f.name, "Content-Length"))
+    if (!EqualsIgnoreCase(f.name, "Content-Length")) {
       continue;
+    }
     for (std::string_view item : SplitList(f.value)) {
       uint64_t v = 0;
       auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
       if (ec != std::errc() || ptr != item.data() + item.size() ||
-          item.size() > kMaxContentLengthDigits)
+          item.size() > kMaxContentLengthDigits) {
         return Error(HttpErrc::kBadGateway, "malformed Content-Length in response");
-      if (length && *length != v)
+      }
+      if (length && *length != v) {
         return Error(HttpErrc::kBadGateway, "differing Content-Length values in response");
+      }
       length = v;
     }
   }
-  if (length)
+  if (length) {
     return ResponseFraming{ResponseFraming::Kind::kContentLength, *length};
+  }
   return ResponseFraming{ResponseFraming::Kind::kUntilClose, 0};
 }
 
 bool ResponseKeepsAlive(const ResponseHead& head, const ResponseFraming& framing) {
-  if (framing.kind == ResponseFraming::Kind::kUntilClose)
+  if (framing.kind == ResponseFraming::Kind::kUntilClose) {
     return false;
+  }
   std::string connection = head.Combined("Connection");
-  if (ListHas(connection, "close"))
+  if (ListHas(connection, "close")) {
     return false;
+  }
   return head.version_minor >= 1 || ListHas(connection, "keep-alive");
 }
 

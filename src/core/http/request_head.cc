@@ -12,10 +12,12 @@ namespace {
 
 // RFC 9110 tchar.
 bool IsTokenChar(unsigned char c) {
-  if (c >= '0' && c <= '9')
+  if (c >= '0' && c <= '9') {
     return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+  }
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
     return true;
+  }
   return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
@@ -44,8 +46,9 @@ std::string Quote(std::string_view s) {
       out += c;
     }
   }
-  if (s.size() > kMaxShown)
+  if (s.size() > kMaxShown) {
     out += "...";
+  }
   return out + "\"";
 }
 

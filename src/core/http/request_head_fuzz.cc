@@ -57,8 +57,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   VIGIE_CHECK(pieces.done() == whole.done(), "split parse completion differs");
   VIGIE_CHECK(bytes.done() == whole.done(), "byte-wise parse completion differs");
-  if (!whole.done())
+  if (!whole.done()) {
     return 0;
+  }
   VIGIE_CHECK(consumed == *whole_result, "split parse consumed a different length");
   VIGIE_CHECK(byte_consumed == *whole_result, "byte-wise parse consumed a different length");
   VIGIE_CHECK(consumed <= limits.max_head_bytes, "head limit not enforced");

@@ -22,8 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto head = ParseResponseHead(text.substr(0, *end))) {
       VIGIE_CHECK(head->status >= 100 && head->status <= 599, "status out of range");
       std::string_view line = text.substr(0, text.find('\n'));
-      if (!line.empty() && line.back() == '\r')
+      if (!line.empty() && line.back() == '\r') {
         line.remove_suffix(1);
+      }
       auto status_line = ParseStatusLine(line);
       VIGIE_CHECK(
           status_line && status_line->status == head->status && status_line->reason == head->reason,

@@ -37,13 +37,15 @@ std::string BuildClientResponseHead(const ResponseHead& head, const ResponseFram
   }
   std::string via = head.Combined("Via");
   if (options.via) {
-    if (!via.empty())
+    if (!via.empty()) {
       via += ", ";
+    }
     via.append("1.").append(std::to_string(head.version_minor)).append(" ");
     via.append(options.via_name);
   }
-  if (!via.empty())
+  if (!via.empty()) {
     out.append("Via: ").append(via).append("\r\n");
+  }
   switch (framing.kind) {
     case ResponseFraming::Kind::kContentLength:
       out.append("Content-Length: ").append(std::to_string(framing.length)).append("\r\n");
@@ -53,8 +55,9 @@ std::string BuildClientResponseHead(const ResponseHead& head, const ResponseFram
       break;
     case ResponseFraming::Kind::kNone:
       // A HEAD answer keeps the length the origin announced.
-      if (auto cl = head.Find("Content-Length"); cl && head.status >= 200 && head.status != 204)
+      if (auto cl = head.Find("Content-Length"); cl && head.status >= 200 && head.status != 204) {
         out.append("Content-Length: ").append(*cl).append("\r\n");
+      }
       break;
     case ResponseFraming::Kind::kUntilClose:
       break;
