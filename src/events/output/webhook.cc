@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <charconv>
+#include <optional>
 #include <vector>
 
+#include "core/http/fields.h"
+#include "core/http/framing.h"
+#include "core/http/message.h"
 #include "core/log.h"
 #include "events/output/connection.h"
 #include "events/proto/json.h"
@@ -54,34 +56,38 @@ std::string WebhookRequest(const WebhookOutputConfig& cfg, std::string_view body
 
 HttpResponseHead ParseHttpResponseHead(std::string_view raw) {
   HttpResponseHead h;
-  // "HTTP/1.1 204 No Content"
-  if (raw.size() < 12 || !raw.starts_with("HTTP/1.")) {
+  auto head = vigie::http::ParseResponseHead(raw);
+  if (!head) {
     return h;
   }
-  int status = 0;
-  auto [p, ec] = std::from_chars(raw.data() + 9, raw.data() + 12, status);
-  if (ec != std::errc() || p != raw.data() + 12) {
+  h.status = head->status;
+  h.chunked = head->Find("Transfer-Encoding").has_value();
+  h.close = vigie::http::ListHas(head->Combined("Connection"), "close");
+  if (!head->Find("Content-Length")) {
+    return h;  // the end of a body is unknown: the connection is not kept
+  }
+  auto framing = vigie::http::DetermineResponseFraming(*head, "POST");
+  if (!framing) {
+    h.bad_length = true;  // malformed or differing values
     return h;
   }
-  h.status = status;
-  std::string head(raw);
-  std::transform(head.begin(), head.end(), head.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  if (size_t at = head.find("\r\ncontent-length:"); at != std::string::npos) {
-    size_t v = head.find_first_not_of(' ', at + 17);
-    size_t length = 0;
-    std::errc lec = std::errc::invalid_argument;
-    if (v != std::string::npos) {
-      lec = std::from_chars(head.data() + v, head.data() + head.size(), length).ec;
-    }
-    if (lec == std::errc() && length <= kMaxWebhookResponseBody) {
-      h.content_length = length;
-    } else {
-      h.bad_length = true;
-    }
+  switch (framing->kind) {
+    case vigie::http::ResponseFraming::Kind::kNone:
+      h.content_length = 0;  // 1xx, 204, 304: no body, whatever the length says
+      break;
+    case vigie::http::ResponseFraming::Kind::kContentLength:
+      if (framing->length <= kMaxWebhookResponseBody) {
+        h.content_length = static_cast<size_t>(framing->length);
+      } else {
+        h.bad_length = true;
+      }
+      break;
+    case vigie::http::ResponseFraming::Kind::kChunked:
+      break;  // Transfer-Encoding wins over Content-Length; `chunked` is set
+    case vigie::http::ResponseFraming::Kind::kUntilClose:
+      h.bad_length = !h.chunked;  // an empty Content-Length
+      break;
   }
-  h.chunked = head.find("\r\ntransfer-encoding:") != std::string::npos;
-  h.close = head.find("\r\nconnection: close") != std::string::npos;
   return h;
 }
 
@@ -94,9 +100,9 @@ net::Awaitable<int> ReadHttpResponse(tcp::socket& sock, Duration timeout, bool& 
   asio::steady_timer timer(co_await asio::this_coro::executor);
   timer.expires_after(timeout);
   std::string buf;
-  size_t head_end = std::string::npos;
+  std::optional<size_t> head_end;
   keep = false;
-  while (head_end == std::string::npos) {
+  while (!head_end) {
     if (buf.size() > kMaxWebhookResponseHead) {
       co_return 0;
     }
@@ -111,16 +117,16 @@ net::Awaitable<int> ReadHttpResponse(tcp::socket& sock, Duration timeout, bool& 
       co_return 0;
     }
     buf.append(chunk.data(), n);
-    head_end = buf.find("\r\n\r\n");
+    head_end = vigie::http::FindHeadEnd(buf);
   }
-  HttpResponseHead head = ParseHttpResponseHead(std::string_view(buf).substr(0, head_end));
+  HttpResponseHead head = ParseHttpResponseHead(std::string_view(buf).substr(0, *head_end));
   if (head.status == 0) {
     co_return 0;
   }
   if (head.bad_length) {
     co_return head.status;  // too large or unreadable: use the status, drop the connection
   }
-  size_t have = buf.size() - (head_end + 4);
+  size_t have = buf.size() - *head_end;
   if (head.content_length) {
     while (have < *head.content_length) {
       std::array<char, 4096> chunk{};

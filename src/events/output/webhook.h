@@ -34,18 +34,21 @@ std::string WebhookBody(std::span<const Event> events);
 // body's Content-Length. Pure.
 std::string WebhookRequest(const WebhookOutputConfig& cfg, std::string_view body);
 
-// What the head of a receiver's response says. Pure.
+// What the head of a receiver's response says, read with core's response
+// parser and body framing (core/http). Pure.
 struct HttpResponseHead {
-  int status = 0;  // 0: not an HTTP/1.x status line
-  // The Content-Length, when present, readable and <= kMaxWebhookResponseBody.
+  int status = 0;  // 0: not a well-formed HTTP/1.x response head
+  // The body length when a Content-Length is there, readable and <=
+  // kMaxWebhookResponseBody (0 for a 1xx, 204 or 304, which have no body).
   std::optional<size_t> content_length;
-  // A Content-Length header is there but unreadable or over the bound.
+  // A Content-Length header is there but unreadable, differing or over the
+  // bound.
   bool bad_length = false;
   bool chunked = false;  // any Transfer-Encoding
-  bool close = false;    // Connection: close
+  bool close = false;    // Connection lists "close"
 };
-// `head` is the response up to (not including) the blank line that ends
-// it. Header names match without regard to case.
+// `head` is the response head, with or without the blank line that ends it.
+// Header names match without regard to case.
 HttpResponseHead ParseHttpResponseHead(std::string_view head);
 
 class WebhookOutput final : public QueuedEventOutput {

@@ -89,5 +89,25 @@ TEST(HttpResponseHeadTest, ChunkedAndClose) {
   EXPECT_FALSE(head.close);
 }
 
+TEST(HttpResponseHeadTest, CoreFramingRules) {
+  // No body after a 204 whatever its Content-Length says.
+  auto head = ParseHttpResponseHead("HTTP/1.1 204 No Content\r\nContent-Length: 7");
+  EXPECT_EQ(head.status, 204);
+  EXPECT_EQ(head.content_length, 0u);
+  // Differing lengths cannot be trusted.
+  head = ParseHttpResponseHead("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.bad_length);
+  // Transfer-Encoding wins over Content-Length.
+  head =
+      ParseHttpResponseHead("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked");
+  EXPECT_TRUE(head.chunked);
+  EXPECT_FALSE(head.content_length.has_value());
+  EXPECT_FALSE(head.bad_length);
+  // A head that is not well-formed is not used; LF line ends are.
+  EXPECT_EQ(ParseHttpResponseHead("HTTP/1.1 200 OK\r\nno colon").status, 0);
+  EXPECT_EQ(ParseHttpResponseHead("HTTP/1.1 200 OK\nContent-Length: 2\n\n").content_length, 2u);
+}
+
 }  // namespace
 }  // namespace vigie::events
