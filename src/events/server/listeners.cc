@@ -350,9 +350,9 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Listeners::State> keep, tcp::acc
     sh->core->metrics().connections.Add(1);
     asio::co_spawn(ex, RunConnection(std::move(sock), kind, sh, std::move(slot)),
                    [sh](const std::exception_ptr& e) {
-                     EventsMetrics& m = sh->core->metrics();
-                     m.connections.Sub(1);
-                     net::ReportTaskFailure(e, "connection", *Log(), &m.task_failures_total);
+                     EventsMetrics& counters = sh->core->metrics();
+                     counters.connections.Sub(1);
+                     net::ReportTaskFailure(e, "connection", *Log(), &counters.task_failures_total);
                    });
   };
   co_await net::AcceptLoop(*acceptor, std::move(options), serve);
