@@ -20,7 +20,7 @@
 #include "core/ip.h"
 #include "dns/blocklist/policy.h"
 #include "dns/cache/cache.h"
-#include "dns/server/dns_config.h"
+#include "dns/server/config.h"
 
 namespace vigie::dns {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "core/component.h"
-#include "dns/server/dns_config.h"
+#include "dns/server/config.h"
 
 namespace vigie::dns {
 

@@ -17,7 +17,7 @@
 #include "core/metrics.h"
 #include "core/net.h"
 #include "core/units.h"
-#include "dns/server/dns_config.h"
+#include "dns/server/config.h"
 
 namespace vigie::dns {
 

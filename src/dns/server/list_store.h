@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "dns/blocklist/policy.h"
-#include "dns/server/dns_config.h"
+#include "dns/server/config.h"
 
 namespace vigie::dns {
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "core/metrics.h"
-#include "dns/server/dns_config.h"
+#include "dns/server/config.h"
 #include "dns/stats/query_record.h"
 
 namespace vigie::dns {

@@ -1,5 +1,5 @@
 // Reading the `dns:` section and turning `vigie dns` flags into one.
-#include "dns/server/dns_config.h"
+#include "dns/server/config.h"
 
 #include <algorithm>
 #include <fstream>

@@ -1,5 +1,5 @@
 // Tests for the `dns:` section reader and the flags overlay.
-#include "dns/server/dns_config.h"
+#include "dns/server/config.h"
 
 #include <filesystem>
 #include <fstream>
