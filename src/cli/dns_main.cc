@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "core/server.h"
-#include "dns/server/dns_server.h"
+#include "dns/server/component.h"
 
 namespace vigie::cli {
 

@@ -1,5 +1,5 @@
 // The dns component: listeners, forwarding, list refresh, metrics, admin.
-#include "dns/server/dns_server.h"
+#include "dns/server/component.h"
 
 #include <array>
 #include <atomic>
