@@ -1,4 +1,4 @@
-// The dns component: listeners, forwarding, list refresh, metrics, admin.
+// The dns component: listeners, list refresh, metrics, admin.
 #include "dns/server/component.h"
 
 #include <array>
@@ -10,7 +10,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include <stdlib.h>      // arc4random (glibc >= 2.36): a CSPRNG for query IDs
 #include <sys/socket.h>  // recvmmsg / sendmmsg
 
 #include "core/accept.h"
@@ -29,6 +28,8 @@
 #include "dns/server/dot_client.h"
 #include "dns/server/list_store.h"
 #include "dns/server/query_log.h"
+#include "dns/server/upstream.h"
+#include "dns/server/worker.h"
 #include "dns/stats/top_names.h"
 
 namespace vigie::dns {
@@ -38,110 +39,6 @@ namespace asio = net::asio;
 using net::tcp;
 using net::udp;
 using asio::experimental::awaitable_operators::operator||;
-
-#define VIGIE_DNS_METRICS(COUNTER, GAUGE, HISTOGRAM)                                            \
-  COUNTER(cache_hits_total, "Queries answered from the cache")                                  \
-  COUNTER(cache_misses_total, "Queries not in the cache (sent upstream or joined)")             \
-  COUNTER(malformed_total, "Queries that did not decode (answered FORMERR or dropped)")         \
-  COUNTER(upstream_queries_total, "Queries sent to upstreams")                                  \
-  COUNTER(upstream_errors_total, "Upstream queries that timed out, failed or SERVFAILed")       \
-  COUNTER(upstream_mismatched_total, "Upstream packets ignored: wrong ID, question or garbage") \
-  COUNTER(upstream_tcp_retries_total, "Upstream queries retried over TCP after TC=1")           \
-  COUNTER(upstream_tls_handshakes_total, "DNS-over-TLS upstream connections established")       \
-  COUNTER(upstream_tls_failures_total, "DNS-over-TLS connects or handshakes that failed")       \
-  COUNTER(joined_total, "Queries joined to an identical upstream query in flight")              \
-  COUNTER(prefetches_total, "Popular cache entries refreshed before expiry")                    \
-  COUNTER(overload_total, "Queries refused an upstream slot (max_inflight reached)")            \
-  COUNTER(tcp_connections_total, "TCP connections accepted")                                    \
-  COUNTER(tcp_rejected_total, "TCP connections closed at once (max_tcp_connections)")           \
-  COUNTER(send_drops_total, "UDP replies dropped because the socket buffer was full")           \
-  COUNTER(task_failures_total, "Coroutines that ended with an exception")                       \
-  COUNTER(list_refreshes_total, "List refreshes (all lists rebuilt)")                           \
-  COUNTER(query_log_lines_total, "Lines written to the query log")                              \
-  COUNTER(query_log_dropped_total, "Query log records dropped (queue full or file unwritable)") \
-  COUNTER(query_log_rotations_total, "Query log rotations at max_size")                         \
-  COUNTER(query_log_errors_total, "Query log open, write and rename failures")                  \
-  GAUGE(blocklist_names, "Names in the block set")                                              \
-  GAUGE(allowlist_names, "Names in the allow set")                                              \
-  GAUGE(policy_bytes, "Memory held by the block and allow sets")                                \
-  GAUGE(last_refresh_timestamp_seconds, "Unix time of the last list refresh")                   \
-  GAUGE(last_refresh_ok, "1 when every list was read fresh at the last refresh, else 0")        \
-  HISTOGRAM(upstream_seconds, "Upstream query latency", metrics::kLatencyBuckets)               \
-  HISTOGRAM(list_build_seconds, "Time to read all lists and build the policy",                  \
-            metrics::kLatencyBuckets)
-
-VIGIE_DECLARE_METRICS(DnsMetrics, "vigie_dns_", VIGIE_DNS_METRICS);
-
-constexpr size_t kUdpBuffer = 65535;
-
-struct Shared {
-  Shared(metrics::Registry& reg, const DnsConfig& config, size_t workers)
-      : registry(reg),
-        m(reg),
-        cache(config.cache),
-        limiter(config.rate_limit),
-        query_log(workers,
-                  QueryLogCounters{&m.query_log_lines_total, &m.query_log_dropped_total,
-                                   &m.query_log_rotations_total, &m.query_log_errors_total}) {
-    for (size_t i = 0; i < results.size(); ++i) {
-      results[i] = &registry.AddCounter(
-          "vigie_dns_queries_total", "Queries by how they were answered",
-          {{"result", std::string(QueryResultName(static_cast<QueryResult>(i)))}});
-    }
-  }
-  metrics::Registry& registry;
-  DnsMetrics m;
-  ShardedCache cache;
-  ShardedRateLimiter limiter;
-  QueryLog query_log;
-  std::array<metrics::Counter*, static_cast<size_t>(QueryResult::kCount)> results{};
-  std::shared_ptr<spdlog::logger> logger = log::Get("dns");
-
-  void Count(QueryResult r) {
-    results[static_cast<size_t>(r)]->Inc();
-    if (r == QueryResult::kCached) {
-      m.cache_hits_total.Inc();
-    }
-  }
-};
-
-// The result of forwarding: the answer (or the failure) and who gave it.
-struct Upstreamed {
-  Result<Message> result = Error(vigie::Errc::kUnavailable, "no upstream");
-  std::string upstream;  // "IP:port" of the upstream that answered last
-};
-
-// An upstream query in flight, joined by identical queries on this worker.
-struct Inflight {
-  explicit Inflight(const asio::any_io_executor& ex)
-      : done(ex, std::chrono::steady_clock::time_point::max()) {}
-  asio::steady_timer done;
-  std::optional<Upstreamed> result;
-};
-
-struct Worker {
-  asio::io_context* ctx = nullptr;
-  size_t index = 0;
-  // Keeps the counters and the cache alive while coroutines of this worker
-  // run, even past the component's destruction.
-  std::shared_ptr<Shared> shared_owner;
-  Shared* shared = nullptr;
-  Snapshot snap;  // touched on this worker's thread only
-  std::vector<udp::socket> udp_sockets;
-  std::vector<tcp::acceptor> acceptors;
-  std::unordered_map<std::string, std::shared_ptr<Inflight>> inflight;
-  std::unordered_set<tcp::socket*> sessions;
-  // This worker's TCP sessions, at most max_tcp_connections (set with snap).
-  std::shared_ptr<net::ConnectionLimit> tcp_limit = std::make_shared<net::ConnectionLimit>();
-  std::unordered_map<std::string, int> upstream_failures;  // consecutive, by address
-  // DNS-over-TLS connections of this worker, by upstream (with TLS settings).
-  std::unordered_map<std::string, std::shared_ptr<DotConnection>> dot;
-  bool stopping = false;
-  // Blocked names seen on this worker; read by /dns/top on the control
-  // thread, hence the lock (uncontended otherwise).
-  std::mutex top_mu;
-  std::unique_ptr<TopNames> top;
-};
 
 int64_t SteadyNanos(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -223,248 +120,6 @@ void FinishRecord(Worker* w, QueryRecord r, const Handled& h,
   w->shared->query_log.Push(w->index, std::move(r));
 }
 
-// The completion handler of the component's coroutines.
-net::TaskDone SpawnDone(const char* what, Shared* shared) {
-  return net::TaskDone{what, shared->logger.get(), &shared->m.task_failures_total};
-}
-
-Message UpstreamQuery(const Question& q) {
-  Message m;
-  m.header.id = static_cast<uint16_t>(arc4random() & 0xFFFF);
-  m.header.rd = true;
-  m.questions.push_back(q);
-  Edns e;
-  e.udp_size = kDefaultEdnsUdpSize;
-  m.edns = e;
-  return m;
-}
-
-// A reply is ours only if it is a response with our ID and our question
-// (RFC 5452 §9.1); the connected socket already checked address and port.
-bool Matches(const Message& reply, const Message& query) {
-  return reply.header.qr && reply.header.id == query.header.id && reply.questions.size() == 1 &&
-         reply.questions[0] == query.questions[0];
-}
-
-net::Awaitable<Result<Message>> QueryUdp(udp::endpoint upstream, Question q, Duration timeout,
-                                         Shared* shared) {
-  auto ex = co_await asio::this_coro::executor;
-  udp::socket sock(ex);
-  boost::system::error_code ec;
-  sock.open(upstream.protocol(), ec);
-  if (!ec) {
-    // connect() binds a fresh, kernel-randomized source port and makes the
-    // kernel drop datagrams from any other address or port.
-    sock.connect(upstream, ec);
-  }
-  if (ec) {
-    co_return Error(vigie::Errc::kUnavailable, ec.message());
-  }
-  const Message query = UpstreamQuery(q);
-  std::vector<std::byte> out;
-  Encode(query, &out);
-  auto [sec, sn] = co_await sock.async_send(asio::buffer(out.data(), out.size()), net::kUseTuple);
-  if (sec) {
-    co_return Error(vigie::Errc::kUnavailable, sec.message());
-  }
-  asio::steady_timer timer(ex);
-  timer.expires_after(timeout);
-  std::vector<std::byte> in(kUdpBuffer);
-  for (;;) {
-    auto r = co_await (sock.async_receive(asio::buffer(in.data(), in.size()), net::kUseTuple) ||
-                       timer.async_wait(net::kUseTuple));
-    if (r.index() == 1) {
-      co_return Error(vigie::Errc::kTimeout, "timed out");
-    }
-    auto [rec, n] = std::get<0>(r);
-    if (rec) {
-      co_return Error(vigie::Errc::kUnavailable, rec.message());
-    }
-    auto reply = DecodeMessage(std::span(in.data(), n));
-    if (!reply || !Matches(*reply, query)) {
-      // Keep waiting for the real answer until the deadline.
-      shared->m.upstream_mismatched_total.Inc();
-      continue;
-    }
-    co_return std::move(*reply);
-  }
-}
-
-net::Awaitable<Result<Message>> QueryTcp(tcp::endpoint upstream, Question q, Duration timeout,
-                                         Shared* shared) {
-  auto ex = co_await asio::this_coro::executor;
-  tcp::socket sock(ex);
-  asio::steady_timer timer(ex);
-  timer.expires_after(timeout);
-  auto c =
-      co_await (sock.async_connect(upstream, net::kUseTuple) || timer.async_wait(net::kUseTuple));
-  if (c.index() == 1) {
-    co_return Error(vigie::Errc::kTimeout, "TCP connect timed out");
-  }
-  if (auto [cec] = std::get<0>(c); cec) {
-    co_return Error(vigie::Errc::kUnavailable, cec.message());
-  }
-  const Message query = UpstreamQuery(q);
-  std::vector<std::byte> out;
-  Encode(query, &out);
-  PrefixTcpLength(&out, 0);
-  auto w =
-      co_await (asio::async_write(sock, asio::buffer(out.data(), out.size()), net::kUseTuple) ||
-                timer.async_wait(net::kUseTuple));
-  if (w.index() == 1) {
-    co_return Error(vigie::Errc::kTimeout, "TCP write timed out");
-  }
-  if (auto [wec, wn] = std::get<0>(w); wec) {
-    co_return Error(vigie::Errc::kUnavailable, wec.message());
-  }
-  for (;;) {
-    std::array<std::byte, 2> len{};
-    auto r = co_await (asio::async_read(sock, asio::buffer(len), net::kUseTuple) ||
-                       timer.async_wait(net::kUseTuple));
-    if (r.index() == 1) {
-      co_return Error(vigie::Errc::kTimeout, "TCP read timed out");
-    }
-    if (auto [rec, n] = std::get<0>(r); rec) {
-      co_return Error(vigie::Errc::kUnavailable, rec.message());
-    }
-    const size_t size = (std::to_integer<size_t>(len[0]) << 8) | std::to_integer<size_t>(len[1]);
-    std::vector<std::byte> in(size);
-    auto b = co_await (asio::async_read(sock, asio::buffer(in.data(), in.size()), net::kUseTuple) ||
-                       timer.async_wait(net::kUseTuple));
-    if (b.index() == 1) {
-      co_return Error(vigie::Errc::kTimeout, "TCP read timed out");
-    }
-    if (auto [bec, n] = std::get<0>(b); bec) {
-      co_return Error(vigie::Errc::kUnavailable, bec.message());
-    }
-    auto reply = DecodeMessage(in);
-    if (!reply || !Matches(*reply, query)) {
-      shared->m.upstream_mismatched_total.Inc();
-      continue;
-    }
-    co_return std::move(*reply);
-  }
-}
-
-// This worker's DoT connection to `u`, made on first use (and again when the
-// TLS settings of that upstream change on reload).
-Result<std::shared_ptr<DotConnection>> DotFor(Worker* w, const UpstreamConfig& u,
-                                              const DnsConfig& config) {
-  const std::string key = u.ToString() + "|" + u.ca_file + "|" + (u.verify ? "v" : "n") + "|" +
-                          std::to_string(config.tls_idle_timeout.count());
-  if (auto it = w->dot.find(key); it != w->dot.end()) {
-    return it->second;
-  }
-  VIGIE_ASSIGN_OR_RETURN(auto conn,
-                         MakeDotConnection(w->ctx->get_executor(), u, config.tls_idle_timeout,
-                                           DotCounters{&w->shared->m.upstream_tls_handshakes_total,
-                                                       &w->shared->m.upstream_tls_failures_total}));
-  if (w->dot.size() >= 64) {
-    // Old settings from earlier reloads: close them, bounded.
-    for (auto& [k, c] : w->dot) {
-      CloseDot(*c);
-    }
-    w->dot.clear();
-  }
-  w->dot.emplace(key, conn);
-  return conn;
-}
-
-// Tries the upstreams in order, those that failed recently last.
-net::Awaitable<Upstreamed> Forward(std::shared_ptr<Worker> w, Question q, Snapshot snap) {
-  const DnsConfig& config = *snap.config;
-  Shared* shared = w->shared;
-  std::vector<const UpstreamConfig*> order;
-  for (const auto& u : config.upstreams) {
-    if (w->upstream_failures[u.ToString()] < 3) {
-      order.push_back(&u);
-    }
-  }
-  for (const auto& u : config.upstreams) {
-    if (w->upstream_failures[u.ToString()] >= 3) {
-      order.push_back(&u);
-    }
-  }
-  Upstreamed last;
-  for (const UpstreamConfig* u : order) {
-    const auto start = std::chrono::steady_clock::now();
-    Result<Message> r = Error(vigie::Errc::kUnavailable, "no upstream");
-    if (u->tls) {
-      auto conn = DotFor(w.get(), *u, config);
-      if (!conn) {
-        r = conn.error();
-      } else {
-        shared->m.upstream_queries_total.Inc();
-        r = co_await QueryDot(*conn, UpstreamQuery(q), config.upstream_timeout);
-      }
-    } else {
-      auto ep = net::ToUdpEndpoint(u->address);
-      if (!ep) {
-        continue;
-      }
-      shared->m.upstream_queries_total.Inc();
-      r = co_await QueryUdp(*ep, q, config.upstream_timeout, shared);
-      if (r && r->header.tc) {
-        shared->m.upstream_tcp_retries_total.Inc();
-        r = co_await QueryTcp(tcp::endpoint(ep->address(), ep->port()), q, config.upstream_timeout,
-                              shared);
-      }
-    }
-    shared->m.upstream_seconds.Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    const bool good = r && r->FullRcode() != rcode::kServFail && r->FullRcode() != rcode::kRefused;
-    int& failures = w->upstream_failures[u->ToString()];
-    if (good) {
-      failures = 0;
-      co_return Upstreamed{std::move(r), u->ToString()};
-    }
-    ++failures;
-    shared->m.upstream_errors_total.Inc();
-    if (!r) {
-      // The first failure in a row is worth a warning (a bad certificate, a
-      // dead server); the following ones would flood the log.
-      if (failures == 1) {
-        shared->logger->warn("upstream {}: {} (for {})", u->ToString(), r.error().ToString(),
-                             q.name.ToText());
-      } else {
-        shared->logger->debug("upstream {}: {} for {}", u->ToString(), r.error().ToString(),
-                              q.name.ToText());
-      }
-    }
-    last = Upstreamed{std::move(r), u->ToString()};
-  }
-  co_return last;
-}
-
-// One upstream query per (name, type, class) on this worker; later askers
-// wait for its result.
-net::Awaitable<Upstreamed> Resolve(std::shared_ptr<Worker> w, Question q, std::string key,
-                                   Snapshot snap) {
-  if (auto it = w->inflight.find(key); it != w->inflight.end()) {
-    w->shared->m.joined_total.Inc();
-    std::shared_ptr<Inflight> inf = it->second;
-    if (!inf->result) {
-      co_await inf->done.async_wait(net::kUseTuple);
-    }
-    if (inf->result) {
-      co_return *inf->result;
-    }
-    co_return Upstreamed{Error(vigie::Errc::kCancelled, "joined query abandoned"), {}};
-  }
-  if (w->inflight.size() >= snap.config->max_inflight) {
-    w->shared->m.overload_total.Inc();
-    co_return Upstreamed{Error(vigie::Errc::kLimitExceeded, "too many upstream queries in flight"),
-                         {}};
-  }
-  auto inf = std::make_shared<Inflight>(co_await asio::this_coro::executor);
-  w->inflight.emplace(key, inf);
-  Upstreamed r = co_await Forward(w, q, snap);
-  inf->result = r;
-  w->inflight.erase(key);
-  inf->done.cancel();
-  co_return r;
-}
-
 // `record`: the query log record begun on arrival (log on), else nullopt.
 net::Awaitable<void> ForwardUdp(std::shared_ptr<Worker> w, size_t index, udp::endpoint client,
                                 Message query, std::string key, bool allowed,
@@ -492,25 +147,6 @@ net::Awaitable<void> ForwardUdp(std::shared_ptr<Worker> w, size_t index, udp::en
   if (ec) {
     shared->m.send_drops_total.Inc();
   }
-}
-
-net::Awaitable<void> Prefetch(std::shared_ptr<Worker> w, Message query, std::string key,
-                              bool allowed) {
-  Snapshot snap = w->snap;
-  Shared* shared = w->shared;
-  shared->m.prefetches_total.Inc();
-  Upstreamed r = co_await Resolve(w, query.questions[0], key, snap);
-  Handled h;
-  if (r.result) {
-    AnswerFromUpstream(query, false, allowed, r.result, snap, &shared->cache,
-                       std::chrono::steady_clock::now(), &h);
-  }
-  shared->cache.PrefetchDone(key);
-}
-
-void StartPrefetch(const std::shared_ptr<Worker>& w, Handled& h) {
-  asio::co_spawn(*w->ctx, Prefetch(w, std::move(h.query), h.cache_key, h.allowed),
-                 SpawnDone("dns prefetch", w->shared));
 }
 
 // Up to kBatch datagrams per recvmmsg(2) and their replies in one
