@@ -6,7 +6,7 @@
 #include "core/admin.h"
 #include "core/server.h"
 #include "core/text.h"
-#include "dns/server/component.h"
+#include "dns/server/cli.h"
 
 namespace vigie::cli {
 namespace {

@@ -1,5 +1,5 @@
 // The dns component: Start (workers, listeners, admin routes, metrics),
-// Reload, Stop, the list refresher thread; and `vigie dns why` offline.
+// Reload, Stop, and the list refresher thread.
 #include "dns/server/component.h"
 
 #include <atomic>
@@ -350,21 +350,6 @@ ComponentSpec DnsComponentSpec() {
     return std::make_unique<DnsComponent>(ctx);
   };
   return spec;
-}
-
-WhyAnswer ExplainOffline(const DnsConfig& config, std::string_view name) {
-  ListStore store;
-  BuiltPolicy built = store.Build(config);
-  WhyAnswer out;
-  for (const auto& l : built.lists) {
-    if (!l.ok) {
-      out.text += "warning: list " + l.id + ": " + l.message + "\n";
-    }
-  }
-  const Decision d = built.policy->Decide(name);
-  out.blocked = d.verdict == Verdict::kBlocked;
-  out.text += built.policy->Explain(name, d) + "\n";
-  return out;
 }
 
 }  // namespace vigie::dns
