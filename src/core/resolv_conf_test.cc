@@ -80,6 +80,26 @@ TEST(HostsTableTest, NamesAliasesCaseAndTrailingDot) {
   EXPECT_EQ(t.Find("nothere"), nullptr);
 }
 
+// From egress's own hosts table, which this one replaced: tabs, CRLF line
+// ends, comments after names, and both families in file order.
+TEST(HostsTableTest, TabsCrlfAndTrailingComments) {
+  std::vector<std::string> problems;
+  auto t = HostsTable::Parse(
+      "# test names\n127.0.0.1 allowed.test Alias.Test  # trailing\n\n"
+      "::1\tallowed.test\n127.0.0.70 intranet.test\r\n",
+      &problems);
+  EXPECT_TRUE(problems.empty());
+  const auto* a = t.Find("ALLOWED.test.");
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[0].ToString(), "127.0.0.1");
+  EXPECT_EQ((*a)[1].ToString(), "::1");
+  EXPECT_NE(t.Find("alias.test"), nullptr);
+  ASSERT_NE(t.Find("intranet.test"), nullptr);
+  EXPECT_EQ(t.Find("intranet.test")->front().ToString(), "127.0.0.70");
+  EXPECT_EQ(t.Find("perdu.com"), nullptr);
+}
+
 TEST(HostsTableTest, BadLinesSkippedAndReported) {
   std::vector<std::string> problems;
   auto t = HostsTable::Parse("10.0.0 broken\n10.0.0.7\n# only a comment\n10.0.0.8 ok\n", &problems);

@@ -364,7 +364,8 @@ std::vector<std::string> Resolver::Candidates(const std::string& key, bool absol
 
 std::optional<Result<HostAddresses>> Resolver::FromHosts(const std::string& key,
                                                          LookupFamily family) {
-  if (options_.hosts_file.empty()) {
+  std::shared_ptr<const HostsTable> table = options_.hosts;
+  if (!table && options_.hosts_file.empty()) {
     return std::nullopt;
   }
   // A stat per lookup notices an edited file; the read happens outside the
@@ -372,12 +373,11 @@ std::optional<Result<HostAddresses>> Resolver::FromHosts(const std::string& key,
   struct stat st {};
   int64_t mtime = -1;
   int64_t size = -1;
-  if (stat(options_.hosts_file.c_str(), &st) == 0) {
+  if (!table && stat(options_.hosts_file.c_str(), &st) == 0) {
     mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     size = static_cast<int64_t>(st.st_size);
   }
-  std::shared_ptr<const HostsTable> table;
-  {
+  if (!table) {
     std::lock_guard lock(mu_);
     if (mtime == hosts_mtime_ns_ && size == hosts_size_) {
       table = hosts_;

@@ -61,6 +61,10 @@ struct ResolverOptions {
   // Consulted before any server, checked for changes (mtime, size) on each
   // lookup. Empty: no hosts file.
   std::string hosts_file = "/etc/hosts";
+  // A table the caller already loaded (and validated), used instead of
+  // `hosts_file` and never re-read: a component whose hosts file changes
+  // only with its configuration. Null: `hosts_file` as above.
+  std::shared_ptr<const HostsTable> hosts;
   // With `servers` given: the search list and ndots (resolv.conf's otherwise).
   std::vector<std::string> search;
   int ndots = 1;

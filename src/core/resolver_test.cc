@@ -529,6 +529,35 @@ TEST_F(ResolverTest, TheHostsFileAnswersFirstAndIsReReadWhenItChanges) {
   std::remove(path);
 }
 
+TEST_F(ResolverTest, APreloadedHostsTableIsUsedAndNeverReRead) {
+  ns_.script = [](const dns::Message& q, bool) {
+    return Authoritative(q, "other.test", {10, 0, 0, 14});
+  };
+  char path[] = "/tmp/vigie_hosts_XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "10.6.6.6 pinned.test\n";
+  auto table = HostsTable::Load(path);
+  ASSERT_TRUE(table);
+  ResolverOptions o = Options(ns_);
+  o.hosts = std::make_shared<const HostsTable>(std::move(*table));
+  o.hosts_file = path;  // ignored while a table is given
+  Resolver r(o);
+  auto a = Resolve(ctx_, r, "pinned.test");
+  ASSERT_TRUE(a) << a.error().ToString();
+  EXPECT_EQ(Texts(*a), (std::vector<std::string>{"10.6.6.6"}));
+  EXPECT_EQ(a->source, AnswerSource::kHosts);
+  // An edit is not seen: the table is the caller's, reloaded with its config.
+  std::ofstream(path) << "10.5.5.5 pinned.test other.test\n";
+  EXPECT_EQ(Texts(Resolve(ctx_, r, "pinned.test").value()), (std::vector<std::string>{"10.6.6.6"}));
+  EXPECT_EQ(ns_.udp_queries, 0);
+  // A name the table lacks goes to the servers.
+  EXPECT_EQ(Texts(Resolve(ctx_, r, "other.test").value()), (std::vector<std::string>{"10.0.0.14"}));
+  EXPECT_EQ(ns_.udp_queries, 1);
+  std::remove(path);
+}
+
 TEST_F(ResolverTest, WithoutServersOnlyTheHostsFileAnswers) {
   char path[] = "/tmp/vigie_hosts_XXXXXX";
   int fd = mkstemp(path);
