@@ -311,11 +311,11 @@ bool ParseValue(const config::Field& f, ForwarderConfig& out, ForwardMode mode) 
     return SubField(f, has_file ? "destination_file" : "destination").Fail(r.error().ToString());
   }
   if (!out.hosts_file.empty()) {
-    auto hosts = proxy::HostsTable::Load(out.hosts_file);
+    auto hosts = proxy::LoadHostsFile(out.hosts_file);
     if (!hosts) {
       return SubField(f, "hosts_file").Fail(hosts.error().ToString());
     }
-    out.hosts = std::make_shared<const proxy::HostsTable>(std::move(*hosts));
+    out.hosts = std::move(*hosts);
   }
   return true;
 }

@@ -20,8 +20,8 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/ip.h"
+#include "core/resolv_conf.h"
 #include "core/units.h"
-#include "egress/proxy/hosts.h"
 #include "egress/spec/spec.h"
 
 namespace vigie::egress::forward {
@@ -96,11 +96,13 @@ struct ForwarderConfig {
   // Redirect: the ports the fallback line serves (a userspace engine must
   // bind each port; it cannot catch "all ports" as the kernel's DNAT does).
   std::string fallback_ports = "80,443";
-  // Resolver for name targets: the hosts file (re-read every
-  // `refresh_interval`), then the nameservers (answers live for their TTL);
-  // with neither, the system resolver (re-asked every `refresh_interval`).
+  // Resolver for name targets (resolver.h): the hosts file (re-read when it
+  // changes; answers live `refresh_interval`), then the nameservers
+  // (answers live for their TTL); with neither, /etc/hosts and resolv.conf
+  // (re-asked every `refresh_interval`). `hosts` is the file as read with
+  // the config, which refuses a file with a bad line.
   std::string hosts_file;
-  std::shared_ptr<const proxy::HostsTable> hosts;
+  std::shared_ptr<const HostsTable> hosts;
   std::vector<Address> nameservers;
   Duration resolve_timeout = std::chrono::seconds(5);
   Duration refresh_interval = std::chrono::seconds(10);  // haproxy `hold valid 10s`

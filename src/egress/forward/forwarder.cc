@@ -14,10 +14,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "core/accept.h"
 #include "core/health_counter.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "core/relay.h"
+#include "core/task.h"
 #include "egress/forward/resolver.h"
 #include "egress/forward/rotation.h"
 
@@ -49,7 +51,7 @@ VIGIE_DECLARE_METRICS(LineMetrics, "vigie_egress_line_", VIGIE_EGRESS_LINE_METRI
   COUNTER(connections_refused_total, "Connections closed at accept (max_connections)")       \
   COUNTER(resolve_errors_total, "Failed resolutions of destination names (old answer kept)") \
   COUNTER(resolve_changes_total, "Resolutions that changed a destination's addresses")       \
-  COUNTER(spawn_failures_total, "Coroutines that ended with an exception")                   \
+  COUNTER(task_failures_total, "Coroutines that ended with an exception")                    \
   COUNTER(health_checks_total, "Active TCP checks of destination addresses run")             \
   COUNTER(health_changes_total, "Checked destination addresses that went DOWN or came back UP")
 
@@ -177,7 +179,8 @@ struct Forwarder::Shared {
   std::shared_ptr<spdlog::logger> log = log::Get("egress");
   std::atomic<std::shared_ptr<const Snapshot>> snapshot;
   std::atomic<std::shared_ptr<const HealthView>> health;
-  std::atomic<int64_t> active{0};
+  // max_connections of the current snapshot, shared by every TCP line.
+  std::shared_ptr<net::ConnectionLimit> limit = std::make_shared<net::ConnectionLimit>();
   std::atomic<bool> stopping{false};
   // Control thread only.
   struct Listener {
@@ -222,16 +225,9 @@ struct UdpPort {
 
 namespace {
 
-void LogSpawnFailure(const SharedPtr& shared, std::string_view what, std::exception_ptr e) {
-  if (!e) {
-    return;
-  }
-  shared->m.spawn_failures_total.Inc();
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    shared->log->error("egress forwarder: {} failed: {}", what, ex.what());
-  }
+net::TaskDone Task(const Shared& shared, std::string what) {
+  return net::TaskDone{"egress forwarder: " + std::move(what), shared.log.get(),
+                       &shared.m.task_failures_total};
 }
 
 // The addresses a new connection tries, in order; at most config.retries.
@@ -357,9 +353,11 @@ Awaitable<std::optional<IpAddress>> ConnectAny(tcp::socket& upstream,
 }
 
 // `route_in_snap` points into `snap` (routes are immutable map nodes), so a
-// connection copies nothing but the snapshot pointer.
+// connection copies nothing but the snapshot pointer. `slot` is its place
+// under max_connections.
 Awaitable<void> ServeTcp(tcp::socket client, std::shared_ptr<const Snapshot> snap,
-                         const Route* route_in_snap, SharedPtr shared) {
+                         const Route* route_in_snap, SharedPtr shared,
+                         [[maybe_unused]] net::ConnectionLimit::Slot slot) {
   const Route& route = *route_in_snap;
   const auto& cfg = snap->config;
   auto start = SteadyClock::now();
@@ -401,40 +399,40 @@ Awaitable<void> ServeTcp(tcp::socket client, std::shared_ptr<const Snapshot> sna
   }
 }
 
+// core's accept loop on one worker's listener of one port. The cap is
+// taken here rather than by the loop so a refusal also counts against the
+// line it was for.
 Awaitable<void> AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor, ListenKey key,
                            SharedPtr shared) {
-  for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(kUseTuple);
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor->is_open()) {
-        co_return;
-      }
-      shared->log->warn("egress forwarder: accept: {}", ec.message());
-      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
-      co_await pause.async_wait(kUseTuple);
-      continue;
-    }
-    auto snap = shared->snapshot.load();
-    auto it = snap->routes.find(key);
-    if (it == snap->routes.end() || shared->stopping.load()) {
-      continue;  // the line was removed by a reload; this listener is closing
-    }
-    if (shared->active.load() >= snap->config->max_connections) {
-      shared->m.connections_refused_total.Inc();
-      it->second.m->errors_total.Inc();
-      continue;
-    }
-    const Route& route = it->second;
-    shared->active.fetch_add(1);
-    route.m->connections_total.Inc();
-    route.m->connections_active.Add(1);
-    asio::co_spawn(acceptor->get_executor(), ServeTcp(std::move(socket), snap, &route, shared),
-                   [shared, m = route.m](std::exception_ptr e) {
-                     shared->active.fetch_sub(1);
-                     m->connections_active.Sub(1);
-                     LogSpawnFailure(shared, "tcp connection", e);
-                   });
-  }
+  net::AcceptOptions options;
+  options.name = "egress forwarder " + net::FromEndpoint(acceptor->local_endpoint()).ToString();
+  options.logger = shared->log.get();
+  options.stopping = [shared] { return shared->stopping.load(); };
+  auto ex = acceptor->get_executor();
+  co_await net::AcceptLoop(
+      *acceptor, std::move(options),
+      [shared, key, ex](tcp::socket socket, net::ConnectionLimit::Slot) {
+        auto snap = shared->snapshot.load();
+        auto it = snap->routes.find(key);
+        if (it == snap->routes.end()) {
+          return;  // the line was removed by a reload; this listener is closing
+        }
+        const Route& route = it->second;
+        auto slot = net::ConnectionLimit::TryAcquire(shared->limit);
+        if (!slot) {
+          shared->m.connections_refused_total.Inc();
+          route.m->errors_total.Inc();
+          return;  // `socket` closes as it goes out of scope
+        }
+        route.m->connections_total.Inc();
+        route.m->connections_active.Add(1);
+        asio::co_spawn(ex, ServeTcp(std::move(socket), snap, &route, shared, std::move(*slot)),
+                       [shared, m = route.m](const std::exception_ptr& e) {
+                         m->connections_active.Sub(1);
+                         net::ReportTaskFailure(e, "egress forwarder: tcp connection", *shared->log,
+                                                &shared->m.task_failures_total);
+                       });
+      });
 }
 
 // Relays the destination's datagrams back to the client until the flow has
@@ -539,7 +537,7 @@ std::shared_ptr<UdpFlow> StartUdpFlow(const std::shared_ptr<UdpPort>& port,
   route.m->connections_active.Add(1);
   port->flows[client] = flow;
   asio::co_spawn(port->socket.get_executor(), RunUdpFlow(flow, port, snap->config, shared),
-                 [shared](std::exception_ptr e) { LogSpawnFailure(shared, "udp flow", e); });
+                 Task(*shared, "udp flow"));
   return flow;
 }
 
@@ -730,9 +728,7 @@ void SyncChecks(const SharedPtr& shared) {
       if (c->m) {
         c->m->up.Set(1);
       }
-      asio::co_spawn(s.control, RunHealthCheck(c, shared), [shared](std::exception_ptr e) {
-        LogSpawnFailure(shared, "health check", e);
-      });
+      asio::co_spawn(s.control, RunHealthCheck(c, shared), Task(s, "health check"));
     }
     c->names = label;
     view.emplace(key, c->up);
@@ -749,7 +745,8 @@ void SyncChecks(const SharedPtr& shared) {
 
 // Re-resolves a name as its answers expire, on the control thread.
 Awaitable<void> RefreshTarget(std::shared_ptr<Target> target,
-                              std::shared_ptr<const ForwarderConfig> cfg, Duration first_wait,
+                              std::shared_ptr<const ForwarderConfig> cfg,
+                              std::shared_ptr<Resolver> resolver, Duration first_wait,
                               SharedPtr shared) {
   Duration wait = first_wait;
   for (;;) {
@@ -759,7 +756,7 @@ Awaitable<void> RefreshTarget(std::shared_ptr<Target> target,
     if (target->stopped.load()) {
       co_return;
     }
-    Resolution r = co_await ResolveName(target->name, cfg);
+    Resolution r = co_await ResolveName(target->name, resolver, cfg);
     if (target->stopped.load()) {
       co_return;
     }
@@ -911,9 +908,12 @@ Result<void> Forwarder::Apply(std::shared_ptr<const ForwarderConfig> config) {
   }
 
   // Names new to this list: one blocking resolution so the first connections
-  // have somewhere to go, then the refresh loop.
+  // have somewhere to go, then the refresh loop; all with one Resolver for
+  // this config's settings (names kept from an earlier config keep theirs,
+  // made for the same settings).
+  auto resolver = new_targets.empty() ? nullptr : MakeForwarderResolver(*config);
   for (auto& t : new_targets) {
-    Resolution r = ResolveNameBlocking(t->name, config);
+    Resolution r = ResolveNameBlocking(t->name, *resolver, *config);
     Duration wait = r.ttl;
     if (r.ok) {
       t->rotation.SetAddresses(r.addresses);
@@ -923,25 +923,21 @@ Result<void> Forwarder::Apply(std::shared_ptr<const ForwarderConfig> config) {
       s.log->warn("egress {}: cannot resolve {} yet ({}); retrying", mode, t->name, r.error);
       wait = std::max<Duration>(config->min_ttl, std::chrono::seconds(1));
     }
-    asio::co_spawn(
-        s.control, RefreshTarget(t, config, wait, shared_),
-        [shared = shared_](std::exception_ptr e) { LogSpawnFailure(shared, "name refresh", e); });
+    asio::co_spawn(s.control, RefreshTarget(t, config, resolver, wait, shared_),
+                   Task(s, "name refresh"));
   }
 
   s.snapshot.store(snap);
+  s.limit->set_limit(static_cast<uint64_t>(config->max_connections));
 
   for (auto& [key, l] : opened) {
     for (size_t i = 0; i < runtime_.worker_count(); ++i) {
       if (key.protocol == Protocol::kTcp) {
         asio::co_spawn(runtime_.worker(i), AcceptLoop(l.acceptors[i], key, shared_),
-                       [shared = shared_](std::exception_ptr e) {
-                         LogSpawnFailure(shared, "accept loop", e);
-                       });
+                       Task(s, "accept loop"));
       } else {
         asio::co_spawn(runtime_.worker(i), UdpReceiveLoop(l.udp[i], shared_),
-                       [shared = shared_](std::exception_ptr e) {
-                         LogSpawnFailure(shared, "udp receive loop", e);
-                       });
+                       Task(s, "udp receive loop"));
       }
     }
     s.listeners.emplace(key, std::move(l));

@@ -53,10 +53,44 @@ Result<void> LoadDestination(HttpProxyConfig& out) {
   return {};
 }
 
+Result<std::shared_ptr<const HostsTable>> LoadHostsFile(const std::string& path) {
+  std::vector<std::string> problems;
+  auto table = HostsTable::Load(path, &problems);
+  if (!table) {
+    if (table.error().code() == Errc::kNotFound)
+      return Error(Errc::kNotFound, "cannot read hosts file " + path);
+    return table.error();
+  }
+  // glibc skips a bad line; a configured file is refused whole instead, so
+  // a typo is seen at (re)load rather than as a name that does not resolve.
+  if (!problems.empty())
+    return Error(Errc::kInvalidArgument, path + ": " + problems.front());
+  return std::make_shared<const HostsTable>(std::move(*table));
+}
+
+ResolverOptions ProxyResolverOptions(const HttpProxyConfig& config) {
+  ResolverOptions o;
+  o.servers = config.nameservers;
+  o.hosts = config.hosts;
+  if (!config.hosts_file.empty() || !config.nameservers.empty()) {
+    // Configured: /etc/hosts and resolv.conf are never consulted.
+    o.hosts_file.clear();
+    o.resolv_conf.clear();
+  }
+  o.timeout = config.resolve_timeout;
+  if (!config.nameservers.empty()) {
+    o.try_timeout = config.resolve_timeout / static_cast<int>(config.nameservers.size());
+    o.attempts = 1;
+  }
+  // Every request asks afresh, as before the shared resolver: a changed
+  // record is seen by the next request.
+  o.cache_entries = 0;
+  return o;
+}
+
 Result<void> LoadHosts(HttpProxyConfig& out) {
   if (!out.hosts_file.empty()) {
-    VIGIE_ASSIGN_OR_RETURN(auto hosts, HostsTable::Load(out.hosts_file));
-    out.hosts = std::make_shared<const HostsTable>(std::move(hosts));
+    VIGIE_ASSIGN_OR_RETURN(out.hosts, LoadHostsFile(out.hosts_file));
   } else {
     out.hosts.reset();
   }

@@ -13,9 +13,10 @@
 
 #include "core/config.h"
 #include "core/ip.h"
+#include "core/resolv_conf.h"
+#include "core/resolver.h"
 #include "core/units.h"
 #include "egress/http/forward.h"
-#include "egress/proxy/hosts.h"
 #include "egress/spec/spec.h"
 
 namespace vigie::egress::proxy {
@@ -30,12 +31,15 @@ struct HttpProxyConfig {
   HttpProxySpec spec;  // parsed from one of the two
   // Clients allowed to use the proxy (Squid `src`); empty: every client.
   std::vector<Cidr> allow_clients;
-  // Resolver: the hosts file, then the nameservers; with neither, getaddrinfo.
+  // Resolver (core/resolver.h): the hosts file, then the nameservers; with
+  // neither, what the machine's resolver would use (/etc/hosts, then
+  // resolv.conf's servers). The file is read with the config (a reload
+  // re-reads it) and a file with a bad line is refused.
   std::string hosts_file;
   std::shared_ptr<const HostsTable> hosts;
-  // Recursive DNS servers asked (A, then AAAA over UDP) for names the hosts
-  // file does not hold; with either setting the machine's resolver is never
-  // used.
+  // Recursive DNS servers asked (A and AAAA over UDP, TCP when truncated)
+  // for names the hosts file does not hold; with either setting /etc/hosts
+  // and resolv.conf are never used.
   std::vector<Address> nameservers;
   Duration resolve_timeout = std::chrono::seconds(5);
   // Squid defaults, kept: `via on`, `forwarded_for on`.
@@ -60,6 +64,17 @@ struct HttpProxyConfig {
 };
 
 bool ParseValue(const config::Field& f, HttpProxyConfig& out);
+
+// The resolver settings `config` describes: servers = nameservers (each
+// waited resolve_timeout / their number, one try), the hosts table loaded
+// with the config (never re-read); a hosts file without nameservers means
+// that file only; neither means /etc/hosts and resolv.conf.
+ResolverOptions ProxyResolverOptions(const HttpProxyConfig& config);
+
+// Reads a hosts-format file for a config: Errors: the file cannot be read,
+// or a line is not "address name..." ("/etc/egress/hosts: line 2: not an
+// address: \"10.0.0\"").
+Result<std::shared_ptr<const HostsTable>> LoadHostsFile(const std::string& path);
 
 // Reads and parses `destination` / `destination_file` and the hosts file
 // into `out.spec` / `out.hosts`. Errors are the upstream messages prefixed

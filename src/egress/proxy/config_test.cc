@@ -93,5 +93,58 @@ TEST(EgressConfigTest, FilesAreRead) {
                           "/dest line 2: Bad destination '*'\n");
 }
 
+// A configured hosts file is refused for any line glibc would skip, naming
+// the line (moved from egress's own hosts table, replaced by core's).
+TEST(EgressConfigTest, HostsFileWithABadLineIsRefused) {
+  std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/bad_hosts") << "127.0.0.1 a.test\n10.0.0 b.test\n";
+  std::ofstream(dir + "/bad_hosts2") << "127.0.0.1\n";
+  auto bad = proxy::LoadHostsFile(dir + "/bad_hosts");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().ToString(), dir + "/bad_hosts: line 2: not an address: \"10.0.0\"");
+  auto nameless = proxy::LoadHostsFile(dir + "/bad_hosts2");
+  ASSERT_FALSE(nameless);
+  EXPECT_EQ(nameless.error().ToString(), dir + "/bad_hosts2: line 1: an address without a name");
+  auto p = Parse("egress:\n  http_proxy:\n    destination: \"*\"\n    hosts_file: " + dir +
+                 "/bad_hosts\n");
+  EXPECT_EQ(p.errors, "F:4:17: egress.http_proxy.hosts_file: " + dir +
+                          "/bad_hosts: line 2: not an address: \"10.0.0\"\n");
+}
+
+TEST(EgressConfigTest, ResolverOptionsFollowTheSettings) {
+  proxy::HttpProxyConfig c;
+  // Neither: what getaddrinfo would read.
+  auto system = proxy::ProxyResolverOptions(c);
+  EXPECT_TRUE(system.servers.empty());
+  EXPECT_EQ(system.hosts_file, "/etc/hosts");
+  EXPECT_EQ(system.resolv_conf, "/etc/resolv.conf");
+  EXPECT_EQ(system.cache_entries, 0u);
+  // A hosts file alone: that table only, no DNS at all.
+  c.hosts_file = "/x/hosts";
+  c.hosts = std::make_shared<const HostsTable>(HostsTable::Parse("10.0.0.1 a.test\n"));
+  auto hosts_only = proxy::ProxyResolverOptions(c);
+  EXPECT_TRUE(hosts_only.servers.empty());
+  EXPECT_TRUE(hosts_only.resolv_conf.empty());
+  EXPECT_TRUE(hosts_only.hosts_file.empty());
+  EXPECT_EQ(hosts_only.hosts, c.hosts);
+  Resolver r(hosts_only);
+  EXPECT_TRUE(r.servers().empty());
+  auto a = r.LookupBlocking("a.test", LookupFamily::kAny);
+  ASSERT_TRUE(a) << a.error().ToString();
+  EXPECT_EQ(a->addresses.front().ToString(), "10.0.0.1");
+  auto b = r.LookupBlocking("b.test", LookupFamily::kAny);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().code(), ResolveErrc::kNxDomain);
+  // Nameservers share resolve_timeout, one try each.
+  c.nameservers = {Address{Address::Kind::kInet, "127.0.0.1", 53, {}},
+                   Address{Address::Kind::kInet, "127.0.0.2", 53, {}}};
+  c.resolve_timeout = std::chrono::seconds(4);
+  auto servers = proxy::ProxyResolverOptions(c);
+  EXPECT_EQ(servers.servers.size(), 2u);
+  EXPECT_EQ(servers.timeout, std::chrono::seconds(4));
+  EXPECT_EQ(servers.try_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(servers.attempts, 1);
+}
+
 }  // namespace
 }  // namespace vigie::egress

@@ -10,7 +10,6 @@
 #include <list>
 #include <map>
 #include <mutex>
-#include <random>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
@@ -20,6 +19,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/socket.h>
 
+#include "core/accept.h"
 #include "core/http/framing.h"
 #include "core/http/http_error.h"
 #include "core/http/message.h"
@@ -27,13 +27,14 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "core/relay.h"
+#include "core/resolver.h"
+#include "core/task.h"
 #include "egress/acl/acl.h"
 #include "egress/http/access_log.h"
 #include "egress/http/forward.h"
 #include "egress/http/proxy_target.h"
 #include "egress/http/response.h"
 #include "egress/proxy/client_response.h"
-#include "egress/proxy/dns_stub.h"
 
 namespace vigie::egress::proxy {
 
@@ -67,7 +68,8 @@ using namespace boost::asio::experimental::
             metrics::kLatencyBuckets)                                                          \
   COUNTER(upstream_errors_total, "Destinations that timed out or sent a bad response")         \
   COUNTER(client_received_bytes_total, "Bytes received from clients")                          \
-  COUNTER(client_sent_bytes_total, "Bytes sent to clients")
+  COUNTER(client_sent_bytes_total, "Bytes sent to clients")                                    \
+  COUNTER(task_failures_total, "Coroutines that ended with an exception")
 
 VIGIE_DECLARE_METRICS(ProxyMetrics, "vigie_egress_http_", VIGIE_EGRESS_PROXY_METRICS);
 
@@ -76,6 +78,17 @@ namespace {
 constexpr size_t kMaxResponseHead = 64 * 1024;
 constexpr auto kErrorWriteGrace = std::chrono::seconds(10);
 
+// `::ffff:a.b.c.d` is a.b.c.d to the ACL and to connect (docs/egress.md).
+std::vector<IpAddress> UniqueUnmapped(const std::vector<IpAddress>& addresses) {
+  std::vector<IpAddress> out;
+  for (const IpAddress& a : addresses) {
+    IpAddress ip = a.Unmapped();
+    if (std::find(out.begin(), out.end(), ip) == out.end())
+      out.push_back(ip);
+  }
+  return out;
+}
+
 // What one request sees: settings, ACL, per-rule counters, access log.
 struct Snapshot {
   std::shared_ptr<const HttpProxyConfig> config;
@@ -83,6 +96,8 @@ struct Snapshot {
   std::unordered_map<int, metrics::Counter*> hits_by_line;  // rule or wildcard line
   metrics::Counter* default_deny_hits = nullptr;
   std::shared_ptr<spdlog::logger> access_log;  // null: no access log
+  // Made for these settings; a reload makes a new one.
+  std::shared_ptr<Resolver> resolver;
 };
 
 }  // namespace
@@ -94,7 +109,8 @@ struct HttpProxy::Shared {
   ProxyMetrics m;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot;
   std::atomic<bool> stopping{false};
-  std::atomic<int64_t> active{0};
+  // max_connections of the current snapshot, shared by the accept loops.
+  std::shared_ptr<net::ConnectionLimit> limit = std::make_shared<net::ConnectionLimit>();
   // TCP_NODELAY is set on the listeners, which accepted sockets inherit on
   // Linux; false when that failed and each client socket needs it.
   bool listener_no_delay = false;
@@ -169,15 +185,9 @@ using Conn = HttpProxy::Shared::Conn;
 using ConnPtr = std::shared_ptr<Conn>;
 using SharedPtr = std::shared_ptr<Shared>;
 
-void LogSpawnFailure(const SharedPtr& shared, std::string_view what, std::exception_ptr e) {
-  if (!e)
-    return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    shared->log->error("egress http proxy: {} failed: {}", what, ex.what());
-  }
-  shared->m.upstream_errors_total.Inc();
+net::TaskDone Task(Shared& shared, std::string what) {
+  return net::TaskDone{"egress http proxy: " + std::move(what), shared.log.get(),
+                       &shared.m.task_failures_total};
 }
 
 // Fires at the connection's deadline and closes what the deadline guards.
@@ -265,105 +275,12 @@ Awaitable<bool> ReadUpstream(ConnPtr c, Duration timeout) {
   co_return !ec && n > 0;
 }
 
-uint16_t RandomId() {
-  thread_local std::mt19937 rng{std::random_device{}()};
-  return static_cast<uint16_t>(rng());
-}
-
-// Asks `server` for the A and AAAA records of `host` within `timeout`.
-// nullopt when it did not answer both in time.
-Awaitable<std::optional<std::vector<IpAddress>>> QueryNameserver(std::string host, Address server,
-                                                                 Duration timeout) {
-  auto ex = co_await asio::this_coro::executor;
-  auto endpoint = net::ToUdpEndpoint(server);
-  if (!endpoint)
-    co_return std::nullopt;
-  net::udp::socket socket(ex);
-  boost::system::error_code ec;
-  socket.connect(*endpoint, ec);  // only the server's datagrams are received
-  if (ec)
-    co_return std::nullopt;
-  const uint16_t types[2] = {kDnsTypeA, kDnsTypeAaaa};
-  uint16_t ids[2] = {RandomId(), RandomId()};
-  bool answered[2] = {false, false};
-  std::vector<IpAddress> found[2];
-  for (int i = 0; i < 2; ++i) {
-    auto query = BuildDnsQuery(host, types[i], ids[i]);
-    if (!query)
-      co_return std::nullopt;
-    auto [send_ec, n] = co_await socket.async_send(asio::buffer(*query), kUseTuple);
-    if (send_ec)
-      co_return std::nullopt;
-  }
-  asio::steady_timer timer(ex, std::chrono::duration_cast<SteadyClock::duration>(timeout));
-  std::array<uint8_t, kMaxDnsMessage> reply;
-  while (!answered[0] || !answered[1]) {
-    auto result = co_await (socket.async_receive(asio::buffer(reply), kUseTuple) ||
-                            timer.async_wait(kUseTuple));
-    if (result.index() != 0)
-      co_return std::nullopt;
-    auto [recv_ec, n] = std::get<0>(result);
-    if (recv_ec)
-      co_return std::nullopt;
-    auto parsed = ParseDnsResponse(std::span<const uint8_t>(reply.data(), n));
-    if (!parsed)
-      continue;
-    for (int i = 0; i < 2; ++i) {
-      if (!answered[i] && parsed->id == ids[i]) {
-        answered[i] = true;
-        found[i] = std::move(parsed->addresses);
-      }
-    }
-  }
-  std::vector<IpAddress> out = std::move(found[0]);
-  out.insert(out.end(), found[1].begin(), found[1].end());
-  co_return out;
-}
-
-// Resolves `host` with the configured resolver. Empty when it does not
-// resolve (in time); addresses are unique, IPv4-mapped ones unmapped.
-Awaitable<std::vector<IpAddress>> Resolve(std::string host,
-                                          std::shared_ptr<const HttpProxyConfig> config) {
-  std::vector<IpAddress> out;
-  if (config->hosts) {
-    if (const auto* found = config->hosts->Find(host)) {
-      out = *found;
-      co_return out;
-    }
-  }
-  if (!config->nameservers.empty()) {
-    Duration each = config->resolve_timeout / static_cast<int>(config->nameservers.size());
-    for (const Address& server : config->nameservers) {
-      auto answer = co_await QueryNameserver(host, server, each);
-      if (!answer)
-        continue;
-      for (const IpAddress& ip : *answer) {
-        if (std::find(out.begin(), out.end(), ip) == out.end())
-          out.push_back(ip);
-      }
-      break;
-    }
-    co_return out;
-  }
-  if (config->hosts)
-    co_return out;
-  auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
-  asio::steady_timer timer(
-      ex, std::chrono::duration_cast<SteadyClock::duration>(config->resolve_timeout));
-  auto result =
-      co_await (resolver.async_resolve(host, "", kUseTuple) || timer.async_wait(kUseTuple));
-  if (result.index() != 0)
-    co_return out;
-  auto& [ec, results] = std::get<0>(result);
-  if (ec)
-    co_return out;
-  for (const auto& entry : results) {
-    IpAddress ip = net::FromAsio(entry.endpoint().address()).Unmapped();
-    if (std::find(out.begin(), out.end(), ip) == out.end())
-      out.push_back(ip);
-  }
-  co_return out;
+// The addresses `host` resolves to with the snapshot's resolver: IPv4
+// first, IPv4-mapped ones unmapped, no duplicates. Empty when it does not
+// resolve (in time).
+Awaitable<std::vector<IpAddress>> Resolve(std::string host, std::shared_ptr<Resolver> resolver) {
+  auto answer = co_await resolver->Lookup(std::move(host), LookupFamily::kAny);
+  co_return answer ? UniqueUnmapped(answer->addresses) : std::vector<IpAddress>();
 }
 
 // Connects c->upstream to the first of `addresses` that answers.
@@ -691,7 +608,7 @@ Awaitable<Next> HandleRequest(ConnPtr c, Shared& shared, std::shared_ptr<const S
   } else {
     decision = snap->acl->DecideByName(target->host);
     if (!decision || decision->allowed())
-      addresses = co_await Resolve(target->host, snap->config);
+      addresses = co_await Resolve(target->host, snap->resolver);
   }
   if (!decision)
     decision = snap->acl->Decide(target->host, addresses);
@@ -872,16 +789,20 @@ Awaitable<void> ServeClient(ConnPtr c, SharedPtr shared) {
   }
 }
 
-// `peer` is the client's address as accept returned it (no getpeername).
-Awaitable<void> RunConnection(ConnPtr c, SharedPtr shared, tcp::endpoint peer) {
+// `slot` holds the connection's place under max_connections for its life.
+Awaitable<void> RunConnection(ConnPtr c, SharedPtr shared,
+                              [[maybe_unused]] net::ConnectionLimit::Slot slot) {
+  boost::system::error_code peer_ec;
+  tcp::endpoint peer = c->client.remote_endpoint(peer_ec);
+  if (peer_ec)
+    co_return;  // the client left between accept and here
   shared->conns[c->worker].insert(c.get());
   c->client_ip = net::FromAsio(peer.address()).Unmapped().ToString();
   if (!shared->listener_no_delay) {
     boost::system::error_code ec;
     c->client.set_option(tcp::no_delay(true), ec);
   }
-  asio::co_spawn(c->client.get_executor(), Watchdog(c),
-                 [shared](std::exception_ptr e) { LogSpawnFailure(shared, "watchdog", e); });
+  asio::co_spawn(c->client.get_executor(), Watchdog(c), Task(*shared, "watchdog"));
   co_await ServeClient(c, shared);
   PoolOrigin(c, *shared);
   c->finished = true;
@@ -896,38 +817,31 @@ Awaitable<void> RunConnection(ConnPtr c, SharedPtr shared, tcp::endpoint peer) {
   shared->conns[c->worker].erase(c.get());
 }
 
+// core's accept loop on one worker's listener; the limit is the snapshot's
+// max_connections (set with each snapshot).
 Awaitable<void> AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor, size_t worker,
                            SharedPtr shared) {
-  tcp::endpoint peer;
-  for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(peer, kUseTuple);
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor->is_open())
-        co_return;
-      shared->log->warn("egress http proxy: accept: {}", ec.message());
-      // EMFILE and friends: back off briefly instead of spinning.
-      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
-      co_await pause.async_wait(kUseTuple);
-      continue;
-    }
-    auto snap = shared->snapshot.load();
-    if (shared->active.load() >= snap->config->max_connections) {
-      shared->m.connections_refused_total.Inc();
-      boost::system::error_code ignored;
-      socket.close(ignored);
-      continue;
-    }
-    shared->active.fetch_add(1);
-    shared->m.connections_total.Inc();
-    shared->m.connections_active.Add(1);
-    auto conn = std::make_shared<Conn>(std::move(socket), worker);
-    asio::co_spawn(acceptor->get_executor(), RunConnection(conn, shared, peer),
-                   [shared](std::exception_ptr e) {
-                     shared->active.fetch_sub(1);
-                     shared->m.connections_active.Sub(1);
-                     LogSpawnFailure(shared, "connection", e);
-                   });
-  }
+  net::AcceptOptions options{
+      .name = "egress http proxy " + net::FromEndpoint(acceptor->local_endpoint()).ToString(),
+      .logger = shared->log.get(),
+      .limit = shared->limit,
+      .accepted = &shared->m.connections_total,
+      .refused = &shared->m.connections_refused_total,
+      .stopping = [shared] { return shared->stopping.load(); },
+  };
+  auto ex = acceptor->get_executor();
+  co_await net::AcceptLoop(
+      *acceptor, std::move(options),
+      [shared, worker, ex](tcp::socket socket, net::ConnectionLimit::Slot slot) {
+        shared->m.connections_active.Add(1);
+        auto conn = std::make_shared<Conn>(std::move(socket), worker);
+        asio::co_spawn(ex, RunConnection(conn, shared, std::move(slot)),
+                       [shared](const std::exception_ptr& e) {
+                         shared->m.connections_active.Sub(1);
+                         net::ReportTaskFailure(e, "egress http proxy: connection", *shared->log,
+                                                &shared->m.task_failures_total);
+                       });
+      });
 }
 
 Result<std::shared_ptr<const Snapshot>> BuildSnapshot(
@@ -935,6 +849,7 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(
     const std::shared_ptr<const Snapshot>& previous) {
   auto snap = std::make_shared<Snapshot>();
   snap->config = config;
+  snap->resolver = std::make_shared<Resolver>(ProxyResolverOptions(*config));
   snap->acl = std::make_shared<const DestinationAcl>(config->spec);
   const std::string name = "vigie_egress_http_rule_hits_total";
   const std::string help = "Requests decided by each destination rule";
@@ -981,15 +896,9 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(
 
 std::vector<IpAddress> ResolveBlocking(const std::string& host,
                                        std::shared_ptr<const HttpProxyConfig> config) {
-  asio::io_context ctx;
-  std::vector<IpAddress> out;
-  asio::co_spawn(ctx, Resolve(host, std::move(config)),
-                 [&out](std::exception_ptr e, std::vector<IpAddress> v) {
-                   if (!e)
-                     out = std::move(v);
-                 });
-  ctx.run();
-  return out;
+  Resolver resolver(ProxyResolverOptions(*config));
+  auto answer = resolver.LookupBlocking(host, LookupFamily::kAny);
+  return answer ? UniqueUnmapped(answer->addresses) : std::vector<IpAddress>();
 }
 
 HttpProxy::HttpProxy(Runtime& runtime, metrics::Registry& registry)
@@ -1002,6 +911,7 @@ HttpProxy::~HttpProxy() = default;
 Result<void> HttpProxy::Start(std::shared_ptr<const HttpProxyConfig> config) {
   VIGIE_ASSIGN_OR_RETURN(auto snap, BuildSnapshot(*shared_, config, nullptr));
   shared_->snapshot.store(snap);
+  shared_->limit->set_limit(static_cast<uint64_t>(config->max_connections));
   VIGIE_ASSIGN_OR_RETURN(auto acceptors, net::ListenTcpOn(runtime_.workers(), config->listen));
   if (acceptors.empty())
     return Error(Errc::kUnavailable, "no worker to listen on");
@@ -1016,9 +926,8 @@ Result<void> HttpProxy::Start(std::shared_ptr<const HttpProxyConfig> config) {
   for (size_t i = 0; i < acceptors.size(); ++i) {
     auto acceptor = std::make_shared<tcp::acceptor>(std::move(acceptors[i]));
     shared_->acceptors.push_back(acceptor);
-    asio::co_spawn(
-        runtime_.worker(i), AcceptLoop(acceptor, i, shared_),
-        [shared = shared_](std::exception_ptr e) { LogSpawnFailure(shared, "accept loop", e); });
+    asio::co_spawn(runtime_.worker(i), AcceptLoop(acceptor, i, shared_),
+                   Task(*shared_, "accept loop"));
   }
   shared_->log->info("egress http proxy on {} with {} destination rules", bound_.ToString(),
                      config->spec.rules.size() + (config->spec.wildcard ? 1 : 0));
@@ -1033,6 +942,7 @@ Result<void> HttpProxy::Reload(std::shared_ptr<const HttpProxyConfig> config) {
                                          config->listen.ToString() + "): restart to apply");
   VIGIE_ASSIGN_OR_RETURN(auto snap, BuildSnapshot(*shared_, config, old));
   shared_->snapshot.store(snap);
+  shared_->limit->set_limit(static_cast<uint64_t>(config->max_connections));
   shared_->log->info("egress http proxy: reloaded, {} destination rules",
                      config->spec.rules.size() + (config->spec.wildcard ? 1 : 0));
   return {};

@@ -21,8 +21,9 @@
 
 namespace vigie::egress::proxy {
 
-// Resolves `host` exactly as the proxy does (hosts file, nameservers, or
-// the system resolver), blocking the calling thread; for `vigie egress check`.
+// Resolves `host` exactly as the proxy does (a core Resolver with
+// ProxyResolverOptions), blocking the calling thread at most
+// resolve_timeout; for `vigie egress check`. Empty when it does not resolve.
 std::vector<IpAddress> ResolveBlocking(const std::string& host,
                                        std::shared_ptr<const HttpProxyConfig> config);
 
