@@ -1,9 +1,8 @@
-// Connecting (with the system resolver) and writing with deadlines.
+// Connecting (through core's Resolver) and writing with deadlines.
 #include "events/output/connection.h"
 
 #include <string>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 
 namespace vigie::events {
@@ -13,30 +12,52 @@ using net::kUseTuple;
 using net::tcp;
 using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
 
-net::Awaitable<boost::system::error_code> ConnectWithin(tcp::socket& sock, Address target,
-                                                        Duration timeout) {
+namespace {
+
+// A resolver failure in the words asio (and getaddrinfo) used for it, so
+// the outputs' logs read as before.
+boost::system::error_code FromResolveError(const std::error_code& code) {
+  if (code == ResolveErrc::kTimeout) {
+    return asio::error::timed_out;
+  }
+  if (code == ResolveErrc::kServerFailure) {
+    return asio::error::host_not_found_try_again;
+  }
+  return asio::error::host_not_found;
+}
+
+}  // namespace
+
+net::Awaitable<boost::system::error_code> ConnectWithin(tcp::socket& sock, Resolver& resolver,
+                                                        Address target, Duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+  auto answer = co_await resolver.Lookup(target.host, LookupFamily::kAny, timeout);
+  if (!answer) {
+    co_return FromResolveError(answer.error().code());
+  }
   auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
   asio::steady_timer timer(ex);
-  timer.expires_after(timeout);
-  auto r = co_await (resolver.async_resolve(target.host, std::to_string(target.port), kUseTuple) ||
-                     timer.async_wait(kUseTuple));
-  if (r.index() == 1) {
-    co_return asio::error::timed_out;
-  }
-  auto [rec, results] = std::get<0>(r);
-  if (rec) {
-    co_return rec;
-  }
-  auto c = co_await (asio::async_connect(sock, results, kUseTuple) || timer.async_wait(kUseTuple));
-  if (c.index() == 1) {
+  timer.expires_at(deadline);
+  boost::system::error_code last = asio::error::host_not_found;
+  for (const IpAddress& address : answer->addresses) {
     boost::system::error_code ignored;
     sock.close(ignored);
-    co_return asio::error::timed_out;
+    tcp::endpoint endpoint(net::ToAsio(address.Unmapped()), target.port);
+    auto c = co_await (sock.async_connect(endpoint, kUseTuple) || timer.async_wait(kUseTuple));
+    if (c.index() == 1) {
+      sock.close(ignored);
+      co_return asio::error::timed_out;
+    }
+    auto [ec] = std::get<0>(c);
+    if (!ec) {
+      co_return ec;
+    }
+    last = ec;
   }
-  auto [cec, endpoint] = std::get<0>(c);
-  (void)endpoint;
-  co_return cec;
+  boost::system::error_code ignored;
+  sock.close(ignored);
+  co_return last;
 }
 
 net::Awaitable<boost::system::error_code> WriteWithin(tcp::socket& sock, std::string_view data,

@@ -1,26 +1,29 @@
-// How the event core's outputs reach their targets: resolving and
-// connecting, and writing, each within a deadline. The one place the
-// outputs resolve names (tcp::resolver, the system's resolver), so that
-// swapping it touches only connection.cc.
+// How the event core's outputs reach their targets: resolving (with core's
+// Resolver, never getaddrinfo) and connecting, and writing, each within a
+// deadline.
 //
 // Thread rules: coroutines on the caller's executor; the socket is the
-// caller's and is used by one coroutine at a time.
+// caller's and is used by one coroutine at a time; the Resolver may be
+// shared (core/resolver.h) and must outlive the call.
 #pragma once
 
 #include <string_view>
 
 #include "core/ip.h"
 #include "core/net.h"
+#include "core/resolver.h"
 #include "core/units.h"
 
 namespace vigie::events {
 
-// Resolves `target` (a host name or an address, and a port) and connects
-// `sock` to the first address that accepts, all within `timeout`: the
-// resolver's or the connect's error, or asio::error::timed_out (the socket
-// is then closed).
-net::Awaitable<boost::system::error_code> ConnectWithin(net::tcp::socket& sock, Address target,
-                                                        Duration timeout);
+// Resolves `target` (a host name or an address, and a port) with `resolver`
+// and connects `sock` to each address in turn (IPv4 first) until one
+// accepts, all within `timeout`. Errors: asio::error::timed_out (the socket
+// is then closed); host_not_found for a name with no address,
+// host_not_found_try_again when the servers failed; else the last
+// connect's error.
+net::Awaitable<boost::system::error_code> ConnectWithin(net::tcp::socket& sock, Resolver& resolver,
+                                                        Address target, Duration timeout);
 
 // Writes all of `data` within `timeout`: the write's error, or
 // asio::error::timed_out.

@@ -41,10 +41,12 @@ ForwardAck ReadForwardAck(std::span<const std::byte> frame_body) {
   return {ForwardAck::Kind::kRefused, decoded->error.value_or("(no error text)")};
 }
 
-ForwardOutput::ForwardOutput(asio::io_context& ctx, ForwardOutputConfig cfg, Counters counters)
+ForwardOutput::ForwardOutput(asio::io_context& ctx, ForwardOutputConfig cfg, Counters counters,
+                             std::shared_ptr<Resolver> resolver)
     : QueuedEventOutput(ctx, cfg.batch, cfg.queue, counters.dropped),
       cfg_(std::move(cfg)),
-      m_(counters) {}
+      m_(counters),
+      resolver_(resolver ? std::move(resolver) : std::make_shared<Resolver>(ResolverOptions{})) {}
 
 net::Awaitable<void> ForwardOutput::Run(std::shared_ptr<ForwardOutput> o) {
   Duration backoff = o->cfg_.backoff_min;
@@ -52,7 +54,7 @@ net::Awaitable<void> ForwardOutput::Run(std::shared_ptr<ForwardOutput> o) {
   std::string out;
   std::vector<std::byte> reply;
   while (!o->stopping_) {
-    auto ec = co_await ConnectWithin(o->sock_, o->cfg_.target, o->cfg_.timeout);
+    auto ec = co_await ConnectWithin(o->sock_, *o->resolver_, o->cfg_.target, o->cfg_.timeout);
     if (o->stopping_) {
       break;
     }

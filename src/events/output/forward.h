@@ -13,6 +13,7 @@
 
 #include "core/metrics.h"
 #include "core/net.h"
+#include "core/resolver.h"
 #include "events/output/output.h"
 #include "events/server/config.h"
 
@@ -43,7 +44,10 @@ class ForwardOutput final : public QueuedEventOutput {
     metrics::Counter& dropped;           // queue full, or refused by the server
     metrics::Counter& connect_failures;  // failed connections to the target
   };
-  ForwardOutput(net::asio::io_context& ctx, ForwardOutputConfig cfg, Counters counters);
+  // `resolver` (the event core's) finds the target's addresses; null: one
+  // of its own with the default options.
+  ForwardOutput(net::asio::io_context& ctx, ForwardOutputConfig cfg, Counters counters,
+                std::shared_ptr<Resolver> resolver = nullptr);
 
   // The sender: connects, sends a batch each flush_interval (or as soon as
   // one is queued), waits for its acknowledgement, reconnects with backoff;
@@ -53,6 +57,7 @@ class ForwardOutput final : public QueuedEventOutput {
  private:
   ForwardOutputConfig cfg_;
   Counters m_;
+  std::shared_ptr<Resolver> resolver_;
 };
 
 }  // namespace vigie::events

@@ -42,9 +42,11 @@ size_t CarbonLineBuffer::Sent() {
   return lines;
 }
 
-GraphiteOutput::GraphiteOutput(asio::io_context& ctx, GraphiteOutputConfig cfg, Counters counters)
+GraphiteOutput::GraphiteOutput(asio::io_context& ctx, GraphiteOutputConfig cfg, Counters counters,
+                               std::shared_ptr<Resolver> resolver)
     : cfg_(std::move(cfg)),
       m_(counters),
+      resolver_(resolver ? std::move(resolver) : std::make_shared<Resolver>(ResolverOptions{})),
       sock_(ctx),
       wake_(ctx),
       lines_(cfg_.prefix, cfg_.percentile_paths, cfg_.buffer.bytes, cfg_.batch_bytes) {}
@@ -73,7 +75,8 @@ net::Awaitable<void> GraphiteOutput::Run(std::shared_ptr<GraphiteOutput> o) {
   Duration backoff = o->cfg_.backoff_min;
   bool warned = false;
   while (!o->stopping_) {
-    auto ec = co_await ConnectWithin(o->sock_, o->cfg_.target, o->cfg_.connect_timeout);
+    auto ec =
+        co_await ConnectWithin(o->sock_, *o->resolver_, o->cfg_.target, o->cfg_.connect_timeout);
     if (o->stopping_) {
       break;
     }

@@ -11,6 +11,7 @@
 
 #include "core/metrics.h"
 #include "core/net.h"
+#include "core/resolver.h"
 #include "events/output/output.h"
 #include "events/proto/event.h"
 #include "events/server/config.h"
@@ -60,7 +61,10 @@ class GraphiteOutput final : public EventOutput {
     metrics::Counter& dropped;           // lines over the buffer bound
     metrics::Counter& connect_failures;  // failed connections to carbon
   };
-  GraphiteOutput(net::asio::io_context& ctx, GraphiteOutputConfig cfg, Counters counters);
+  // `resolver` (the event core's) finds the target's addresses; null: one
+  // of its own with the default options.
+  GraphiteOutput(net::asio::io_context& ctx, GraphiteOutputConfig cfg, Counters counters,
+                 std::shared_ptr<Resolver> resolver = nullptr);
 
   void Add(const Event& e) override;
   void Stop() override;
@@ -73,6 +77,7 @@ class GraphiteOutput final : public EventOutput {
  private:
   GraphiteOutputConfig cfg_;
   Counters m_;
+  std::shared_ptr<Resolver> resolver_;
   net::tcp::socket sock_;
   net::asio::steady_timer wake_;
   CarbonLineBuffer lines_;

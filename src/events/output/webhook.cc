@@ -146,10 +146,12 @@ net::Awaitable<int> ReadHttpResponse(tcp::socket& sock, Duration timeout, bool& 
 
 }  // namespace
 
-WebhookOutput::WebhookOutput(asio::io_context& ctx, WebhookOutputConfig cfg, Counters counters)
+WebhookOutput::WebhookOutput(asio::io_context& ctx, WebhookOutputConfig cfg, Counters counters,
+                             std::shared_ptr<Resolver> resolver)
     : QueuedEventOutput(ctx, cfg.batch, cfg.queue, counters.dropped),
       cfg_(std::move(cfg)),
-      m_(counters) {}
+      m_(counters),
+      resolver_(resolver ? std::move(resolver) : std::make_shared<Resolver>(ResolverOptions{})) {}
 
 net::Awaitable<void> WebhookOutput::Run(std::shared_ptr<WebhookOutput> o) {
   Duration backoff = o->cfg_.backoff_min;
@@ -173,7 +175,7 @@ net::Awaitable<void> WebhookOutput::Run(std::shared_ptr<WebhookOutput> o) {
       batch_events = n;
     }
     if (!connected) {
-      auto ec = co_await ConnectWithin(o->sock_, target, o->cfg_.timeout);
+      auto ec = co_await ConnectWithin(o->sock_, *o->resolver_, target, o->cfg_.timeout);
       if (o->stopping_) {
         break;
       }

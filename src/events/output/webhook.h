@@ -15,6 +15,7 @@
 
 #include "core/metrics.h"
 #include "core/net.h"
+#include "core/resolver.h"
 #include "events/output/output.h"
 #include "events/proto/event.h"
 #include "events/server/config.h"
@@ -58,7 +59,10 @@ class WebhookOutput final : public QueuedEventOutput {
     metrics::Counter& failures;  // requests that failed (connect, timeout, non-2xx)
     metrics::Counter& dropped;   // queue full, or batch refused (4xx)
   };
-  WebhookOutput(net::asio::io_context& ctx, WebhookOutputConfig cfg, Counters counters);
+  // `resolver` (the event core's) finds the target's addresses; null: one
+  // of its own with the default options.
+  WebhookOutput(net::asio::io_context& ctx, WebhookOutputConfig cfg, Counters counters,
+                std::shared_ptr<Resolver> resolver = nullptr);
 
   // The sender: one request per batch (each flush_interval, or as soon as
   // one is queued), over a connection kept while the receiver allows it;
@@ -68,6 +72,7 @@ class WebhookOutput final : public QueuedEventOutput {
  private:
   WebhookOutputConfig cfg_;
   Counters m_;
+  std::shared_ptr<Resolver> resolver_;
 };
 
 }  // namespace vigie::events

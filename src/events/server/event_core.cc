@@ -15,6 +15,7 @@
 
 #include "core/file.h"
 #include "core/log.h"
+#include "core/resolver.h"
 #include "events/index/index.h"
 #include "events/ingest/statsd_aggregator.h"
 #include "events/output/forward.h"
@@ -85,6 +86,14 @@ auto Log() {
 
 int64_t ToMicros(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// What the outputs resolve with: the machine's sources (/etc/hosts, then
+// resolv.conf's servers), as getaddrinfo did, without a cache.
+ResolverOptions EventsResolverOptions() {
+  ResolverOptions o;
+  o.cache_entries = 0;
+  return o;
 }
 
 }  // namespace
@@ -247,7 +256,8 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
       auto o = std::make_shared<WebhookOutput>(
           ctx, *config->webhook,
           WebhookOutput::Counters{m.webhook_events_total, m.webhook_failures_total,
-                                  m.webhook_dropped_total});
+                                  m.webhook_dropped_total},
+          resolver);
       webhook = o;
       asio::co_spawn(ctx, WebhookOutput::Run(std::move(o)), EventsTask("webhook output", m));
     }
@@ -255,7 +265,8 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
       auto o = std::make_shared<GraphiteOutput>(
           ctx, *config->graphite,
           GraphiteOutput::Counters{m.graphite_lines_total, m.graphite_dropped_total,
-                                   m.graphite_connect_failures_total});
+                                   m.graphite_connect_failures_total},
+          resolver);
       graphite = o;
       asio::co_spawn(ctx, GraphiteOutput::Run(std::move(o)), EventsTask("graphite output", m));
     }
@@ -263,7 +274,8 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
       auto o = std::make_shared<ForwardOutput>(
           ctx, *config->forward,
           ForwardOutput::Counters{m.forward_events_total, m.forward_dropped_total,
-                                  m.forward_connect_failures_total});
+                                  m.forward_connect_failures_total},
+          resolver);
       forward = o;
       asio::co_spawn(ctx, ForwardOutput::Run(std::move(o)), EventsTask("forward output", m));
     }
@@ -367,6 +379,9 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
   bool stopping = false;
 
   EventIndex index;
+  // The outputs' one DNS client for the component's life (resolv.conf is
+  // read once, at start); no cache, so a reconnect asks again.
+  std::shared_ptr<Resolver> resolver = std::make_shared<Resolver>(EventsResolverOptions());
   std::shared_ptr<EventOutput> graphite;
   std::shared_ptr<EventOutput> forward;
   std::shared_ptr<EventOutput> webhook;
