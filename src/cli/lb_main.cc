@@ -5,6 +5,7 @@
 #include "cli/flags.h"
 #include "core/handover.h"
 #include "lb/server/cli.h"
+#include "lb/server/component.h"
 
 namespace vigie::cli {
 namespace {

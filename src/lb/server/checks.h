@@ -10,7 +10,7 @@
 #include <atomic>
 #include <memory>
 
-#include "lb/server/lb_state.h"
+#include "lb/server/state.h"
 
 namespace vigie::lb {
 

@@ -7,25 +7,9 @@
 #include <sstream>
 
 #include "lb/haproxy_cfg/yaml_export.h"
-#include "lb/server/lb_component.h"
-#include "lb/server/lb_config.h"
+#include "lb/server/config.h"
 
 namespace vigie::lb {
-
-ComponentSpec LbComponentSpec(std::string version, std::string release_date) {
-  return ComponentSpec{
-      "lb",
-      [](const config::Field& f) -> std::shared_ptr<const ComponentConfig> {
-        auto cfg = std::make_shared<LbConfig>();
-        if (!ParseValue(f, *cfg)) {
-          return nullptr;
-        }
-        return cfg;
-      },
-      [version = std::move(version), release_date = std::move(release_date)](ServeContext& ctx) {
-        return MakeLbComponent(ctx, version, release_date);
-      }};
-}
 
 bool PrintHaproxyDiagnostics(const std::string& path, bool verbose) {
   LbConfig cfg;

@@ -1,20 +1,17 @@
 // What `vigie lb` does besides serving: read a haproxy.cfg and print its
 // diagnostics (`-f FILE --check`), print its vigie.yaml equivalent
 // (`import`), and the config overlay that serves a haproxy.cfg (`-f FILE`).
-// (The stats socket's runtime commands are lb/stats/cli.h.)
+// (The stats socket's runtime commands are lb/stats/cli.h; the component
+// `vigie serve` drives is component.h.)
 //
 // Thread rules: called from the main thread before anything is served.
 #pragma once
 
 #include <string>
 
-#include "core/component.h"
 #include "core/config.h"
 
 namespace vigie::lb {
-
-// The `lb:` section `vigie serve` reads, for cli/'s component table.
-ComponentSpec LbComponentSpec(std::string version, std::string release_date);
 
 // Prints the reader's diagnostics of `path` on stderr with file:line, errors
 // always, the rest when `verbose`. Returns false when there were errors.

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lb/server/lb_state.h"
+#include "lb/server/state.h"
 
 namespace vigie::lb {
 namespace {

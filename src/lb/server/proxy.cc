@@ -447,7 +447,7 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   if (fe->cfg.clitcpka) {
     client.set_option(tcp::socket::keep_alive(true), ec);
   }
-  // TCP_NODELAY comes from the listener (see lb_component.cc).
+  // TCP_NODELAY comes from the listener (see component.cc).
   const Millis client_timeout = OrDefault(fe->cfg.timeouts.client, kNoTimeout);
 
   // accept-proxy: the real client is in the header.

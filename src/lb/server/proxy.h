@@ -9,7 +9,7 @@
 
 #include <memory>
 
-#include "lb/server/lb_state.h"
+#include "lb/server/state.h"
 
 namespace vigie::lb {
 

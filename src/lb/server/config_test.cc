@@ -1,6 +1,6 @@
 // The `lb:` section: what `vigie lb import` prints reads back into the same
 // model, and the checks the server needs.
-#include "lb/server/lb_config.h"
+#include "lb/server/config.h"
 
 #include <fstream>
 #include <sstream>
@@ -146,7 +146,7 @@ TEST(LbConfig, UnknownBackendIsRefused) {
 }
 
 TEST(LbConfig, HaproxyCfgFileIsReadWithItsDiagnostics) {
-  std::string path = ::testing::TempDir() + "/lb_config_test_haproxy.cfg";
+  std::string path = ::testing::TempDir() + "/config_test_haproxy.cfg";
   {
     std::ofstream out(path);
     out << Rewritten(ReadTestdata("seed_kubespray_article.cfg"));

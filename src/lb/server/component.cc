@@ -1,6 +1,6 @@
 // The lb component: builds a Snapshot per config, keeps listeners across
 // reloads, runs health checks and the stats socket on the control thread.
-#include "lb/server/lb_component.h"
+#include "lb/server/component.h"
 
 #include <algorithm>
 #include <cstring>
@@ -17,7 +17,7 @@
 #include "core/log.h"
 #include "core/task.h"
 #include "lb/server/checks.h"
-#include "lb/server/lb_config.h"
+#include "lb/server/config.h"
 #include "lb/server/proxy.h"
 #include "lb/stats/cli.h"
 
@@ -1104,6 +1104,21 @@ class LbComponent final : public Component {
 std::unique_ptr<Component> MakeLbComponent(ServeContext& ctx, std::string version,
                                            std::string release_date) {
   return std::make_unique<LbComponent>(ctx, std::move(version), std::move(release_date));
+}
+
+ComponentSpec LbComponentSpec(std::string version, std::string release_date) {
+  return ComponentSpec{
+      "lb",
+      [](const config::Field& f) -> std::shared_ptr<const ComponentConfig> {
+        auto cfg = std::make_shared<LbConfig>();
+        if (!ParseValue(f, *cfg)) {
+          return nullptr;
+        }
+        return cfg;
+      },
+      [version = std::move(version), release_date = std::move(release_date)](ServeContext& ctx) {
+        return MakeLbComponent(ctx, version, release_date);
+      }};
 }
 
 }  // namespace vigie::lb

@@ -1,6 +1,6 @@
 // The `lb:` YAML reader: the shape ExportVigieYaml writes, into the
 // haproxy_cfg model the server runs.
-#include "lb/server/lb_config.h"
+#include "lb/server/config.h"
 
 #include <fstream>
 #include <sstream>

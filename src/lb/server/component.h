@@ -1,4 +1,5 @@
-// The lb component `vigie serve` drives (and `vigie lb -f` runs alone):
+// The lb component `vigie serve` drives (and `vigie lb -f` runs alone): the
+// ComponentSpec (the `lb:` section, parsed by config.h) and the Component:
 // listeners per bind on every worker, health checks and the stats socket on
 // the control thread, reload keeping the listening sockets, /lb/status on the
 // admin endpoint.
@@ -13,7 +14,11 @@
 
 namespace vigie::lb {
 
+// The `lb:` section `vigie serve` reads, for cli/'s component table.
 // `version` and `release_date` ("YYYY/MM/DD") are what `show info` reports.
+ComponentSpec LbComponentSpec(std::string version, std::string release_date);
+
+// The Component alone (what LbComponentSpec creates).
 std::unique_ptr<Component> MakeLbComponent(ServeContext& ctx, std::string version,
                                            std::string release_date);
 
