@@ -1,10 +1,14 @@
-// The check itself (L4, L6, L7) and the loop that schedules it with
-// inter/fastinter/downinter and applies rise/fall.
+// The check itself (L4, L6, L7), the loop that schedules it with
+// inter/fastinter/downinter and applies rise/fall, and starting one loop per
+// checked server of a snapshot.
 #include "lb/server/checks.h"
+
+#include <algorithm>
 
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
+#include "core/task.h"
 #include "lb/health/http_check.h"
 #include "lb/server/proxy.h"
 
@@ -235,6 +239,47 @@ net::Awaitable<void> CheckLoop(std::shared_ptr<CheckTask> task) {
     }
     task->timer->expires_after(h.CurrentInterval());
   }
+}
+
+std::vector<std::shared_ptr<CheckTask>> StartChecks(const Snapshot& snap,
+                                                    const std::shared_ptr<Shared>& shared,
+                                                    asio::io_context& control) {
+  using Millis = std::chrono::milliseconds;
+  std::vector<std::pair<std::shared_ptr<BackendRt>, std::size_t>> checked;
+  Millis min_inter{std::chrono::hours(24)};
+  for (const auto& be : snap.backends) {
+    for (const auto& s : be->servers) {
+      if (s->health) {
+        checked.emplace_back(be, s->index);
+        min_inter = std::min(min_inter, s->cfg.check.inter);
+      }
+    }
+  }
+  min_inter = std::max(min_inter, Millis(1000));
+  std::vector<std::shared_ptr<CheckTask>> tasks;
+  int position = 0;
+  for (auto& [be, i] : checked) {
+    auto task = std::make_shared<CheckTask>();
+    task->backend = be;
+    task->server = i;
+    task->shared = shared;
+    task->timer = std::make_unique<asio::steady_timer>(control);
+    task->first_delay =
+        health::InitialCheckDelay(position++, static_cast<int>(checked.size()), min_inter);
+    task->is_listen = be->cfg.from_listen;
+    tasks.push_back(task);
+    asio::co_spawn(control, CheckLoop(task),
+                   net::TaskDone{"health check task", shared->logger.get()});
+  }
+  return tasks;
+}
+
+void StopChecks(std::vector<std::shared_ptr<CheckTask>>& tasks) {
+  for (auto& t : tasks) {
+    t->stopped = true;
+    t->timer->cancel();
+  }
+  tasks.clear();
 }
 
 }  // namespace vigie::lb

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "lb/server/state.h"
 
@@ -27,6 +28,16 @@ struct CheckTask {
 };
 
 net::Awaitable<void> CheckLoop(std::shared_ptr<CheckTask> task);
+
+// Starts a CheckLoop on `control` for every checked server of `snap`, their
+// first checks spread over the smallest `inter` (at least 1 s) as haproxy
+// spreads them. Returns the tasks, for StopChecks.
+std::vector<std::shared_ptr<CheckTask>> StartChecks(const Snapshot& snap,
+                                                    const std::shared_ptr<Shared>& shared,
+                                                    asio::io_context& control);
+
+// Ends `tasks` (each at once, through its timer) and clears the list.
+void StopChecks(std::vector<std::shared_ptr<CheckTask>>& tasks);
 
 // One check of `server` (exposed for tests).
 net::Awaitable<health::CheckOutcome> RunCheck(ServerRt& server,

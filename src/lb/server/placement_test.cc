@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lb/server/state.h"
+#include "lb/server/listeners.h"
 
 namespace vigie::lb {
 namespace {

@@ -1,7 +1,5 @@
-// Accept loops and the proxied connection. Why the shapes: the pool is one
-// per backend behind a mutex (not one per worker) because maxconn, leastconn
-// and the queue are per server across the whole process, as in haproxy; the
-// critical section is a few hundred nanoseconds per connection.
+// The proxied connection: PROXY header in, server selection and queue,
+// connect with retries, PROXY header out, the relay and the tcplog line.
 #include "lb/server/proxy.h"
 
 #include <boost/asio/read.hpp>
@@ -10,7 +8,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include "core/accept.h"
 #include "core/log.h"
 #include "core/relay.h"
 #include "core/task.h"
@@ -33,10 +30,6 @@ using Millis = std::chrono::milliseconds;
 
 // haproxy without a timeout waits forever; we bound it at a day.
 constexpr Millis kNoTimeout = std::chrono::hours(24);
-constexpr Millis kGateRecheck = std::chrono::seconds(1);
-// Placement reads every worker's count on each accept; past this many
-// workers a connection simply stays where it was accepted.
-constexpr std::size_t kMaxPlacedWorkers = 64;
 
 Millis OrDefault(const std::optional<Millis>& v, Millis d) {
   return v ? *v : d;
@@ -45,12 +38,6 @@ Millis OrDefault(const std::optional<Millis>& v, Millis d) {
 std::int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now().time_since_epoch())
       .count();
-}
-
-void UpdateMax(std::atomic<std::uint64_t>& max, std::uint64_t v) {
-  auto cur = max.load(std::memory_order_relaxed);
-  while (v > cur && !max.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
-  }
 }
 
 std::int64_t MillisSince(SteadyClock::time_point t) {
@@ -160,35 +147,6 @@ class ConnectionLog {
   std::uint64_t from_client_ = 0;
   bool written_ = false;
   stats::TcpLogFields f_;
-};
-
-// Releases what a connection holds, whichever way it ends.
-struct Admission {
-  std::shared_ptr<ConnGate> global;
-  std::shared_ptr<ConnGate> frontend;
-  std::shared_ptr<FrontendRt> fe;
-  std::shared_ptr<Shared> shared;
-  std::atomic<std::int64_t>* worker_active = nullptr;  // the serving worker's count
-  Admission() = default;
-  Admission(const Admission&) = delete;
-  Admission& operator=(const Admission&) = delete;
-  ~Admission() {
-    if (global) {
-      global->Release();
-    }
-    if (frontend) {
-      frontend->Release();
-    }
-    if (fe) {
-      fe->m.frontend_current_connections.Sub(1);
-    }
-    if (shared) {
-      shared->curr_conns.fetch_sub(1, std::memory_order_relaxed);
-    }
-    if (worker_active) {
-      worker_active->fetch_sub(1, std::memory_order_relaxed);
-    }
-  }
 };
 
 struct ServerSlot {
@@ -426,6 +384,8 @@ net::Awaitable<void> ServeMonitor(tcp::socket client, std::shared_ptr<FrontendRt
   }
 }
 
+}  // namespace
+
 // `client_ep` comes from accept(2) itself; the local address is asked of
 // the kernel only when something needs it (PROXY headers, port mapping).
 net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep,
@@ -650,152 +610,6 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   be->m.backend_current_connections.Sub(1);
 }
 
-}  // namespace
-
-bool ConnGate::TryAcquire() {
-  if (limit_ <= 0) {
-    current_.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  int cur = current_.load(std::memory_order_relaxed);
-  while (cur < limit_) {
-    if (current_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// A slot freed and a waiter registering race; both sides use sequentially
-// consistent operations (Release: current_ then waiting_; AddWaiter:
-// waiting_ then current_), so at least one of them sees the other and the
-// waiter is woken. Without waiters a release takes no lock.
-void ConnGate::Release() {
-  current_.fetch_sub(1);
-  if (limit_ <= 0 || waiting_.load() == 0) {
-    return;
-  }
-  WakeAll();
-}
-
-void ConnGate::AddWaiter(std::shared_ptr<asio::steady_timer> timer) {
-  {
-    std::lock_guard lock(mu_);
-    waiters_.push_back(std::move(timer));
-    waiting_.fetch_add(1);
-  }
-  if (current_.load() < limit_) {
-    WakeAll();  // a slot freed while this waiter was on its way in
-  }
-}
-
-void ConnGate::WakeAll() {
-  std::vector<std::shared_ptr<asio::steady_timer>> wake;
-  {
-    std::lock_guard lock(mu_);
-    wake.swap(waiters_);
-    waiting_.store(0);
-  }
-  for (auto& t : wake) {
-    asio::post(t->get_executor(), [t] { t->cancel(); });
-  }
-}
-
-std::size_t PlaceConnection(std::span<const std::int64_t> active, std::size_t self) {
-  std::size_t least = self;
-  for (std::size_t i = 0; i < active.size(); ++i) {
-    if (active[i] < active[least]) {
-      least = i;
-    }
-  }
-  return active[self] - active[least] >= kPlacementSlack ? least : self;
-}
-
-std::size_t AddressBytes(const asio::ip::address& a, std::array<std::uint8_t, 16>& out) {
-  if (a.is_v4()) {
-    auto b = a.to_v4().to_bytes();
-    std::copy(b.begin(), b.end(), out.begin());
-    return 4;
-  }
-  auto v6 = a.to_v6();
-  if (v6.is_v4_mapped()) {
-    auto b = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
-    std::copy(b.begin(), b.end(), out.begin());
-    return 4;
-  }
-  auto b = v6.to_bytes();
-  std::copy(b.begin(), b.end(), out.begin());
-  return 16;
-}
-
-balance::Pick BackendRt::Select(std::span<const std::uint8_t> addr) {
-  std::lock_guard lock(mu);
-  if (!queue.empty()) {
-    // Queued connections go first (haproxy serves its queue before new ones).
-    return balance::Pick{balance::Pick::Kind::kQueue, balance::Pick::kNone};
-  }
-  return pool.Select(addr, SteadyClock::now());
-}
-
-void BackendRt::Release(std::size_t i) {
-  std::lock_guard lock(mu);
-  pool.ConnectionEnded(i);
-  DispatchLocked();
-}
-
-void BackendRt::DispatchLocked() {
-  auto now = SteadyClock::now();
-  while (!queue.empty()) {
-    auto& w = queue.front();
-    auto pick = pool.Select(std::span<const std::uint8_t>(w->addr.data(), w->addr_len), now);
-    if (pick.kind != balance::Pick::Kind::kServer) {
-      break;
-    }
-    w->granted = true;
-    w->server = pick.server;
-    UncountWaiterLocked(*w);
-    auto timer = w->timer;
-    asio::post(timer->get_executor(), [timer] { timer->cancel(); });
-    queue.pop_front();
-  }
-  m.backend_queued.Set(static_cast<std::int64_t>(queue.size()));
-}
-
-ServerRt* BackendRt::EnqueueLocked(std::shared_ptr<QueueWaiter> w) {
-  w->queued_for = pool.HashTarget(std::span<const std::uint8_t>(w->addr.data(), w->addr_len),
-                                  SteadyClock::now());
-  if (w->queued_for != balance::Pick::kNone) {
-    if (pool.QueueFull(w->queued_for)) {
-      return servers[w->queued_for].get();
-    }
-    pool.QueueChanged(w->queued_for, 1);
-  }
-  queue.push_back(std::move(w));
-  UpdateMax(qmax, queue.size());
-  m.backend_queued.Set(static_cast<std::int64_t>(queue.size()));
-  return nullptr;
-}
-
-void BackendRt::UncountWaiterLocked(const QueueWaiter& w) {
-  if (w.queued_for != balance::Pick::kNone) {
-    pool.QueueChanged(w.queued_for, -1);
-  }
-}
-
-void BackendRt::UpdateUpGauge() {
-  auto now = SteadyClock::now();
-  m.backend_up_servers.Set(pool.UsableActive(now) + pool.UsableBackup(now));
-}
-
-BackendRt* Snapshot::FindBackend(std::string_view name) const {
-  for (const auto& b : backends) {
-    if (b->cfg.name == name) {
-      return b.get();
-    }
-  }
-  return nullptr;
-}
-
 void ShutdownSessions(std::shared_ptr<BackendRt> backend, std::size_t server,
                       const Shared& shared) {
   for (std::size_t w = 0; w < shared.workers.size(); ++w) {
@@ -812,117 +626,6 @@ void ShutdownSessions(std::shared_ptr<BackendRt> backend, std::size_t server,
         }
       }
     });
-  }
-}
-
-net::Awaitable<void> AcceptLoop(std::shared_ptr<Listener> listener, std::size_t worker,
-                                std::shared_ptr<Shared> shared) {
-  auto& acceptor = listener->acceptors[worker];
-  auto& ctx = static_cast<asio::io_context&>(acceptor.get_executor().context());
-  // This loop's worker index (acceptors may outnumber workers after a
-  // handover from a process with more of them).
-  const std::size_t n = shared->workers.size();
-  std::size_t self = n;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (shared->workers[i] == &ctx) {
-      self = i;
-    }
-  }
-  int accepted_in_a_row = 0;
-  net::AcceptBackoff backoff;
-  while (!listener->closed.load()) {
-    auto fe = listener->frontend.load();
-    auto admission = std::make_shared<Admission>();
-    // maxconn: stop accepting while full, as haproxy does (the kernel
-    // backlog holds the rest).
-    std::shared_ptr<ConnGate> gates[2] = {shared->global_gate.load(), fe->gate};
-    for (int g = 0; g < 2; ++g) {
-      while (!gates[g]->TryAcquire()) {
-        auto timer = std::make_shared<asio::steady_timer>(ctx);
-        timer->expires_after(kGateRecheck);
-        gates[g]->AddWaiter(timer);
-        co_await timer->async_wait(kUseTuple);
-        if (listener->closed.load()) {
-          co_return;
-        }
-      }
-      (g == 0 ? admission->global : admission->frontend) = gates[g];
-    }
-    tcp::endpoint peer;
-    // tune.maxaccept: after that many accepts in a row, let the worker's
-    // other ready work run first. Each accept now connects and forwards the
-    // request in place, so an unbounded burst held every reply on this
-    // worker behind it (connection-per-request p99: 1.16x better at 4).
-    const int max_accept = shared->max_accept.load(std::memory_order_relaxed);
-    if (max_accept > 0 && ++accepted_in_a_row > max_accept) {
-      accepted_in_a_row = 0;
-      co_await asio::post(ctx, asio::use_awaitable);
-    }
-    auto [ec, accepted] = co_await net::AcceptFd(acceptor, peer);
-    if (ec) {
-      if (ec == asio::error::operation_aborted || listener->closed.load()) {
-        co_return;
-      }
-      // core's policy: out of descriptors, wait longer each time (no
-      // spin); an error of one connection, accept the next at once.
-      Duration wait = backoff.OnError(ec);
-      if (wait != Duration::zero()) {
-        shared->logger->warn("{}: accept: {}; retrying in {}", listener->address.ToString(),
-                             ec.message(), FormatDuration(wait));
-        asio::steady_timer timer(ctx);
-        timer.expires_after(wait);
-        co_await timer.async_wait(kUseTuple);
-      }
-      continue;
-    }
-    backoff.OnSuccess();
-    fe = listener->frontend.load();  // a reload may have swapped it while we waited
-    fe->m.frontend_connections_total.Inc();
-    fe->m.frontend_current_connections.Add(1);
-    UpdateMax(fe->smax, static_cast<std::uint64_t>(fe->m.frontend_current_connections.value()));
-    shared->cum_conns.fetch_add(1, std::memory_order_relaxed);
-    shared->curr_conns.fetch_add(1, std::memory_order_relaxed);
-    admission->fe = fe;
-    admission->shared = shared;
-
-    std::size_t target = self;
-    if (self < n && n > 1 && n <= kMaxPlacedWorkers &&
-        shared->multi_queue.load(std::memory_order_relaxed)) {
-      std::array<std::int64_t, kMaxPlacedWorkers> active;
-      for (std::size_t i = 0; i < n; ++i) {
-        active[i] = shared->worker_active[i].load(std::memory_order_relaxed);
-      }
-      target = PlaceConnection(std::span(active.data(), n), self);
-    }
-    if (target < n) {
-      shared->worker_active[target].fetch_add(1, std::memory_order_relaxed);
-      admission->worker_active = &shared->worker_active[target];
-    }
-    auto serve = [peer, fe, shared, admission, accept_proxy = listener->accept_proxy.load()](
-                     asio::io_context& on, std::size_t on_worker, net::AcceptedFd fd) {
-      tcp::socket socket(on);
-      if (auto adopt_ec = fd.Adopt(on.get_executor(), socket)) {
-        shared->logger->warn("{}: {}", net::FromEndpoint(peer).ToString(), adopt_ec.message());
-        return;  // the admission is released with the last copy of `serve`
-      }
-      asio::co_spawn(
-          on,
-          ServeConnection(std::move(socket), peer, fe, accept_proxy, shared, admission, on_worker),
-          net::TaskDone{"connection task", shared->logger.get()});
-    };
-    if (target == self || target >= n) {
-      serve(ctx, self, std::move(accepted));
-    } else {
-      // Dropped unrun if that worker is stopping: the AcceptedFd closes the
-      // connection and the admission is released.
-      if (shared->handed_over) {
-        shared->handed_over->Inc();
-      }
-      asio::io_context& on = *shared->workers[target];
-      asio::post(on, [serve = std::move(serve), fd = std::move(accepted), &on, target]() mutable {
-        serve(on, target, std::move(fd));
-      });
-    }
   }
 }
 

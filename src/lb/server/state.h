@@ -213,30 +213,14 @@ struct Shared {
   std::atomic<int> max_accept{4};
 };
 
-// Where a connection accepted by worker `self` should be served, given each
-// worker's current connection count: by `self` unless another worker serves
-// at least kPlacementSlack fewer; then by the least loaded (the first on
-// ties). Whoever wakes first accepts from a shared queue, so without this
-// the busiest worker can keep accepting (it is awake) and long connections
-// pile up on it; haproxy likewise hands each accepted connection to its
-// least-loaded thread. The slack spares a cross-thread handover when the
-// loads are as good as even.
-inline constexpr std::int64_t kPlacementSlack = 2;
-std::size_t PlaceConnection(std::span<const std::int64_t> active, std::size_t self);
-
-// A bind address with one SO_REUSEPORT acceptor per worker. Kept across
-// reloads when the same address is configured again.
-struct Listener {
-  std::string key;                            // "frontend.n", for `listening:` lines
-  Address address;                            // as bound (port 0 resolved)
-  std::string configured;                     // the configured address text, the reload identity
-  std::vector<net::tcp::acceptor> acceptors;  // acceptors[i] on worker i
-  std::atomic<std::shared_ptr<FrontendRt>> frontend;
-  std::atomic<bool> accept_proxy{false};
-  std::atomic<bool> closed{false};
-};
-
 // The client address bytes ServerPool::Select hashes (4 or 16 bytes).
 std::size_t AddressBytes(const asio::ip::address& a, std::array<std::uint8_t, 16>& out);
+
+// Raises `max` to `v` if it is lower (peak gauges: smax, qmax).
+inline void UpdateMax(std::atomic<std::uint64_t>& max, std::uint64_t v) {
+  auto cur = max.load(std::memory_order_relaxed);
+  while (v > cur && !max.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
 
 }  // namespace vigie::lb
