@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/resolver.h"
 #include "core/task.h"
 #include "lb/server/checks.h"
 #include "lb/server/config.h"
@@ -132,7 +133,10 @@ class LbComponent final : public Component {
         shared_->logger->debug("{}", d.ToString());
       }
     }
-    VIGIE_ASSIGN_OR_RETURN(auto addresses, ResolveServerAddresses(cfg->model));
+    // A resolver per start or reload, so that a changed resolv.conf counts,
+    // as glibc's getaddrinfo re-reads it.
+    Resolver resolver{ResolverOptions{}};
+    VIGIE_ASSIGN_OR_RETURN(auto addresses, ResolveServerAddresses(cfg->model, resolver));
     VIGIE_ASSIGN_OR_RETURN(auto snap, BuildSnapshot(*cfg, addresses, control_->snapshot.get(),
                                                     ctx_.metrics, shared_->workers.size()));
     built = snap;

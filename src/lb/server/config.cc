@@ -419,7 +419,7 @@ std::vector<std::string> ValidateForServing(const haproxy_cfg::Config& model) {
       }
     }
   }
-  // Server names are resolved when the config is applied (ResolveServer).
+  // Server names are resolved when the config is applied (snapshot.h).
   return out;
 }
 

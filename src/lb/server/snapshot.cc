@@ -3,10 +3,11 @@
 #include "lb/server/snapshot.h"
 
 #include <algorithm>
-#include <cstring>
 #include <mutex>
 
-#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace vigie::lb {
 namespace {
@@ -29,51 +30,58 @@ balance::Algorithm ToAlgorithm(haproxy_cfg::BalanceAlgorithm a) {
   return balance::Algorithm::kRoundRobin;
 }
 
-// An IP literal as is; a name through getaddrinfo (/etc/hosts, then DNS),
-// first address returned.
-Result<IpAddress> ResolveServerHost(const std::string& host) {
-  if (auto ip = IpAddress::Parse(host)) {
-    return *ip;
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc != 0 || res == nullptr) {
-    return Error(Errc::kNotFound, "could not resolve address '" + host +
-                                      "': " + (rc != 0 ? gai_strerror(rc) : "no address"));
-  }
-  asio::ip::address out;
-  if (res->ai_family == AF_INET6) {
-    asio::ip::address_v6::bytes_type b;
-    std::memcpy(b.data(), &reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr, 16);
-    out = asio::ip::address_v6(b);
-  } else {
-    asio::ip::address_v4::bytes_type b;
-    std::memcpy(b.data(), &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, 4);
-    out = asio::ip::address_v4(b);
-  }
-  freeaddrinfo(res);
-  return net::FromAsio(out);
-}
-
 }  // namespace
 
-Result<ServerAddresses> ResolveServerAddresses(const haproxy_cfg::Config& model) {
+IpAddress PreferredAddress(std::span<const IpAddress> addresses, const Reachable& reachable) {
+  for (const auto& a : addresses) {
+    if (a.is_v6() && reachable(a)) {
+      return a;
+    }
+  }
+  for (const auto& a : addresses) {
+    if (a.is_v4()) {
+      return a;
+    }
+  }
+  return addresses.front();
+}
+
+bool RouteExists(const IpAddress& address) {
+  auto ep = tcp::endpoint(net::ToAsio(address), 9);
+  int fd = socket(ep.protocol().family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  bool ok = connect(fd, ep.data(), static_cast<socklen_t>(ep.size())) == 0;
+  close(fd);
+  return ok;
+}
+
+Result<ServerAddresses> ResolveServerAddresses(const haproxy_cfg::Config& model, Resolver& resolver,
+                                               const Reachable& reachable) {
   // Names are resolved now, as haproxy's default `init-addr libc`: once per
-  // start or reload (the system resolver's own timeouts apply); a name that
-  // does not resolve fails the start or the reload.
+  // start or reload, within the resolver's deadline; a name that does not
+  // resolve fails the start or the reload.
   ServerAddresses out;
   for (const auto& bcfg : model.backends) {
     auto& resolved = out.emplace_back();
     for (const auto& scfg : bcfg.servers) {
-      auto ip = ResolveServerHost(scfg.host);
-      if (!ip) {
-        return std::move(ip).error().WithContext("backend '" + bcfg.name + "' server '" +
-                                                 scfg.name + "'");
+      if (auto ip = IpAddress::Parse(scfg.host)) {
+        resolved.push_back(*ip);
+        continue;
       }
-      resolved.push_back(*ip);
+      auto found = resolver.LookupBlocking(scfg.host, LookupFamily::kAny);
+      if (!found) {
+        return std::move(found).error().WithContext("backend '" + bcfg.name + "' server '" +
+                                                    scfg.name + "': could not resolve address '" +
+                                                    scfg.host + "'");
+      }
+      if (found->addresses.empty()) {
+        return Error(ResolveErrc::kNoData, scfg.host)
+            .WithContext("backend '" + bcfg.name + "' server '" + scfg.name +
+                         "': could not resolve address '" + scfg.host + "'");
+      }
+      resolved.push_back(PreferredAddress(found->addresses, reachable));
     }
   }
   return out;

@@ -1,8 +1,10 @@
-// Config in, snapshot out: the snapshot's shape, what a reload carries
+// Config in, snapshot out: server addresses (literals, names from a hosts
+// file, the IPv6 preference), the snapshot's shape, what a reload carries
 // over from the running snapshot, and the metrics a reload hides.
 #include "lb/server/snapshot.h"
 
 #include <algorithm>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -65,6 +67,66 @@ bool Shown(const metrics::Registry& m, const std::string& name, const std::strin
              return l.first == "server" && l.second == server;
            });
   });
+}
+
+TEST(PreferredAddressTest, IPv6FirstWhenReachable) {
+  std::vector<IpAddress> both = {Ip("10.0.0.1"), Ip("10.0.0.2"), Ip("2001:db8::1")};
+  EXPECT_EQ(PreferredAddress(both, [](const IpAddress&) { return true; }), Ip("2001:db8::1"));
+}
+
+TEST(PreferredAddressTest, IPv4WhenNoIPv6IsReachable) {
+  std::vector<IpAddress> both = {Ip("2001:db8::1"), Ip("10.0.0.1"), Ip("10.0.0.2")};
+  EXPECT_EQ(PreferredAddress(both, [](const IpAddress&) { return false; }), Ip("10.0.0.1"));
+}
+
+TEST(PreferredAddressTest, TheFirstReachableIPv6) {
+  std::vector<IpAddress> v6 = {Ip("2001:db8::1"), Ip("2001:db8::2")};
+  EXPECT_EQ(PreferredAddress(v6, [](const IpAddress& a) { return a == Ip("2001:db8::2"); }),
+            Ip("2001:db8::2"));
+  // None reachable and no IPv4: the first one (connecting will say why).
+  EXPECT_EQ(PreferredAddress(v6, [](const IpAddress&) { return false; }), Ip("2001:db8::1"));
+}
+
+class ResolveServerAddressesTest : public ::testing::Test {
+ protected:
+  // A resolver that only reads `hosts` (no DNS server, nothing on the wire).
+  Resolver HostsOnly(const std::string& hosts) {
+    path_ = ::testing::TempDir() + "/snapshot_test_hosts";
+    std::ofstream(path_) << hosts;
+    ResolverOptions o;
+    o.resolv_conf.clear();
+    o.hosts_file = path_;
+    return Resolver(o);
+  }
+  std::string path_;
+};
+
+TEST_F(ResolveServerAddressesTest, LiteralsAndNamesFromTheHostsFile) {
+  auto cfg = FromHaproxy(
+      "backend b\n  server a 10.0.0.1:80\n  server n master1.test:80\n"
+      "  server d dual.test:80\n");
+  auto resolver = HostsOnly("10.1.1.1 master1.test\n10.2.2.2 dual.test\n2001:db8::2 dual.test\n");
+  auto yes = [](const IpAddress&) { return true; };
+  auto got = ResolveServerAddresses(cfg.model, resolver, yes);
+  ASSERT_TRUE(got) << got.error().ToString();
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0], (std::vector<IpAddress>{Ip("10.0.0.1"), Ip("10.1.1.1"), Ip("2001:db8::2")}));
+  auto no = [](const IpAddress&) { return false; };
+  got = ResolveServerAddresses(cfg.model, resolver, no);
+  ASSERT_TRUE(got);
+  EXPECT_EQ((*got)[0][2], Ip("10.2.2.2"));
+}
+
+TEST_F(ResolveServerAddressesTest, ANameThatDoesNotResolveNamesTheServer) {
+  auto cfg = FromHaproxy("backend b\n  server a 10.0.0.1:80\n  server gone nowhere.test:80\n");
+  auto resolver = HostsOnly("10.1.1.1 master1.test\n");
+  auto got = ResolveServerAddresses(cfg.model, resolver);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code(), make_error_code(ResolveErrc::kNxDomain));
+  EXPECT_NE(got.error().ToString().find(
+                "backend 'b' server 'gone': could not resolve address 'nowhere.test'"),
+            std::string::npos)
+      << got.error().ToString();
 }
 
 TEST(BuildSnapshotTest, TheConfigBecomesFrontendsBackendsAndServers) {
