@@ -50,9 +50,9 @@ struct ServeConfig {
 // then the overlay (a subcommand's flags) laid over it. Read again on every
 // reload, so files the config names (a haproxy.cfg, an ACL file) are re-read.
 struct ConfigSource {
-  std::string path;           // a vigie.yaml; empty: `embedded_text`
-  std::string embedded_text;  // the built-in default; with no path and no text, an empty map
-  config::Overlay overlay;
+  std::string path{};           // a vigie.yaml; empty: `embedded_text`
+  std::string embedded_text{};  // the built-in default; with no path and no text, an empty map
+  config::Overlay overlay{};
   // What errors and /status call a config that is only an overlay.
   std::string overlay_name = "<flags>";
 

@@ -81,8 +81,9 @@ TEST(StringPoolTest, AgreesWithAModelUnderChurn) {
         std::string q = "s" + std::to_string(k);
         auto m = model.find(q);
         ASSERT_EQ(pool.Find(q), m == model.end() ? kNone : m->second.first) << q;
-        if (m != model.end())
+        if (m != model.end()) {
           ASSERT_EQ(pool.Get(m->second.first), q);
+        }
       }
     }
   }
