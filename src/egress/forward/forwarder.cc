@@ -409,30 +409,31 @@ Awaitable<void> AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor, ListenKey ke
   options.logger = shared->log.get();
   options.stopping = [shared] { return shared->stopping.load(); };
   auto ex = acceptor->get_executor();
-  co_await net::AcceptLoop(
-      *acceptor, std::move(options),
-      [shared, key, ex](tcp::socket socket, net::ConnectionLimit::Slot) {
-        auto snap = shared->snapshot.load();
-        auto it = snap->routes.find(key);
-        if (it == snap->routes.end()) {
-          return;  // the line was removed by a reload; this listener is closing
-        }
-        const Route& route = it->second;
-        auto slot = net::ConnectionLimit::TryAcquire(shared->limit);
-        if (!slot) {
-          shared->m.connections_refused_total.Inc();
-          route.m->errors_total.Inc();
-          return;  // `socket` closes as it goes out of scope
-        }
-        route.m->connections_total.Inc();
-        route.m->connections_active.Add(1);
-        asio::co_spawn(ex, ServeTcp(std::move(socket), snap, &route, shared, std::move(*slot)),
-                       [shared, m = route.m](const std::exception_ptr& e) {
-                         m->connections_active.Sub(1);
-                         net::ReportTaskFailure(e, "egress forwarder: tcp connection", *shared->log,
-                                                &shared->m.task_failures_total);
-                       });
-      });
+  // A named std::function, not a lambda temporary inside the co_await:
+  // g++ 12 destroys such a temporary's captures twice (ASan caught it).
+  net::ServeFn<tcp> serve = [shared, key, ex](tcp::socket socket, net::ConnectionLimit::Slot) {
+    auto snap = shared->snapshot.load();
+    auto it = snap->routes.find(key);
+    if (it == snap->routes.end()) {
+      return;  // the line was removed by a reload; this listener is closing
+    }
+    const Route& route = it->second;
+    auto slot = net::ConnectionLimit::TryAcquire(shared->limit);
+    if (!slot) {
+      shared->m.connections_refused_total.Inc();
+      route.m->errors_total.Inc();
+      return;  // `socket` closes as it goes out of scope
+    }
+    route.m->connections_total.Inc();
+    route.m->connections_active.Add(1);
+    asio::co_spawn(ex, ServeTcp(std::move(socket), snap, &route, shared, std::move(*slot)),
+                   [shared, m = route.m](const std::exception_ptr& e) {
+                     m->connections_active.Sub(1);
+                     net::ReportTaskFailure(e, "egress forwarder: tcp connection", *shared->log,
+                                            &shared->m.task_failures_total);
+                   });
+  };
+  co_await net::AcceptLoop(*acceptor, std::move(options), std::move(serve));
 }
 
 // Relays the destination's datagrams back to the client until the flow has

@@ -830,18 +830,20 @@ Awaitable<void> AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor, size_t worke
       .stopping = [shared] { return shared->stopping.load(); },
   };
   auto ex = acceptor->get_executor();
-  co_await net::AcceptLoop(
-      *acceptor, std::move(options),
-      [shared, worker, ex](tcp::socket socket, net::ConnectionLimit::Slot slot) {
-        shared->m.connections_active.Add(1);
-        auto conn = std::make_shared<Conn>(std::move(socket), worker);
-        asio::co_spawn(ex, RunConnection(conn, shared, std::move(slot)),
-                       [shared](const std::exception_ptr& e) {
-                         shared->m.connections_active.Sub(1);
-                         net::ReportTaskFailure(e, "egress http proxy: connection", *shared->log,
-                                                &shared->m.task_failures_total);
-                       });
-      });
+  // A named std::function, not a lambda temporary inside the co_await:
+  // g++ 12 destroys such a temporary's captures twice (ASan caught it).
+  net::ServeFn<tcp> serve = [shared, worker, ex](tcp::socket socket,
+                                                 net::ConnectionLimit::Slot slot) {
+    shared->m.connections_active.Add(1);
+    auto conn = std::make_shared<Conn>(std::move(socket), worker);
+    asio::co_spawn(ex, RunConnection(conn, shared, std::move(slot)),
+                   [shared](const std::exception_ptr& e) {
+                     shared->m.connections_active.Sub(1);
+                     net::ReportTaskFailure(e, "egress http proxy: connection", *shared->log,
+                                            &shared->m.task_failures_total);
+                   });
+  };
+  co_await net::AcceptLoop(*acceptor, std::move(options), std::move(serve));
 }
 
 Result<std::shared_ptr<const Snapshot>> BuildSnapshot(
