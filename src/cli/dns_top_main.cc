@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "core/admin.h"
+#include "cli/flags.h"
 #include "core/server.h"
 #include "dns/server/cli.h"
 
@@ -28,15 +28,8 @@ int RunTop(const TopOptions& o) {
     }
     admin = loaded->core.admin.listen.ToString();
   }
-  auto address = ParseAddress(admin, AddressOptions{.allow_unix = true, .allow_any_host = false});
-  if (!address) {
-    std::fprintf(stderr, "--admin: %s\n", address.error().ToString().c_str());
-    return 2;
-  }
-  auto res = CallAdmin(*address, "GET", "/dns/top?n=" + std::to_string(o.n),
-                       std::chrono::milliseconds(5000));
+  auto res = AskAdmin(admin, "/dns/top?n=" + std::to_string(o.n), "vigie dns top");
   if (!res) {
-    std::fprintf(stderr, "%s: %s\n", admin.c_str(), res.error().ToString().c_str());
     return 2;
   }
   if (res->status != 200 || o.json) {

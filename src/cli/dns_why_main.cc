@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "core/admin.h"
+#include "cli/flags.h"
 #include "core/server.h"
 #include "core/text.h"
 #include "dns/server/cli.h"
@@ -20,15 +20,8 @@ struct WhyOptions {
 
 int RunWhy(const WhyOptions& o) {
   if (!o.admin.empty()) {
-    auto address = ParseAddress(o.admin, AddressOptions{.allow_any_host = false});
-    if (!address) {
-      std::fprintf(stderr, "--admin: %s\n", address.error().ToString().c_str());
-      return 2;
-    }
-    std::string target = "/dns/why?name=" + PercentEncode(o.name);
-    auto res = CallAdmin(*address, "GET", target, std::chrono::milliseconds(5000));
+    auto res = AskAdmin(o.admin, "/dns/why?name=" + PercentEncode(o.name), "vigie dns why");
     if (!res) {
-      std::fprintf(stderr, "%s: %s\n", o.admin.c_str(), res.error().ToString().c_str());
       return 2;
     }
     std::fputs(res->body.c_str(), stdout);

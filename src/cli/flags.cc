@@ -4,7 +4,6 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "core/admin.h"
 
 namespace vigie::cli {
 
@@ -60,16 +59,25 @@ int Serve(const ConfigSource& source, std::vector<ComponentSpec> specs,
   return server.Run();
 }
 
-int PrintAdminGet(const std::string& admin, const std::string& target, const std::string& who) {
+std::optional<AdminResponse> AskAdmin(const std::string& admin, const std::string& target,
+                                      const std::string& who) {
   auto address = ParseAddress(admin, AddressOptions{.allow_unix = true, .allow_any_host = false});
   if (!address) {
     std::fprintf(stderr, "%s: --admin: %s\n", who.c_str(), address.error().ToString().c_str());
-    return 2;
+    return std::nullopt;
   }
   auto reply = CallAdmin(*address, "GET", target, std::chrono::seconds(10));
   if (!reply) {
     std::fprintf(stderr, "%s: %s: %s\n", who.c_str(), admin.c_str(),
                  reply.error().ToString().c_str());
+    return std::nullopt;
+  }
+  return std::move(*reply);
+}
+
+int PrintAdminGet(const std::string& admin, const std::string& target, const std::string& who) {
+  auto reply = AskAdmin(admin, target, who);
+  if (!reply) {
     return 2;
   }
   std::fputs(reply->body.c_str(), reply->status == 200 ? stdout : stderr);

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "core/admin.h"
 #include "core/server.h"
 
 namespace vigie::cli {
@@ -49,6 +51,12 @@ ConfigSource ServeSource(const ServeFlags& flags, const ServeFlagsSpec& spec,
 // `on_ready` runs once every component has started.
 int Serve(const ConfigSource& source, std::vector<ComponentSpec> specs,
           const std::function<void()>& on_ready = {});
+
+// GETs `target` ("/dns/top?n=20") from the admin endpoint at `admin`
+// (host:port or a unix path). Returns nullopt, with the reason on stderr
+// prefixed by `who`, when the address is bad or the endpoint cannot be asked.
+std::optional<AdminResponse> AskAdmin(const std::string& admin, const std::string& target,
+                                      const std::string& who);
 
 // GETs `target` ("/lb/status") from the admin endpoint at `admin` and prints
 // the body: on stdout with a 200 (returns 0), else on stderr (returns 1).
