@@ -278,9 +278,11 @@ def test_seed_cfg_runs_unchanged_and_spreads(tmp_path, backends, lb):
     port = free_port()
     path = seed_cfg(tmp_path, bs, port)
     served = lb(path)
-    # The reader's diagnostics name file:line (ignored directives, ...).
-    assert served.log_contains(f"{path}:4: ignored") or any(
-        re.search(r"haproxy\.cfg:\d+: ignored: ", l) for l in served.stderr_lines), served.stderr()
+    # The reader's diagnostics name file:line (ignored directives, ...). They
+    # go to stderr, read by another thread than the one that saw `ready:`.
+    wait_for(lambda: served.log_contains(f"{path}:4: ignored") or any(
+        re.search(r"haproxy\.cfg:\d+: ignored: ", l) for l in served.stderr_lines),
+        what="file:line diagnostics on stderr")
     assert lb_port(served) == port
     names = [fetch(port) for _ in range(30)]
     assert sorted(set(names)) == ["master1", "master2", "master3"]
