@@ -1,7 +1,7 @@
 #include "lb/monitor/monitor_http.h"
 
-#include <algorithm>
-#include <cctype>
+#include "core/http/fields.h"
+#include "core/http/request_head.h"
 
 namespace vigie::lb::monitor {
 namespace {
@@ -17,72 +17,30 @@ constexpr std::string_view kBadRequest =
     "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n"
     "</body></html>\n";
 
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) ||
-           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-  });
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// Does a `Connection` header in `headers` (the lines after the request
-// line) list `close`?
-bool AsksToClose(std::string_view headers) {
-  while (!headers.empty()) {
-    std::size_t eol = headers.find("\r\n");
-    std::string_view line = headers.substr(0, eol);
-    headers = eol == std::string_view::npos ? std::string_view() : headers.substr(eol + 2);
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || !EqualsNoCase(line.substr(0, colon), "connection")) {
-      continue;
-    }
-    std::string value(line.substr(colon + 1));
-    std::transform(value.begin(), value.end(), value.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (value.find("close") != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 std::optional<Reply> Answer(std::string_view received, std::string_view monitor_uri) {
-  std::size_t end = received.find("\r\n\r\n");
-  if (end == std::string_view::npos || end + 4 > kMaxRequestHead) {
-    if (received.size() < kMaxRequestHead) {
-      return std::nullopt;
-    }
+  // The one HTTP/1 head parser, bounded at haproxy's buffer size here.
+  http::HeadLimits limits;
+  limits.max_head_bytes = kMaxRequestHead;
+  limits.max_request_line_bytes = kMaxRequestHead;
+  limits.max_field_line_bytes = kMaxRequestHead;
+  http::RequestHeadParser parser(limits);
+  Result<size_t> fed = parser.Feed(received);
+  if (fed && !parser.done() && received.size() < kMaxRequestHead) {
+    return std::nullopt;  // under the bound, the head goes on
+  }
+  const http::RequestHead& head = parser.head();
+  // haproxy answers anything that is not an HTTP/1.0 or 1.1 request head
+  // with its 400 page (a newer minor version included).
+  if (!fed || !parser.done() || head.version_minor > 1) {
     return Reply{std::string(kBadRequest), true, received.size()};
   }
   Reply reply;
-  reply.consumed = end + 4;
-  std::string_view head = received.substr(0, end);
-  std::size_t eol = head.find("\r\n");
-  std::string_view request_line = head.substr(0, eol);
-  std::string_view headers = eol == std::string_view::npos ? "" : head.substr(eol + 2);
-  // METHOD SP URI SP HTTP/1.x
-  std::size_t sp1 = request_line.find(' ');
-  std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
-  std::string_view method = request_line.substr(0, sp1);
-  std::string_view uri =
-      sp2 == std::string_view::npos ? "" : request_line.substr(sp1 + 1, sp2 - sp1 - 1);
-  std::string_view version = sp2 == std::string_view::npos ? "" : request_line.substr(sp2 + 1);
-  if (!IsToken(method) || uri.empty() || uri.find(' ') != std::string_view::npos ||
-      (version != "HTTP/1.1" && version != "HTTP/1.0")) {
-    reply.bytes = kBadRequest;
-    reply.close = true;
-    return reply;
-  }
-  reply.close = version == "HTTP/1.0" || AsksToClose(headers);
-  const bool ok = uri == monitor_uri;
+  reply.consumed = *fed;
+  std::optional<std::string_view> connection = head.Find("Connection");
+  reply.close = head.version_minor == 0 || (connection && http::ListHas(*connection, "close"));
+  const bool ok = head.target == monitor_uri;
   std::string_view body = ok ? kOkBody : kUnavailableBody;
   reply.bytes = ok ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 503 Service Unavailable\r\n";
   reply.bytes += "content-length: " + std::to_string(body.size()) +
@@ -91,7 +49,7 @@ std::optional<Reply> Answer(std::string_view received, std::string_view monitor_
     reply.bytes += "connection: close\r\n";
   }
   reply.bytes += "\r\n";
-  if (method != "HEAD") {
+  if (head.method != "HEAD") {
     reply.bytes += body;
   }
   return reply;

@@ -2,6 +2,7 @@
 // `frontend healthz`): haproxy answers the request itself, 200 for the
 // monitor URI and 503 for any other, 400 for what is not an HTTP/1.x
 // request head. The replies are byte-for-byte haproxy 2.6.12's (verified).
+// The request head is read by core/http's parser, the one vigie has.
 // Pure and bounded: the caller feeds what it read.
 #pragma once
 
