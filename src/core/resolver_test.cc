@@ -10,14 +10,12 @@
 #include <functional>
 #include <thread>
 
-#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "core/dns/builders.h"
+#include "core/dns/fake_nameserver.h"
 #include "core/dns/message.h"
-#include "core/dns/tcp_frame.h"
-#include "core/dns/writer.h"
 
 namespace vigie {
 namespace {
@@ -31,130 +29,19 @@ using std::chrono::seconds;
 using SteadyClock = std::chrono::steady_clock;
 using Bytes = std::vector<std::byte>;
 
-Bytes Wire(const dns::Message& m) {
-  Bytes out;
-  dns::Encode(m, &out);
-  return out;
-}
-
 dns::Name N(std::string_view text) {
   return dns::Name::FromText(text).value();
 }
 
-// What the fake server sends back for one query; empty: nothing (a black
-// hole for that query).
-using Script = std::function<std::vector<Bytes>(const dns::Message& query, bool over_tcp)>;
+using dns::test_support::FakeNameserver;
+using dns::test_support::Wire;
 
-// A nameserver on 127.0.0.1 that answers UDP and TCP on the same port by
-// running `script` for each query, and counts what it received.
-class FakeNameserver {
- public:
-  explicit FakeNameserver(asio::io_context& ctx) : udp_(ctx), acceptor_(ctx) {
-    // Take a UDP port 0, then the same TCP port (a few tries: it may be taken).
-    for (int i = 0; i < 20; ++i) {
-      udp_ = udp::socket(ctx, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-      boost::system::error_code ec;
-      acceptor_ = tcp::acceptor(ctx);
-      tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), udp_.local_endpoint().port());
-      acceptor_.open(ep.protocol(), ec);
-      if (!ec) {
-        acceptor_.bind(ep, ec);
-      }
-      if (!ec) {
-        acceptor_.listen(16, ec);
-      }
-      if (!ec) {
-        break;
-      }
-    }
-    EXPECT_TRUE(acceptor_.is_open());
-    asio::co_spawn(ctx, ServeUdp(this), asio::detached);
-    asio::co_spawn(ctx, ServeTcp(this), asio::detached);
-  }
-  ~FakeNameserver() {
-    boost::system::error_code ec;
-    udp_.close(ec);
-    acceptor_.close(ec);
-  }
-
-  Address address() const {
-    Address a;
-    a.host = "127.0.0.1";
-    a.port = udp_.local_endpoint().port();
-    return a;
-  }
-
-  Script script;
-  std::atomic<int> udp_queries{0};
-  std::atomic<int> tcp_queries{0};
-  std::vector<std::string> asked;  // "type name" of each query, in order
-
- private:
-  std::vector<Bytes> Answer(const Bytes& query, bool over_tcp) {
-    auto q = dns::DecodeQuery(query);
-    if (!q) {
-      return {};
-    }
-    (over_tcp ? tcp_queries : udp_queries)++;
-    asked.push_back(std::to_string(q->questions[0].type) + " " + q->questions[0].name.ToKey());
-    return script ? script(*q, over_tcp) : std::vector<Bytes>{};
-  }
-
-  static net::Awaitable<void> ServeUdp(FakeNameserver* self) {
-    std::vector<std::byte> in(65535);
-    for (;;) {
-      udp::endpoint from;
-      auto [ec, n] = co_await self->udp_.async_receive_from(asio::buffer(in.data(), in.size()),
-                                                            from, kUseTuple);
-      if (ec) {
-        co_return;
-      }
-      for (const Bytes& reply : self->Answer(Bytes(in.begin(), in.begin() + n), false)) {
-        co_await self->udp_.async_send_to(asio::buffer(reply.data(), reply.size()), from,
-                                          kUseTuple);
-      }
-    }
-  }
-
-  static net::Awaitable<void> ServeTcp(FakeNameserver* self) {
-    for (;;) {
-      auto [ec, sock] = co_await self->acceptor_.async_accept(kUseTuple);
-      if (ec) {
-        co_return;
-      }
-      asio::co_spawn(self->acceptor_.get_executor(), ServeConnection(self, std::move(sock)),
-                     asio::detached);
-    }
-  }
-
-  static net::Awaitable<void> ServeConnection(FakeNameserver* self, tcp::socket sock) {
-    Bytes in;
-    std::array<std::byte, 4096> chunk;
-    for (;;) {
-      auto frame = dns::NextTcpFrame(in);
-      if (!frame) {
-        co_return;
-      }
-      if (frame->has_value()) {
-        Bytes query((*frame)->message.begin(), (*frame)->message.end());
-        in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>((*frame)->consumed));
-        for (Bytes reply : self->Answer(query, true)) {
-          dns::PrefixTcpLength(&reply, 0);
-          co_await asio::async_write(sock, asio::buffer(reply.data(), reply.size()), kUseTuple);
-        }
-        continue;
-      }
-      auto [ec, n] = co_await sock.async_read_some(asio::buffer(chunk), kUseTuple);
-      if (ec) {
-        co_return;
-      }
-      in.insert(in.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
-    }
-  }
-
-  udp::socket udp_;
-  tcp::acceptor acceptor_;
-};
+Address AddressOf(const FakeNameserver& ns) {
+  Address a;
+  a.host = "127.0.0.1";
+  a.port = ns.port();
+  return a;
+}
 
 // Answers A and AAAA questions for `name` with `v4` / `v6`, NXDOMAIN for
 // anything else.
@@ -221,7 +108,7 @@ std::vector<std::string> Texts(const HostAddresses& a) {
 
 ResolverOptions Options(const FakeNameserver& ns) {
   ResolverOptions o;
-  o.servers = {ns.address()};
+  o.servers = {AddressOf(ns)};
   o.hosts_file = "";
   o.timeout = seconds(5);
   o.try_timeout = seconds(5);
@@ -245,7 +132,7 @@ TEST_F(ResolverTest, AnswersAnAQuestion) {
   EXPECT_EQ(Texts(*a), (std::vector<std::string>{"10.0.0.1"}));
   EXPECT_EQ(a->ttl, seconds(120));
   EXPECT_EQ(a->source, AnswerSource::kServer);
-  EXPECT_EQ(a->server, ns_.address().ToString());
+  EXPECT_EQ(a->server, AddressOf(ns_).ToString());
 }
 
 TEST_F(ResolverTest, TtlsAreClamped) {
@@ -646,11 +533,11 @@ TEST_F(ResolverTest, AServerFailureMovesToTheNextServer) {
     return std::vector<Bytes>{Wire(dns::BuildRefused(q))};
   };
   ResolverOptions o = Options(ns_);
-  o.servers = {ns_.address(), good.address()};
+  o.servers = {AddressOf(ns_), AddressOf(good)};
   Resolver r(o);
   auto a = Resolve(ctx_, r, "www.test");
   ASSERT_TRUE(a) << a.error().ToString();
-  EXPECT_EQ(a->server, good.address().ToString());
+  EXPECT_EQ(a->server, AddressOf(good).ToString());
 }
 
 TEST_F(ResolverTest, ABlackHoledServerIsLeftAfterItsTryTimeout) {
@@ -659,14 +546,14 @@ TEST_F(ResolverTest, ABlackHoledServerIsLeftAfterItsTryTimeout) {
     return Authoritative(q, "www.test", {10, 0, 0, 16});
   };
   ResolverOptions o = Options(ns_);  // ns_ has no script: it never answers
-  o.servers = {ns_.address(), good.address()};
+  o.servers = {AddressOf(ns_), AddressOf(good)};
   o.timeout = seconds(10);
   o.try_timeout = milliseconds(200);
   Resolver r(o);
   auto a = Resolve(ctx_, r, "www.test");
   ASSERT_TRUE(a) << a.error().ToString();
   EXPECT_EQ(ns_.udp_queries, 1);
-  EXPECT_EQ(a->server, good.address().ToString());
+  EXPECT_EQ(a->server, AddressOf(good).ToString());
 }
 
 TEST_F(ResolverTest, ABlackHoledLookupDoesNotDelayAnother) {

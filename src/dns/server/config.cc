@@ -574,6 +574,7 @@ bool ParseValue(const config::Field& f, DnsConfig& out) {
   }
   m.Optional("clients", out.clients);
   m.Optional("upstream_timeout", out.upstream_timeout, BareUnit::kMilliseconds);
+  m.Optional("use_caps_for_id", out.use_caps_for_id);
   m.Optional("tcp_idle_timeout", out.tcp_idle_timeout, BareUnit::kSeconds);
   m.Optional("max_tcp_connections", out.max_tcp_connections);
   m.Optional("max_inflight", out.max_inflight);

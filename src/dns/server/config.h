@@ -93,6 +93,10 @@ struct DnsConfig : ComponentConfig {
   bool cache_enabled = true;
   std::vector<Cidr> clients;  // who may query; default loopback only
   Duration upstream_timeout = std::chrono::milliseconds(1500);
+  // unbound's use-caps-for-id (dns-0x20): random letter case in the names
+  // sent upstream over UDP, the reply's question must echo it exactly; a
+  // reply that does not is asked again without (see upstream.h).
+  bool use_caps_for_id = false;
   Duration tcp_idle_timeout = std::chrono::seconds(10);
   uint32_t max_tcp_connections = 256;  // per worker
   uint32_t max_inflight = 1024;        // upstream queries per worker

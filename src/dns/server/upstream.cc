@@ -73,7 +73,14 @@ net::Awaitable<Upstreamed> Forward(std::shared_ptr<Worker> w, Question q, Snapsh
         continue;
       }
       shared->m.upstream_queries_total.Inc();
-      r = co_await QueryUdp(*ep, q, config.upstream_timeout, shared);
+      r = co_await QueryUdp(*ep, q, config.upstream_timeout, shared, config.use_caps_for_id);
+      if (!r && r.error().code() == make_error_code(vigie::Errc::kCancelled)) {
+        // This upstream does not keep the case (some forwarders lowercase):
+        // ask it again without, as unbound's caps fallback does.
+        shared->m.upstream_caps_fallbacks_total.Inc();
+        shared->m.upstream_queries_total.Inc();
+        r = co_await QueryUdp(*ep, q, config.upstream_timeout, shared, false);
+      }
       if (r && r->header.tc) {
         shared->m.upstream_tcp_retries_total.Inc();
         r = co_await QueryTcp(tcp::endpoint(ep->address(), ep->port()), q, config.upstream_timeout,
@@ -160,8 +167,42 @@ bool UsableAnswer(const Result<Message>& r) {
   return r && r->FullRcode() != rcode::kServFail && r->FullRcode() != rcode::kRefused;
 }
 
+Name ScrambleCase(const Name& name, std::span<const std::byte> random) {
+  std::string wire(name.wire());
+  size_t bit = 0;
+  for (size_t i = 0; i < wire.size() && wire[i] != '\0'; i += 1 + static_cast<uint8_t>(wire[i])) {
+    const size_t end = i + 1 + static_cast<uint8_t>(wire[i]);
+    for (size_t j = i + 1; j < end && bit < random.size() * 8; ++j) {
+      const auto c = static_cast<uint8_t>(wire[j]);
+      if (AsciiLower(c) < 'a' || AsciiLower(c) > 'z') {
+        continue;
+      }
+      const bool upper = (std::to_integer<unsigned>(random[bit / 8]) >> (bit % 8)) & 1U;
+      ++bit;
+      wire[j] = static_cast<char>(upper ? AsciiLower(c) - ('a' - 'A') : AsciiLower(c));
+    }
+  }
+  auto bytes = std::as_bytes(std::span(wire.data(), wire.size()));
+  return Name::FromWire(bytes).value();  // same labels, same lengths: still valid
+}
+
+void RestoreCase(Message& reply, const Name& asked) {
+  for (Question& q : reply.questions) {
+    if (q.name == asked) {
+      q.name = asked;
+    }
+  }
+  for (auto s : {Section::kAnswer, Section::kAuthority, Section::kAdditional}) {
+    for (ResourceRecord& rr : reply.SectionRecords(s)) {
+      if (rr.name == asked) {
+        rr.name = asked;
+      }
+    }
+  }
+}
+
 net::Awaitable<Result<Message>> QueryUdp(udp::endpoint upstream, Question q, Duration timeout,
-                                         Shared* shared) {
+                                         Shared* shared, bool caps) {
   auto ex = co_await asio::this_coro::executor;
   udp::socket sock(ex);
   boost::system::error_code ec;
@@ -174,7 +215,13 @@ net::Awaitable<Result<Message>> QueryUdp(udp::endpoint upstream, Question q, Dur
   if (ec) {
     co_return Error(vigie::Errc::kUnavailable, ec.message());
   }
-  const Message query = UpstreamQuery(q);
+  Question sent = q;
+  if (caps) {
+    std::array<std::byte, 32> random{};  // 256 letters: more than a name holds
+    arc4random_buf(random.data(), random.size());
+    sent.name = ScrambleCase(q.name, random);
+  }
+  const Message query = UpstreamQuery(sent);
   std::vector<std::byte> out;
   Encode(query, &out);
   auto [sec, sn] = co_await sock.async_send(asio::buffer(out.data(), out.size()), net::kUseTuple);
@@ -199,6 +246,12 @@ net::Awaitable<Result<Message>> QueryUdp(udp::endpoint upstream, Question q, Dur
       // Keep waiting for the real answer until the deadline.
       shared->m.upstream_mismatched_total.Inc();
       continue;
+    }
+    if (caps) {
+      if (reply->questions[0].name.wire() != sent.name.wire()) {
+        co_return Error(vigie::Errc::kCancelled, "reply did not keep the 0x20 case");
+      }
+      RestoreCase(*reply, q.name);
     }
     co_return std::move(*reply);
   }

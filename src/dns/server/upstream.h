@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -44,12 +45,24 @@ std::vector<const UpstreamConfig*> FailoverOrder(const std::vector<UpstreamConfi
 // SERVFAIL nor REFUSED. Anything else counts as that upstream's failure.
 bool UsableAnswer(const Result<Message>& r);
 
+// dns-0x20 (unbound's use-caps-for-id): `name` with each ASCII letter's
+// case taken from the next bit of `random` (letters past its bits keep
+// theirs). The reply must echo the question byte for byte, which a forger
+// who guessed ID and port must also guess.
+Name ScrambleCase(const Name& name, std::span<const std::byte> random);
+
+// Puts the question and the records owned by its name back in the spelling
+// of `asked` after a 0x20 exchange (the client never sees the scramble).
+void RestoreCase(Message& reply, const Name& asked);
+
 // One query for `q` over UDP from a fresh connected socket (kernel-chosen
 // source port), waiting up to `timeout` for a reply that matches; others are
-// counted in upstream_mismatched_total and ignored. Errors: kTimeout,
+// counted in upstream_mismatched_total and ignored. With `caps` the name is
+// scrambled (ScrambleCase); a matching reply whose question lost the case
+// is Errc::kCancelled (the caller asks again without). Errors: kTimeout,
 // kUnavailable (socket errors).
 net::Awaitable<Result<Message>> QueryUdp(net::udp::endpoint upstream, Question q, Duration timeout,
-                                         Shared* shared);
+                                         Shared* shared, bool caps = false);
 
 // The same over one TCP connection (length-prefixed); `timeout` covers the
 // connect, the write and the reads.

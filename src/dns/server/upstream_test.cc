@@ -14,6 +14,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "core/dns/fake_nameserver.h"
 #include "core/dns/tcp_frame.h"
 #include "core/dns/writer.h"
 
@@ -46,12 +47,6 @@ Message Reply(const Message& query, uint16_t code = rcode::kNoError) {
                        Bytes{std::byte{192}, std::byte{0}, std::byte{2}, std::byte{1}}});
   }
   return r;
-}
-
-Bytes Wire(const Message& m) {
-  Bytes out;
-  Encode(m, &out);
-  return out;
 }
 
 UpstreamConfig Upstream(std::string_view host) {
@@ -180,106 +175,15 @@ TEST(UsableAnswerTest, ServFailRefusedAndErrorsMoveOn) {
 
 // ---- Against a scripted upstream ----
 
-// What the fake upstream sends back for one query (each element one
-// datagram or TCP frame); empty: silence.
-using Script = std::function<std::vector<Bytes>(const Message& query, bool over_tcp)>;
+using test_support::FakeNameserver;
+using test_support::Wire;
 
-// An upstream on 127.0.0.1, UDP and TCP on one port, answering by `script`.
-class FakeUpstream {
- public:
-  explicit FakeUpstream(asio::io_context& ctx) : udp_(ctx), acceptor_(ctx) {
-    for (int i = 0; i < 20; ++i) {
-      udp_ = udp::socket(ctx, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-      boost::system::error_code ec;
-      acceptor_ = tcp::acceptor(ctx);
-      tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), udp_.local_endpoint().port());
-      acceptor_.open(ep.protocol(), ec);
-      if (!ec) {
-        acceptor_.bind(ep, ec);
-      }
-      if (!ec) {
-        acceptor_.listen(16, ec);
-      }
-      if (!ec) {
-        break;
-      }
-    }
-    EXPECT_TRUE(acceptor_.is_open());
-    asio::co_spawn(ctx, ServeUdp(this), asio::detached);
-    asio::co_spawn(ctx, ServeTcp(this), asio::detached);
-  }
-  ~FakeUpstream() {
-    boost::system::error_code ec;
-    udp_.close(ec);
-    acceptor_.close(ec);
-  }
-
-  UpstreamConfig config() const {
-    UpstreamConfig u;
-    u.address.host = "127.0.0.1";
-    u.address.port = udp_.local_endpoint().port();
-    return u;
-  }
-  udp::endpoint udp_endpoint() const { return udp_.local_endpoint(); }
-  tcp::endpoint tcp_endpoint() const { return acceptor_.local_endpoint(); }
-
-  Script script;
-  int udp_queries = 0;
-  int tcp_queries = 0;
-
- private:
-  std::vector<Bytes> Answer(std::span<const std::byte> wire, bool over_tcp) {
-    auto q = DecodeMessage(wire);
-    if (!q) {
-      return {};
-    }
-    ++(over_tcp ? tcp_queries : udp_queries);
-    return script ? script(*q, over_tcp) : std::vector<Bytes>{};
-  }
-
-  static net::Awaitable<void> ServeUdp(FakeUpstream* self) {
-    Bytes in(65535);
-    for (;;) {
-      udp::endpoint from;
-      auto [ec, n] = co_await self->udp_.async_receive_from(asio::buffer(in.data(), in.size()),
-                                                            from, kUseTuple);
-      if (ec) {
-        co_return;
-      }
-      for (const Bytes& reply : self->Answer(std::span(in.data(), n), false)) {
-        co_await self->udp_.async_send_to(asio::buffer(reply.data(), reply.size()), from,
-                                          kUseTuple);
-      }
-    }
-  }
-
-  static net::Awaitable<void> ServeTcp(FakeUpstream* self) {
-    for (;;) {
-      auto [ec, sock] = co_await self->acceptor_.async_accept(kUseTuple);
-      if (ec) {
-        co_return;
-      }
-      std::array<std::byte, 2> len{};
-      auto [lec, ln] = co_await asio::async_read(sock, asio::buffer(len), kUseTuple);
-      if (lec) {
-        continue;
-      }
-      Bytes in((std::to_integer<size_t>(len[0]) << 8) | std::to_integer<size_t>(len[1]));
-      auto [bec, bn] =
-          co_await asio::async_read(sock, asio::buffer(in.data(), in.size()), kUseTuple);
-      if (bec) {
-        continue;
-      }
-      for (Bytes reply : self->Answer(in, true)) {
-        PrefixTcpLength(&reply, 0);
-        co_await asio::async_write(sock, asio::buffer(reply.data(), reply.size()), kUseTuple);
-      }
-    }
-  }
-
-  udp::socket udp_;
-  tcp::acceptor acceptor_;
-};
+UpstreamConfig UpstreamOf(const FakeNameserver& ns) {
+  UpstreamConfig u;
+  u.address.host = "127.0.0.1";
+  u.address.port = ns.port();
+  return u;
+}
 
 class UpstreamClientTest : public ::testing::Test {
  protected:
@@ -320,7 +224,7 @@ class UpstreamClientTest : public ::testing::Test {
 };
 
 TEST_F(UpstreamClientTest, UdpIgnoresWhatIsNotTheAnswerUntilTheAnswer) {
-  FakeUpstream up(ctx_);
+  FakeNameserver up(ctx_);
   up.script = [](const Message& q, bool) {
     Message other_id = Reply(q);
     other_id.header.id = static_cast<uint16_t>(q.header.id ^ 1);
@@ -342,7 +246,7 @@ TEST_F(UpstreamClientTest, UdpIgnoresWhatIsNotTheAnswerUntilTheAnswer) {
 }
 
 TEST_F(UpstreamClientTest, UdpTimesOutWhenOnlyForgeriesCome) {
-  FakeUpstream up(ctx_);
+  FakeNameserver up(ctx_);
   up.script = [](const Message& q, bool) {
     Message other_id = Reply(q);
     other_id.header.id = static_cast<uint16_t>(q.header.id ^ 1);
@@ -359,7 +263,7 @@ TEST_F(UpstreamClientTest, UdpTimesOutWhenOnlyForgeriesCome) {
 }
 
 TEST_F(UpstreamClientTest, TcpSkipsAWrongFrameAndTakesTheAnswer) {
-  FakeUpstream up(ctx_);
+  FakeNameserver up(ctx_);
   up.script = [](const Message& q, bool) {
     Message other_id = Reply(q);
     other_id.header.id = static_cast<uint16_t>(q.header.id ^ 1);
@@ -376,7 +280,7 @@ TEST_F(UpstreamClientTest, TcpSkipsAWrongFrameAndTakesTheAnswer) {
 }
 
 TEST_F(UpstreamClientTest, TruncatedUdpAnswerIsAskedAgainOverTcp) {
-  FakeUpstream up(ctx_);
+  FakeNameserver up(ctx_);
   up.script = [](const Message& q, bool over_tcp) {
     Message r = Reply(q);
     if (!over_tcp) {
@@ -385,7 +289,7 @@ TEST_F(UpstreamClientTest, TruncatedUdpAnswerIsAskedAgainOverTcp) {
     }
     return std::vector<Bytes>{Wire(r)};
   };
-  config_->upstreams = {up.config()};
+  config_->upstreams = {UpstreamOf(up)};
   std::optional<Upstreamed> r;
   Spawn(Resolve(worker_, Q("big.example.com"), "big.example.com/1", Snap()), &r);
   RunUntil([&] { return r.has_value(); });
@@ -397,50 +301,114 @@ TEST_F(UpstreamClientTest, TruncatedUdpAnswerIsAskedAgainOverTcp) {
   EXPECT_EQ(shared_->m.upstream_tcp_retries_total.value(), 1u);
 }
 
+TEST(ScrambleCaseTest, EachLetterTakesTheCaseOfItsBit) {
+  const std::array<std::byte, 2> bits{std::byte{0b1010'0101}, std::byte{0b0000'0011}};
+  // Letters only use bits: "w w w e x a m p l e c o m" -> bits 1,0,1,0,0,1,0,1, 1,1,0,0,0.
+  Name n = ScrambleCase(N("www-1.EXAMPLE.com"), bits);
+  EXPECT_EQ(n.ToText(), "WwW-1.exAmPLE.com.");
+  EXPECT_EQ(n, N("www-1.example.com"));  // the same name
+  const std::array<std::byte, 1> none{};
+  EXPECT_EQ(ScrambleCase(N("A1.b"), none).ToText(), "a1.b.");
+}
+
+TEST(RestoreCaseTest, QuestionAndItsOwnersGetTheAskedSpelling) {
+  Message r = Reply(UpstreamQuery(Question{N("wWw.ExAmple.COM"), rr_type::kA, rr_class::kIn}));
+  r.answers.push_back(MakeA(N("other.example"), 60, {1, 2, 3, 4}));
+  RestoreCase(r, N("www.Example.com"));
+  EXPECT_EQ(r.questions[0].name.ToText(), "www.Example.com.");
+  EXPECT_EQ(r.answers[0].name.ToText(), "www.Example.com.");
+  EXPECT_EQ(r.answers[1].name.ToText(), "other.example.");
+}
+
+TEST_F(UpstreamClientTest, CapsForIdSendsMixedCaseAndAnswersInTheClientsCase) {
+  FakeNameserver up(ctx_);
+  std::vector<std::string> sent;
+  up.script = [&sent](const Message& q, bool) {
+    sent.push_back(q.questions[0].name.ToText());
+    return std::vector<Bytes>{Wire(Reply(q))};  // echoes the case, as unbound and bind do
+  };
+  config_->upstreams = {UpstreamOf(up)};
+  config_->use_caps_for_id = true;
+  // Over 40 letters, the chance that the scramble is all lowercase is 2^-40.
+  const std::string name = "abcdefghijklmnopqrst.abcdefghijklmnopqrst.example";
+  std::optional<Upstreamed> r;
+  Spawn(Resolve(worker_, Q(name), name + "/1", Snap()), &r);
+  RunUntil([&] { return r.has_value(); });
+  ASSERT_TRUE(r->result) << r->result.error().ToString();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_NE(sent[0], name + ".");  // scrambled on the wire
+  EXPECT_EQ(r->result->questions[0].name.ToText(), name + ".");
+  EXPECT_EQ(r->result->answers[0].name.ToText(), name + ".");
+  EXPECT_EQ(shared_->m.upstream_caps_fallbacks_total.value(), 0u);
+}
+
+TEST_F(UpstreamClientTest, CapsForIdFallsBackWhenTheUpstreamLowercases) {
+  FakeNameserver up(ctx_);
+  std::vector<std::string> sent;
+  up.script = [&sent](const Message& q, bool) {
+    sent.push_back(q.questions[0].name.ToText());
+    Message r = Reply(q);
+    r.questions[0].name = r.questions[0].name.Lowercased();
+    return std::vector<Bytes>{Wire(r)};
+  };
+  config_->upstreams = {UpstreamOf(up)};
+  config_->use_caps_for_id = true;
+  const std::string name = "abcdefghijklmnopqrst.abcdefghijklmnopqrst.example";
+  std::optional<Upstreamed> r;
+  Spawn(Resolve(worker_, Q(name), name + "/1", Snap()), &r);
+  RunUntil([&] { return r.has_value(); });
+  ASSERT_TRUE(r->result) << r->result.error().ToString();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_NE(sent[0], name + ".");
+  EXPECT_EQ(sent[1], name + ".");  // asked again as the client wrote it
+  EXPECT_EQ(shared_->m.upstream_caps_fallbacks_total.value(), 1u);
+  EXPECT_EQ(worker_->upstream_failures[UpstreamOf(up).ToString()], 0);
+}
+
 TEST_F(UpstreamClientTest, ServFailMovesToTheNextUpstreamAndIsCounted) {
-  FakeUpstream bad(ctx_);
-  FakeUpstream good(ctx_);
+  FakeNameserver bad(ctx_);
+  FakeNameserver good(ctx_);
   bad.script = [](const Message& q, bool) {
     return std::vector<Bytes>{Wire(Reply(q, rcode::kServFail))};
   };
   good.script = [](const Message& q, bool) { return std::vector<Bytes>{Wire(Reply(q))}; };
-  config_->upstreams = {bad.config(), good.config()};
+  config_->upstreams = {UpstreamOf(bad), UpstreamOf(good)};
   std::optional<Upstreamed> r;
   Spawn(Resolve(worker_, Q("www.example.com"), "www.example.com/1", Snap()), &r);
   RunUntil([&] { return r.has_value(); });
   ASSERT_TRUE(r->result) << r->result.error().ToString();
   EXPECT_EQ(r->result->FullRcode(), rcode::kNoError);
-  EXPECT_EQ(r->upstream, good.config().ToString());
+  EXPECT_EQ(r->upstream, UpstreamOf(good).ToString());
   EXPECT_EQ(bad.udp_queries, 1);
-  EXPECT_EQ(worker_->upstream_failures[bad.config().ToString()], 1);
-  EXPECT_EQ(worker_->upstream_failures[good.config().ToString()], 0);
+  EXPECT_EQ(worker_->upstream_failures[UpstreamOf(bad).ToString()], 1);
+  EXPECT_EQ(worker_->upstream_failures[UpstreamOf(good).ToString()], 0);
   EXPECT_EQ(shared_->m.upstream_queries_total.value(), 2u);
   EXPECT_EQ(shared_->m.upstream_errors_total.value(), 1u);
 }
 
 TEST_F(UpstreamClientTest, EveryUpstreamFailingGivesTheLastAnswer) {
-  FakeUpstream a(ctx_);
-  FakeUpstream b(ctx_);
+  FakeNameserver a(ctx_);
+  FakeNameserver b(ctx_);
   a.script = [](const Message& q, bool) {
     return std::vector<Bytes>{Wire(Reply(q, rcode::kServFail))};
   };
   b.script = [](const Message& q, bool) {
     return std::vector<Bytes>{Wire(Reply(q, rcode::kRefused))};
   };
-  config_->upstreams = {a.config(), b.config()};
+  config_->upstreams = {UpstreamOf(a), UpstreamOf(b)};
   std::optional<Upstreamed> r;
   Spawn(Resolve(worker_, Q("www.example.com"), "www.example.com/1", Snap()), &r);
   RunUntil([&] { return r.has_value(); });
   ASSERT_TRUE(r->result);
   EXPECT_EQ(r->result->FullRcode(), rcode::kRefused);
-  EXPECT_EQ(r->upstream, b.config().ToString());
+  EXPECT_EQ(r->upstream, UpstreamOf(b).ToString());
   EXPECT_EQ(shared_->m.upstream_errors_total.value(), 2u);
 }
 
 TEST_F(UpstreamClientTest, IdenticalQuestionsInFlightShareOneUpstreamQuery) {
-  FakeUpstream up(ctx_);
+  FakeNameserver up(ctx_);
   up.script = [](const Message& q, bool) { return std::vector<Bytes>{Wire(Reply(q))}; };
-  config_->upstreams = {up.config()};
+  config_->upstreams = {UpstreamOf(up)};
   std::optional<Upstreamed> first;
   std::optional<Upstreamed> second;
   Spawn(Resolve(worker_, Q("www.example.com"), "www.example.com/1", Snap()), &first);
@@ -449,16 +417,16 @@ TEST_F(UpstreamClientTest, IdenticalQuestionsInFlightShareOneUpstreamQuery) {
   ASSERT_TRUE(first->result);
   ASSERT_TRUE(second->result);
   EXPECT_EQ(second->result->answers, first->result->answers);
-  EXPECT_EQ(second->upstream, up.config().ToString());
+  EXPECT_EQ(second->upstream, UpstreamOf(up).ToString());
   EXPECT_EQ(up.udp_queries, 1);
   EXPECT_EQ(shared_->m.joined_total.value(), 1u);
   EXPECT_TRUE(worker_->inflight.empty());
 }
 
 TEST_F(UpstreamClientTest, MaxInflightRefusesAnotherQuestion) {
-  FakeUpstream up(ctx_);
+  FakeNameserver up(ctx_);
   up.script = [](const Message& q, bool) { return std::vector<Bytes>{Wire(Reply(q))}; };
-  config_->upstreams = {up.config()};
+  config_->upstreams = {UpstreamOf(up)};
   config_->max_inflight = 1;
   std::optional<Upstreamed> first;
   std::optional<Upstreamed> second;

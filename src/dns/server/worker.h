@@ -43,6 +43,8 @@ namespace vigie::dns {
   COUNTER(upstream_errors_total, "Upstream queries that timed out, failed or SERVFAILed")       \
   COUNTER(upstream_mismatched_total, "Upstream packets ignored: wrong ID, question or garbage") \
   COUNTER(upstream_tcp_retries_total, "Upstream queries retried over TCP after TC=1")           \
+  COUNTER(upstream_caps_fallbacks_total,                                                        \
+          "use_caps_for_id: replies whose question lost its case, asked again without 0x20")    \
   COUNTER(upstream_tls_handshakes_total, "DNS-over-TLS upstream connections established")       \
   COUNTER(upstream_tls_failures_total, "DNS-over-TLS connects or handshakes that failed")       \
   COUNTER(joined_total, "Queries joined to an identical upstream query in flight")              \
