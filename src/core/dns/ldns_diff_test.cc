@@ -5,10 +5,12 @@
 // record's owner, type, class, TTL and uncompressed RDATA, EDNS fields and
 // option octets). ldns is linked into this test only.
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -129,6 +131,56 @@ std::string CompareRecords(const std::vector<ResourceRecord>& ours, ldns_rr_list
   return "";
 }
 
+// The records of each section (OPT left out of the additional one) as
+// RDLENGTH frames them, walking the wire with no knowledge of any type:
+// what RFC 1035 §4.1.3 says a record's extent is. nullopt if it runs off.
+std::optional<std::array<size_t, 3>> FramedCounts(std::span<const std::byte> wire) {
+  auto u16 = [&wire](size_t at) {
+    return static_cast<size_t>(std::to_integer<unsigned>(wire[at]) << 8 |
+                               std::to_integer<unsigned>(wire[at + 1]));
+  };
+  auto skip_name = [&wire](size_t at) -> std::optional<size_t> {
+    while (at < wire.size()) {
+      const unsigned len = std::to_integer<unsigned>(wire[at]);
+      if (len == 0) {
+        return at + 1;
+      }
+      if ((len & 0xC0) == 0xC0) {
+        return at + 2;
+      }
+      at += 1 + len;
+    }
+    return std::nullopt;
+  };
+  if (wire.size() < 12) {
+    return std::nullopt;
+  }
+  size_t at = 12;
+  for (size_t i = 0; i < u16(4); ++i) {
+    auto end = skip_name(at);
+    if (!end || *end + 4 > wire.size()) {
+      return std::nullopt;
+    }
+    at = *end + 4;
+  }
+  std::array<size_t, 3> counts{};
+  for (size_t section = 0; section < 3; ++section) {
+    for (size_t i = 0; i < u16(6 + 2 * section); ++i) {
+      auto end = skip_name(at);
+      if (!end || *end + 10 > wire.size()) {
+        return std::nullopt;
+      }
+      const size_t type = u16(*end);
+      at = *end + 10 + u16(*end + 8);
+      if (at > wire.size()) {
+        return std::nullopt;
+      }
+      counts[section] += section == 2 && type == 41 ? 0 : 1;
+    }
+  }
+  return counts;
+}
+
 // Decodes with both; returns "" when they agree (or both reject), "skip" when
 // only one accepts, else the difference.
 std::string Differ(std::span<const std::byte> wire, bool* both_accepted = nullptr,
@@ -179,6 +231,22 @@ std::string Differ(std::span<const std::byte> wire, bool* both_accepted = nullpt
       return "question type";
     if (ldns_rr_get_class(rr) != m.questions[i].klass)
       return "question class";
+  }
+  // ldns reads some types' RDATA field by field (HINFO: two strings) and
+  // goes on from where the fields ended, not from where RDLENGTH says the
+  // record ends; a mutant whose fields end early is then misframed by ldns
+  // (it reads the rest as further records). Where our counts are the
+  // RDLENGTH framing and ldns's are not, ldns is the one that is wrong.
+  if (!strict) {
+    auto framed = FramedCounts(wire);
+    const std::array<size_t, 3> ours_counts = {m.answers.size(), m.authorities.size(),
+                                               m.additionals.size()};
+    const std::array<size_t, 3> ldns_counts = {ldns_rr_list_rr_count(ldns_pkt_answer(p)),
+                                               ldns_rr_list_rr_count(ldns_pkt_authority(p)),
+                                               ldns_rr_list_rr_count(ldns_pkt_additional(p))};
+    if (framed && *framed == ours_counts && ldns_counts != ours_counts) {
+      return "skip";
+    }
   }
   for (auto d : {CompareRecords(m.answers, ldns_pkt_answer(p), "answer", strict),
                  CompareRecords(m.authorities, ldns_pkt_authority(p), "authority", strict),
@@ -317,7 +385,8 @@ TEST(LdnsDiffTest, MutationsAgreeWheneverBothAccept) {
       }
       bool both = false;
       std::string d = Differ(w, &both, /*strict=*/false);
-      ASSERT_TRUE(d.empty() || d == "skip") << d << " (mutant " << round << ")";
+      ASSERT_TRUE(d.empty() || d == "skip")
+          << d << " (mutant " << round << ": " << Hex(Bytes(w)) << ")";
       compared += both ? 1 : 0;
     }
   }

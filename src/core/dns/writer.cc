@@ -36,11 +36,14 @@ void MessageWriter::Rollback(size_t to) {
   std::erase_if(suffixes_, [to](const Suffix& s) { return s.offset >= to; });
 }
 
+// Suffixes match byte for byte, case included: a pointer to "Example.COM"
+// would make "example.com" read back as "Example.COM", and RFC 4343 §4
+// asks a server to preserve the case of the names it passes on.
 void MessageWriter::WriteName(const Name& name) {
-  std::string lower(name.Lowercased().wire());
+  std::string_view wire = name.wire();
   size_t i = 0;
-  while (lower[i] != '\0') {
-    std::string_view suffix = std::string_view(lower).substr(i);
+  while (wire[i] != '\0') {
+    std::string_view suffix = wire.substr(i);
     for (const auto& s : suffixes_) {
       if (s.key == suffix) {
         Put16(*out_, static_cast<uint16_t>(0xC000 | s.offset));
@@ -51,9 +54,8 @@ void MessageWriter::WriteName(const Name& name) {
     if (here <= kMaxPointerOffset && suffixes_.size() < kMaxSuffixes) {
       suffixes_.push_back({std::string(suffix), static_cast<uint16_t>(here)});
     }
-    size_t len = static_cast<uint8_t>(lower[i]);
-    // Write the label with its original case.
-    const auto* src = reinterpret_cast<const std::byte*>(name.wire().data() + i);
+    size_t len = static_cast<uint8_t>(wire[i]);
+    const auto* src = reinterpret_cast<const std::byte*>(wire.data() + i);
     out_->insert(out_->end(), src, src + 1 + len);
     i += 1 + len;
   }

@@ -38,7 +38,7 @@ class MessageWriter {
 
  private:
   struct Suffix {
-    std::string key;  // lowercased uncompressed wire form of a name suffix
+    std::string key;  // uncompressed wire form of a name suffix, case as written
     uint16_t offset;  // where it starts, relative to base_
   };
   void WriteName(const Name& name);

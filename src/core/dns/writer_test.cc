@@ -78,9 +78,39 @@ TEST(EncodeTest, CompressesOwnersAndRdataNames) {
   Encode(m, &out);
   const size_t opt = 11 + 4 + 2 + 6;
   EXPECT_LT(out.size(), uncompressed + opt - 60);
-  // The answer owner points at the question name (offset 12).
+}
+
+TEST(EncodeTest, AnOwnerSpelledLikeTheQuestionPointsAtIt) {
+  Message m = RichResponse();
+  m.answers[0].name = m.questions[0].name;  // "www.Example.com", same case
+  std::vector<std::byte> out;
+  Encode(m, &out);
+  // The answer owner is a pointer to the question name (offset 12).
   EXPECT_EQ(out[12 + m.questions[0].name.wire_size() + 4], std::byte{0xC0});
   EXPECT_EQ(out[12 + m.questions[0].name.wire_size() + 5], std::byte{12});
+}
+
+// RFC 4343 §4: a server preserves the case of the names it passes on, so a
+// suffix is shared only when it is spelled alike to the byte. (Found by
+// dns_wire_message_fuzz: an SOA RNAME "blocked.vigie.invalid." came back as
+// "blocked.vigie.iNvalid." after its MNAME "vigie.iNvalid.".)
+TEST(EncodeTest, CompressionKeepsEachNamesCase) {
+  Message m = RichResponse();  // question "www.Example.com", answer "www.example.com"
+  m.authorities[0] = MakeSoa(N("example.net"), 900,
+                             Soa{N("vigie.iNvalid"), N("blocked.vigie.invalid"), 1, 2, 3, 4, 5});
+  std::vector<std::byte> out;
+  Encode(m, &out);
+  auto back = DecodeMessage(out);
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_EQ(back->answers[0].name.wire(), N("www.example.com").wire());
+  auto soa = ParseSoa(back->authorities[0]);
+  ASSERT_TRUE(soa);
+  EXPECT_EQ(soa->mname.wire(), N("vigie.iNvalid").wire());
+  EXPECT_EQ(soa->rname.wire(), N("blocked.vigie.invalid").wire());
+  // Same-case suffixes are still shared: the answer owner is "www",
+  // "example", then a pointer to the question's "com".
+  const size_t owner = 12 + m.questions[0].name.wire_size() + 4;
+  EXPECT_EQ(out[owner + 1 + 3 + 1 + 7], std::byte{0xC0});
 }
 
 TEST(EncodeTest, AppendsToCallersBuffer) {
