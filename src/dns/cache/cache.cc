@@ -159,9 +159,12 @@ std::optional<Cacheable> CacheableSubset(const Message& response) {
     out.ttl = ttl;
     return out;
   }
-  // NXDOMAIN or NODATA (possibly after a CNAME chain): needs a SOA.
+  // NXDOMAIN or NODATA (possibly after a CNAME chain): needs a SOA, and
+  // only the SOA of a zone that holds the name that does not exist (the end
+  // of the chain) says for how long (RFC 2308 §3); an SOA for another zone
+  // is an upstream's error or a forgery, and is not cached.
   for (const auto& rr : response.authorities) {
-    if (rr.type != rr_type::kSoa) {
+    if (rr.type != rr_type::kSoa || rr.klass != q.klass || !chain.back().IsSubdomainOf(rr.name)) {
       continue;
     }
     auto soa = ParseSoa(rr);

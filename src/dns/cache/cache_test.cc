@@ -138,6 +138,38 @@ TEST(CacheTest, NegativeWithoutSoaIsNotCacheable) {
   EXPECT_FALSE(CacheableSubset(nx));
 }
 
+// RFC 2308 §3: the SOA of a negative answer is the zone's that holds the
+// missing name. An SOA for another zone (an upstream's error, or a forgery
+// that would pin a long negative TTL) is not used.
+TEST(CacheTest, NegativeNeedsTheSoaOfTheMissingNamesZone) {
+  Soa soa{N("ns.example"), N("host.example"), 1, 2, 3, 4, 120};
+  Message nx = ResponseTo(Query("gone.example.com"));
+  nx.header.rcode = rcode::kNxDomain;
+  nx.authorities.push_back(MakeSoa(N("example.net"), 3600, soa));
+  EXPECT_FALSE(CacheableSubset(nx));
+  nx.authorities.push_back(MakeSoa(N("gone.example.com.attacker"), 3600, soa));
+  EXPECT_FALSE(CacheableSubset(nx));
+  // The right zone, listed after a wrong one, is taken; so is the root's.
+  nx.authorities.push_back(MakeSoa(N("EXAMPLE.com"), 3600, soa));
+  auto c = CacheableSubset(nx);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->kind, CacheKind::kNegative);
+  ASSERT_EQ(c->message.authorities.size(), 1u);
+  EXPECT_EQ(c->message.authorities[0].name, N("example.com"));
+  Message root = ResponseTo(Query("nosuchtld"));
+  root.header.rcode = rcode::kNxDomain;
+  root.authorities.push_back(MakeSoa(N("."), 3600, soa));
+  EXPECT_TRUE(CacheableSubset(root));
+  // After a CNAME, the zone is the target's.
+  Message chained = ResponseTo(Query("www.example.com"));
+  chained.header.rcode = rcode::kNxDomain;
+  chained.answers.push_back(MakeCname(N("www.example.com"), 300, N("gone.cdn.example.net")));
+  chained.authorities.push_back(MakeSoa(N("example.com"), 3600, soa));
+  EXPECT_FALSE(CacheableSubset(chained));
+  chained.authorities.push_back(MakeSoa(N("cdn.example.net"), 3600, soa));
+  EXPECT_TRUE(CacheableSubset(chained));
+}
+
 TEST(CacheTest, ServfailTruncatedAndMismatchedAreNotCacheable) {
   Message sf = ResponseTo(Query("x.example"));
   sf.header.rcode = rcode::kServFail;
