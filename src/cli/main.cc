@@ -1,6 +1,7 @@
 // vigie: one binary for the platform around a self-hosted cluster. This file
 // is the subcommand table; each subcommand lives in its own <cmd>_main.cc.
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -21,6 +22,12 @@ constexpr Register kSubcommands[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write into a socket the peer reset, or a pipe whose reader exited,
+  // fails with EPIPE; it must not also kill the process. splice(2) and
+  // pipes have no MSG_NOSIGNAL. Set before any thread starts, so every
+  // thread inherits it; helpers vigie spawns get the default back (exec
+  // resets ignored signals only when told, see egress/router).
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"vigie: load balancing, egress, lying DNS, events and more, in one binary.",
                "vigie"};
   app.require_subcommand(1);

@@ -1334,6 +1334,129 @@ def test_splice_options_choose_zero_copy_per_direction(tmp_path, backends, lb, g
     wait_for(lambda: not relay_pipes & open_pipes(pid), what="the relay's pipes closed with it")
 
 
+class Firehose:
+    """A backend on 127.0.0.1 that sends bytes to every connection until the
+    connection fails, and never reads."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._pour, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _pour(conn):
+        chunk = b"z" * 65536
+        try:
+            while True:
+                conn.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.sock.close()
+
+
+@pytest.mark.parametrize("splice", ["  option splice-auto\n", ""])
+def test_clients_resetting_mid_stream_do_not_kill_the_relay(tmp_path, lb, splice):
+    """Clients that half-close, read a little and then reset (SO_LINGER 0)
+    while the server still pours data in: the relay's next write into such a
+    socket fails with EPIPE, which raises SIGPIPE unless vigie ignores it --
+    splice(2) has no MSG_NOSIGNAL. After a hundred such tunnels vigie is
+    alive and still relays."""
+    firehose = Firehose()
+    try:
+        port = free_port()
+        served = lb(plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{firehose.port}\n",
+                              extra=splice))
+        for _ in range(100):
+            c = socket.create_connection(("127.0.0.1", port), timeout=5)
+            c.shutdown(socket.SHUT_WR)  # vigie's side goes to CLOSE_WAIT
+            got = 0
+            while got < 200000:
+                data = c.recv(65536)
+                assert data, "the relay closed before the reset"
+                got += len(data)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()  # RST while the relay is still writing
+            assert served.proc.poll() is None, f"vigie exited with {served.proc.returncode}"
+        time.sleep(0.5)
+        assert served.proc.poll() is None, f"vigie exited with {served.proc.returncode}"
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            assert c.recv(65536).startswith(b"z")
+        finally:
+            c.close()
+    finally:
+        firehose.stop()
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` so far, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_the_listeners_wait_and_recover(tmp_path, backends, lb):
+    """At RLIMIT_NOFILE the proxy's listener and the stats socket cannot
+    accept: they back off instead of spinning a core on EMFILE, serve no
+    one meanwhile, and both recover once descriptors are free again."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    served = lb(plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port}\n"), workers=1)
+    pid = served.proc.pid
+    sock_path = tmp_path / "admin.sock"
+    assert "Name: " in cli(sock_path, "show info")
+    in_use = len(os.listdir(f"/proc/{pid}/fd"))
+    resource = __import__("resource")
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (in_use + 8, hard))
+    clients = []
+    try:
+        # Each relayed connection takes two descriptors: the limit is hit
+        # after about four, the rest wait in the listen queue.
+        for _ in range(16):
+            c = socket.create_connection(("127.0.0.1", port), timeout=5)
+            clients.append(c)
+        start = cpu_seconds(pid)
+        time.sleep(2)
+        busy = cpu_seconds(pid) - start
+        assert busy < 0.5, f"vigie spent {busy:.2f}s of CPU in 2s out of descriptors"
+        assert served.proc.poll() is None
+    finally:
+        for c in clients:
+            c.close()
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+    # Recovered: a new connection is relayed and the stats socket answers.
+    def relayed():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+                return c.recv(100) == b"master1\n"
+        except OSError:
+            return False
+
+    def stats_answers():
+        try:
+            return "Name: " in cli(sock_path, "show info")
+        except OSError:
+            return False
+    wait_for(relayed, timeout=10, what="the listener accepting again")
+    wait_for(stats_answers, timeout=10, what="the stats socket answering again")
+
+
 def test_byte_counters_move_while_a_connection_runs(tmp_path, backends, lb):
     """bin/bout in `show stat` and /metrics count a connection's bytes while
     it is still open (a kubectl watch can last hours), not at its end."""

@@ -19,13 +19,11 @@ namespace vigie::egress::router {
 struct RouterOptions {
   NftOptions nft;             // table and interface names (upstream: eth0 / macvlan0)
   bool setup_network = true;  // address + routes on nft.egress_interface
+  // Found in the system directories (core/command.h), never on $PATH; each
+  // run has a deadline.
   std::string ip_binary = "ip";
   std::string nft_binary = "nft";
 };
-
-// Runs argv (PATH lookup), feeding `input` on stdin. Returns stdout; a
-// non-zero exit is Errc::kIo naming the command and its stderr.
-Result<std::string> RunCommand(const std::vector<std::string>& argv, const std::string& input = {});
 
 // The `ip` commands upstream's setup_network runs, skipped when the route to
 // the gateway already leaves through the egress interface (a restarted pod).
