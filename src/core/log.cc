@@ -131,4 +131,25 @@ std::shared_ptr<spdlog::logger> Get(std::string_view component) {
   return logger;
 }
 
+std::optional<uint64_t> RateLimit::Allow(std::chrono::steady_clock::time_point now) {
+  const auto t = now.time_since_epoch().count();
+  auto start = window_start_.load(std::memory_order_relaxed);
+  if (t - start >= period_ &&
+      window_start_.compare_exchange_strong(start, t, std::memory_order_relaxed)) {
+    in_window_.store(0, std::memory_order_relaxed);
+  }
+  if (in_window_.fetch_add(1, std::memory_order_relaxed) < burst_) {
+    return suppressed_.exchange(0, std::memory_order_relaxed);
+  }
+  suppressed_.fetch_add(1, std::memory_order_relaxed);
+  return std::nullopt;
+}
+
+std::string Suppressed(uint64_t count) {
+  if (count == 0) {
+    return {};
+  }
+  return " (" + std::to_string(count) + " similar line" + (count == 1 ? "" : "s") + " suppressed)";
+}
+
 }  // namespace vigie::log
