@@ -57,7 +57,8 @@ TEST(OptionTest, SupportedOptionsAndNegation) {
 
 TEST(OptionTest, SpliceOptionsAndNosplice) {
   auto out =
-      P("defaults\n option splice-auto\nfrontend f\n bind :1\n no option splice-response\n"
+      P("defaults\n option splice-auto\n timeout client 1s\n timeout connect 1s\n"
+        " timeout server 1s\nfrontend f\n bind :1\n no option splice-response\n"
         " default_backend b\nbackend b\n no option splice-auto\n option splice-response\n"
         " server s 1.1.1.1:1\n");
   ASSERT_FALSE(out.HasErrors());

@@ -36,6 +36,25 @@ void Resolve(std::vector<ProxyDraft> proxies, Config& cfg, DiagnosticLog& log) {
   };
   int id = 2;  // haproxy 2.6 numbers user proxies from 2 (verified with `show stat`).
   for (ProxyDraft& px : proxies) {
+    // haproxy 2.6's check, word for word: a frontend side needs `timeout
+    // client`; a backend side with servers needs `timeout connect` and
+    // `timeout server` (in TCP mode `timeout tunnel` stands in for it).
+    // Without them a dead peer holds a connection forever.
+    auto set = [](const std::optional<Millis>& t) { return t && t->count() > 0; };
+    const bool fe_missing = px.HasFrontend() && !set(px.timeouts.client);
+    const bool be_missing =
+        px.HasBackend() && !px.servers.empty() &&
+        (!set(px.timeouts.connect) ||
+         (!set(px.timeouts.server) && (px.http_mode_at || !set(px.timeouts.tunnel))));
+    if (fe_missing || be_missing) {
+      diag(px.where.line, Severity::kWarning,
+           "missing timeouts for " +
+               std::string(px.kind == SectionKind::kListen ? "proxy" : SectionName(px.kind)) + " " +
+               Quote(px.name) +
+               ". While not properly invalid, you will certainly encounter various problems "
+               "with such a configuration. To fix this, please ensure that all following "
+               "timeouts are set to a non-zero value: 'client', 'connect', 'server'.");
+    }
     int proxy_id = id++;
     if (px.HasBackend()) {
       Backend be;

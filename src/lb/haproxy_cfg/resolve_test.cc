@@ -21,6 +21,8 @@ ProxyDraft Draft(SectionKind kind, std::string name, int line) {
   d.kind = kind;
   d.name = std::move(name);
   d.where = SourceLocation{"t.cfg", line};
+  // Complete by default: the tests of missing timeouts clear them.
+  d.timeouts.client = d.timeouts.connect = d.timeouts.server = 1s;
   return d;
 }
 
@@ -285,6 +287,39 @@ TEST(ResolveTest, WarnsOfMissingServersAndBinds) {
   Resolved r = ResolveAll({b, l, f});
   EXPECT_THAT(r.diagnostics, ElementsAre("1: warning: backend 'b' has no server",
                                          "4: warning: frontend 'f' has no 'bind' line"));
+}
+
+TEST(ResolveTest, WarnsOfMissingTimeoutsAsHaproxyDoes) {
+  ProxyDraft l = Draft(SectionKind::kListen, "api", 1);
+  l.binds.push_back(MakeBind(2));
+  l.servers.push_back(MakeServer("s1", 3));
+  l.timeouts.client.reset();
+  ProxyDraft f = Draft(SectionKind::kFrontend, "f", 4);  // client only matters
+  f.binds.push_back(MakeBind(5));
+  f.default_backend = "b";
+  f.timeouts.connect.reset();
+  f.timeouts.server.reset();
+  ProxyDraft b = Draft(SectionKind::kBackend, "b", 6);
+  b.servers.push_back(MakeServer("s1", 7));
+  b.timeouts.server.reset();
+  ProxyDraft t = Draft(SectionKind::kBackend, "t", 8);  // TCP: tunnel stands in for server
+  t.servers.push_back(MakeServer("s1", 9));
+  t.timeouts.server.reset();
+  t.timeouts.tunnel = 1h;
+  ProxyDraft e = Draft(SectionKind::kBackend, "e", 10);  // no server: nothing to time out
+  e.timeouts = {};
+  ProxyDraft z = Draft(SectionKind::kBackend, "z", 11);  // zero is missing
+  z.servers.push_back(MakeServer("s1", 12));
+  z.timeouts.connect = 0ms;
+  Resolved r = ResolveAll({l, f, b, t, e, z});
+  const std::string tail =
+      ". While not properly invalid, you will certainly encounter various problems with such a "
+      "configuration. To fix this, please ensure that all following timeouts are set to a "
+      "non-zero value: 'client', 'connect', 'server'.";
+  EXPECT_THAT(r.diagnostics, ElementsAre("1: warning: missing timeouts for proxy 'api'" + tail,
+                                         "6: warning: missing timeouts for backend 'b'" + tail,
+                                         "10: warning: backend 'e' has no server",
+                                         "11: warning: missing timeouts for backend 'z'" + tail));
 }
 
 }  // namespace

@@ -89,7 +89,8 @@ TEST(YamlExportTest, KubesprayHttpCheckAndServerDefaults) {
 TEST(YamlExportTest, AwkwardNamesAreQuoted) {
   ParseOutput parsed = ParseHaproxyCfg(
       "listen yes\n bind [::1]:443\n server true 10.0.0.1:1 send-proxy-v2\n"
-      " server n6 [2001:db8::1]:6443\n option httpchk GET \"/a \\\"b\"\n",
+      " server n6 [2001:db8::1]:6443\n option httpchk GET \"/a \\\"b\"\n"
+      " timeout client 1s\n timeout connect 1s\n timeout server 1s\n",
       "q.cfg");
   ASSERT_FALSE(parsed.HasErrors());
   std::string yaml = ExportVigieYaml(parsed);
