@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := 1
 # Warnings are errors in CI.
 export VIGIE_WERROR := $(if $(CI),ON,OFF)
 
-.PHONY: all deps build run test asan asan-test lint format format-check bench clean
+.PHONY: all deps build run test asan asan-test fuzz lint format format-check bench clean
 
 all: build
 
@@ -37,6 +37,13 @@ asan: deps
 asan-test: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --preset asan
+
+# Fuzzes every target for FUZZ_SECONDS (default 60) each with clang's
+# libFuzzer, keeps what grows each corpus, fails on any crash
+# (scripts/fuzz.sh; FUZZ=regex picks targets). Run it before ending an
+# issue that touches a parser, and commit the corpus growth.
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ)
 
 format-check:
 	@files=$$(git ls-files 'src/*.cc' 'src/*.h'); \
