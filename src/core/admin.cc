@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/accept.h"
+#include "core/http/browser_guard.h"
 #include "core/log.h"
 #include "core/task.h"
 #include "core/text.h"
@@ -17,7 +18,7 @@ namespace vigie {
 namespace {
 
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;  // vigie::http is core/http
 namespace asio = net::asio;
 using net::tcp;
 
@@ -42,6 +43,8 @@ bool ParseValue(const config::Field& f, AdminConfig& out) {
   auto m = f.AsMap();
   m.Optional("listen", out.listen, AddressOptions{.allow_any_host = false});
   m.Optional("allow_remote", out.allow_remote);
+  m.Optional("allowed_hosts", out.allowed_hosts);
+  m.Optional("allowed_origins", out.allowed_origins);
   if (m.ok() && !out.allow_remote) {
     auto ip = IpAddress::Parse(out.listen.host);
     if (!ip || !ip->IsLoopback()) {
@@ -100,6 +103,7 @@ class AdminServer::Impl : public std::enable_shared_from_this<AdminServer::Impl>
   std::map<std::string, AdminHandler> routes_;
   std::list<SessionState> sessions_;
   bool stopping_ = false;
+  vigie::http::BrowserPolicy browser_policy_;
   metrics::Counter& requests_;
   metrics::Counter& rejected_;
   std::shared_ptr<spdlog::logger> logger_ = log::Get("admin");
@@ -107,11 +111,11 @@ class AdminServer::Impl : public std::enable_shared_from_this<AdminServer::Impl>
 
 namespace {
 
-http::response<http::string_body> ToBeast(const AdminResponse& r, unsigned version,
-                                          bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-  res.set(http::field::server, "vigie");
-  res.set(http::field::content_type, r.content_type);
+bhttp::response<bhttp::string_body> ToBeast(const AdminResponse& r, unsigned version,
+                                            bool keep_alive) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+  res.set(bhttp::field::server, "vigie");
+  res.set(bhttp::field::content_type, r.content_type);
   res.keep_alive(keep_alive);
   res.body() = r.body;
   res.prepare_payload();
@@ -122,7 +126,7 @@ net::Awaitable<void> WriteSimple(beast::tcp_stream& stream, int status, std::str
   AdminResponse r{status, "text/plain; charset=utf-8", std::move(body)};
   auto res = ToBeast(r, 11, false);
   stream.expires_after(kRequestTimeout);
-  co_await http::async_write(stream, res, net::kUseTuple);
+  co_await bhttp::async_write(stream, res, net::kUseTuple);
 }
 
 // `slot` is this session's place under kMaxSessions, held until it ends.
@@ -132,7 +136,7 @@ net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::so
   auto state = impl->sessions_.insert(impl->sessions_.end(), SessionState{&stream, false});
   beast::flat_buffer buffer;
   for (;;) {
-    http::request_parser<http::string_body> parser;
+    bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(kBodyLimit);
     // Idle until the first byte of a request arrives: only then is a request
@@ -150,24 +154,24 @@ net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::so
     stream.expires_after(kRequestTimeout);
     boost::system::error_code ec;
     while (!parser.is_done()) {
-      auto [read_ec, n] = co_await http::async_read_some(stream, buffer, parser, net::kUseTuple);
+      auto [read_ec, n] = co_await bhttp::async_read_some(stream, buffer, parser, net::kUseTuple);
       if (read_ec) {
         ec = read_ec;
         break;
       }
     }
-    if (ec == http::error::header_limit) {
+    if (ec == bhttp::error::header_limit) {
       impl->rejected_.Inc();
       co_await WriteSimple(stream, 431, "request header fields too large\n");
       break;
     }
-    if (ec == http::error::body_limit) {
+    if (ec == bhttp::error::body_limit) {
       impl->rejected_.Inc();
       co_await WriteSimple(stream, 413, "request body too large\n");
       break;
     }
     if (ec) {
-      if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
+      if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted &&
           ec != beast::error::timeout && ec != asio::error::eof) {
         impl->rejected_.Inc();
         co_await WriteSimple(stream, 400, "bad request: " + ec.message() + "\n");
@@ -175,6 +179,32 @@ net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::so
       break;
     }
     auto req = parser.release();
+    auto header = [&req](std::string_view name) -> std::optional<std::string_view> {
+      auto it = req.find(name);
+      if (it == req.end()) {
+        return std::nullopt;
+      }
+      return std::string_view(it->value());
+    };
+    const bool state_changing = req.method() != bhttp::verb::get &&
+                                req.method() != bhttp::verb::head &&
+                                req.method() != bhttp::verb::options;
+    if (auto refused = vigie::http::RefuseFromBrowser(header("Host"), header("Origin"),
+                                                      header("Sec-Fetch-Site"), state_changing,
+                                                      impl->browser_policy_)) {
+      impl->rejected_.Inc();
+      static log::RateLimit limit;
+      if (auto suppressed = limit.Allow()) {
+        boost::system::error_code peer_ec;
+        auto peer = stream.socket().remote_endpoint(peer_ec);
+        impl->logger_->warn("refused {} {} from {}: {}{}", std::string_view(req.method_string()),
+                            std::string_view(req.target()).substr(0, 200),
+                            peer_ec ? "?" : net::FromEndpoint(peer).ToString(), *refused,
+                            log::Suppressed(*suppressed));
+      }
+      co_await WriteSimple(stream, 403, "forbidden: " + *refused + "\n");
+      break;
+    }
     AdminRequest ar;
     ar.method = std::string(req.method_string());
     std::string_view target = req.target();
@@ -189,7 +219,7 @@ net::Awaitable<void> RunSession(std::shared_ptr<AdminServer::Impl> impl, tcp::so
     bool keep_alive = req.keep_alive() && !impl->stopping_;
     auto res = ToBeast(response, req.version(), keep_alive);
     stream.expires_after(kRequestTimeout);
-    auto [write_ec, written] = co_await http::async_write(stream, res, net::kUseTuple);
+    auto [write_ec, written] = co_await bhttp::async_write(stream, res, net::kUseTuple);
     if (write_ec || !keep_alive) {
       break;
     }
@@ -218,6 +248,7 @@ void AdminServer::RemoveRoute(const std::string& path) {
 
 Result<Address> AdminServer::Listen(const AdminConfig& config) {
   VIGIE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, net::ToTcpEndpoint(config.listen));
+  impl_->browser_policy_ = {config.allowed_hosts, config.allowed_origins};
   VIGIE_ASSIGN_OR_RETURN(impl_->acceptor_,
                          net::ListenTcp(impl_->control_, endpoint, {.reuse_port = false}));
   net::AcceptOptions options{.name = "admin " + config.listen.ToString(),
@@ -257,11 +288,12 @@ Result<AdminResponse> CallAdmin(const Address& admin, const std::string& method,
   asio::io_context ctx;
   beast::tcp_stream stream(ctx);
   boost::system::error_code result_ec;
-  http::response<http::string_body> res;
+  bhttp::response<bhttp::string_body> res;
   beast::flat_buffer buffer;
-  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-  req.set(http::field::host, admin.ToString());
-  req.set(http::field::user_agent, "vigie-cli");
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  // The address connected to, an IP literal: always a Host the server takes.
+  req.set(bhttp::field::host, net::FromEndpoint(endpoint).ToString());
+  req.set(bhttp::field::user_agent, "vigie-cli");
   req.prepare_payload();
   stream.expires_after(timeout);
   stream.async_connect(endpoint, [&](boost::system::error_code ec) {
@@ -269,13 +301,13 @@ Result<AdminResponse> CallAdmin(const Address& admin, const std::string& method,
       result_ec = ec;
       return;
     }
-    http::async_write(stream, req, [&](boost::system::error_code wec, std::size_t) {
+    bhttp::async_write(stream, req, [&](boost::system::error_code wec, std::size_t) {
       if (wec) {
         result_ec = wec;
         return;
       }
-      http::async_read(stream, buffer, res,
-                       [&](boost::system::error_code rec, std::size_t) { result_ec = rec; });
+      bhttp::async_read(stream, buffer, res,
+                        [&](boost::system::error_code rec, std::size_t) { result_ec = rec; });
     });
   });
   ctx.run();

@@ -25,6 +25,11 @@ struct AdminConfig {
   // Admin routes can reload and stop things: a non-loopback address must be
   // asked for explicitly.
   bool allow_remote = false;
+  // Host names besides loopback names and IP literals that requests may
+  // carry (DNS-rebinding guard), and origins besides the loopback ones that
+  // may POST (core/http/browser_guard.h).
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
 };
 
 bool ParseValue(const config::Field& f, AdminConfig& out);

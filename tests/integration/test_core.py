@@ -153,6 +153,46 @@ def test_garbage_request_does_not_hurt(serve):
     assert s.http("GET", "/healthz")[0] == 200
 
 
+def test_a_web_page_cannot_reach_the_admin_endpoint(serve):
+    """DNS rebinding and cross-site writes: a page from evil.example that
+    re-points its name at 127.0.0.1 sends `Host: evil.example`; a page that
+    POSTs /reload through the operator's browser sends its Origin and
+    `Sec-Fetch-Site: cross-site`. All are refused with 403 and change
+    nothing; curl and `vigie reload` (neither header) still work."""
+    s = serve(BASE)
+    host, port = s.admin
+    status, body, _ = s.http("GET", "/status", headers={"Host": f"evil.example:{port}"})
+    assert status == 403 and "Host" in body, (status, body)
+    assert s.http("GET", "/healthz", headers={"Host": f"localhost:{port}"})[0] == 200
+    assert s.http("GET", "/healthz", headers={"Host": f"127.0.0.1:{port}"})[0] == 200
+    before = _hash(s)
+    s.config_path.write_text(BASE + "# changed\n")
+    status, body, _ = s.http("POST", "/reload", headers={"Origin": "http://evil.example"})
+    assert status == 403 and "evil.example" in body, (status, body)
+    status, _, _ = s.http("POST", "/reload", headers={"Sec-Fetch-Site": "cross-site"})
+    assert status == 403
+    assert _hash(s) == before
+    assert "vigie_admin_rejected_total 3" in s.http("GET", "/metrics")[1]
+    # A page on localhost (riemann-dash, a local dashboard) is trusted.
+    status, _, _ = s.http("POST", "/reload", headers={"Origin": f"http://localhost:{port}"})
+    assert status == 200
+    assert _hash(s) != before
+    r = run_vigie("reload", "--admin", f"{host}:{port}")
+    assert r.returncode == 0, r.stderr
+
+
+def test_admin_allowed_hosts_and_origins_are_configurable(serve):
+    s = serve(BASE.replace("  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n"
+                           "  allowed_hosts: [mon.example]\n"
+                           "  allowed_origins: [\"https://dash.example\"]\n"))
+    _, port = s.admin
+    assert s.http("GET", "/healthz", headers={"Host": f"mon.example:{port}"})[0] == 200
+    assert s.http("GET", "/healthz", headers={"Host": f"other.example:{port}"})[0] == 403
+    s.config_path.write_text(s.config_path.read_text() + "# changed\n")
+    assert s.http("POST", "/reload", headers={"Origin": "https://dash.example"})[0] == 200
+    assert s.http("POST", "/reload", headers={"Origin": "https://evil.example"})[0] == 403
+
+
 def _hash(s):
     return json.loads(s.http("GET", "/status")[1])["config"]["sha256"]
 
@@ -230,7 +270,7 @@ def test_sigterm_lets_an_in_flight_request_finish(serve):
     host, port = s.admin
     c = connect(host, port)
     # Half a request: the server has started receiving it.
-    c.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n")
+    c.sendall(b"GET /status HTTP/1.1\r\nHost: localhost\r\n")
     # Let the bytes reach the server before the signal. This orders two
     # events; it is not a readiness wait.
     time.sleep(0.2)
@@ -255,7 +295,7 @@ def test_sigterm_closes_idle_keepalive_connections_promptly(serve):
     s = serve(BASE)
     host, port = s.admin
     c = connect(host, port)
-    c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert c.recv(4096).startswith(b"HTTP/1.1 200")
     start = time.monotonic()
     s.signal(signal.SIGTERM)

@@ -203,20 +203,99 @@ def test_sse_and_http_post_ingest(serve):
     hhost, hport = hostport(s, "events-http")
     body = (json.dumps({"host": "h1", "service": "post", "metric": 2, "tags": ["a"]}) + "\n" +
             "nonsense\n").encode()
-    req = urllib.request.Request(f"http://{hhost}:{hport}/events", data=body, method="POST")
+    req = urllib.request.Request(f"http://{hhost}:{hport}/events", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=5) as resp:
         lines = resp.read().decode().splitlines()
     assert lines[0] == "{}" and "error" in lines[1]
     assert query(s, 'tagged "a"')[0]["service"] == "post"
     sock = socket.create_connection((hhost, int(hport)), timeout=10)
     q = urllib.request.quote('service = "post"')
-    sock.sendall(f"GET /index?query={q} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    sock.sendall(f"GET /index?query={q} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
     data = b""
     while b"data: " not in data or not data.endswith(b"\n\n"):
         data += sock.recv(4096)
     assert b"text/event-stream" in data
     assert b'"service":"post"' in data
     sock.close()
+
+
+def http_exchange(host, port, head, body=b""):
+    """Sends one raw request; returns (status, headers dict lowercased, body)."""
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    try:
+        sock.sendall(head.encode() + body)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head_text, _, rest = data.partition(b"\r\n\r\n")
+        lines = head_text.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip()
+                   for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+        return int(lines[0].split()[1]), headers, rest
+    finally:
+        sock.close()
+
+
+def test_a_web_page_cannot_subscribe_or_post_through_the_browser(serve):
+    """The HTTP port against the operator's browser: a rebinding Host is
+    refused; a page from another origin can neither open the index stream
+    (SSE or WebSocket) nor POST events; riemann-dash on localhost can, and
+    its origin is echoed instead of `Access-Control-Allow-Origin: *`. POST
+    /events takes JSON only (a form post needs no CORS preflight)."""
+    s = serve(BASE)
+    h, p = hostport(s, "events-http")
+    q = urllib.request.quote("true")
+    status, _, _ = http_exchange(h, p, f"GET /index?query={q} HTTP/1.1\r\nHost: evil.example:{p}\r\n\r\n")
+    assert status == 403
+    status, _, _ = http_exchange(h, p, f"GET /index?query={q} HTTP/1.1\r\nHost: {h}:{p}\r\n"
+                                       "Origin: http://evil.example\r\n\r\n")
+    assert status == 403
+    status, _, _ = http_exchange(h, p, f"GET /index?subscribe=true&query={q} HTTP/1.1\r\n"
+                                       f"Host: {h}:{p}\r\nUpgrade: websocket\r\n"
+                                       "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                       "Origin: http://evil.example\r\n\r\n")
+    assert status == 403
+    event = json.dumps({"host": "h1", "service": "csrf", "metric": 1}).encode()
+    status, _, _ = http_exchange(h, p, f"POST /events HTTP/1.1\r\nHost: {h}:{p}\r\n"
+                                       "Origin: http://evil.example\r\n"
+                                       "Content-Type: application/json\r\n"
+                                       f"Content-Length: {len(event)}\r\n\r\n", event)
+    assert status == 403
+    status, _, _ = http_exchange(h, p, f"POST /events HTTP/1.1\r\nHost: {h}:{p}\r\n"
+                                       "Content-Type: text/plain\r\n"
+                                       f"Content-Length: {len(event)}\r\n\r\n", event)
+    assert status == 415
+    assert query(s, 'service = "csrf"') == []
+    # riemann-dash on localhost: allowed, its origin echoed, never "*".
+    sock = socket.create_connection((h, int(p)), timeout=10)
+    sock.sendall(f"GET /index?query={q} HTTP/1.1\r\nHost: localhost:{p}\r\n"
+                 "Origin: http://localhost:4567\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(4096)
+    sock.close()
+    assert data.startswith(b"HTTP/1.1 200")
+    assert b"Access-Control-Allow-Origin: http://localhost:4567\r\n" in data
+    assert b"Access-Control-Allow-Origin: *" not in data
+
+
+def test_events_http_allowed_origins_are_configurable(serve):
+    s = serve(BASE.replace("  http: 127.0.0.1:0\n", "  http:\n    listen: 127.0.0.1:0\n"
+                           "    allowed_origins: [\"https://dash.example\"]\n"
+                           "    allowed_hosts: [mon.example]\n"))
+    h, p = hostport(s, "events-http")
+    event = json.dumps({"host": "h1", "service": "dash", "metric": 1}).encode()
+    status, _, body = http_exchange(h, p, f"POST /events HTTP/1.1\r\nHost: mon.example:{p}\r\n"
+                                          "Origin: https://dash.example\r\n"
+                                          "Content-Type: application/json\r\n"
+                                          f"Content-Length: {len(event)}\r\n\r\n", event)
+    assert status == 200, body
+    wait_for(lambda: query(s, 'service = "dash"') != [], what="the posted event indexed")
 
 
 @pytest.fixture

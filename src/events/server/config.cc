@@ -402,9 +402,20 @@ bool ParseValue(const config::Field& f, TlsListenerConfig& out) {
 bool ParseValue(const config::Field& f, EventsConfig& out) {
   auto m = f.AsMap();
   bool ok = true;
+  if (auto v = m.Get("http"); v && v->value().is_map()) {
+    auto hm = v->AsMap();
+    if (auto listen = hm.Get("listen")) {
+      ok = ParseListen(*listen, out.http) && ok;
+    }
+    hm.Optional("allowed_hosts", out.http_policy.allowed_hosts);
+    hm.Optional("allowed_origins", out.http_policy.allowed_origins);
+    hm.Finish();
+    ok = hm.ok() && ok;
+  } else if (v) {
+    ok = ParseListen(*v, out.http) && ok;
+  }
   for (auto [key, dst] : {std::pair<const char*, std::optional<Address>*>{"tcp", &out.tcp},
                           {"udp", &out.udp},
-                          {"http", &out.http},
                           {"carbon", &out.carbon},
                           {"statsd", &out.statsd}}) {
     if (auto v = m.Get(key)) {

@@ -15,6 +15,7 @@
 
 #include "core/component.h"
 #include "core/config.h"
+#include "core/http/browser_guard.h"
 #include "core/ip.h"
 #include "core/units.h"
 #include "events/stream/stream.h"
@@ -88,6 +89,10 @@ struct EventsConfig final : ComponentConfig {
   std::optional<Address> tcp = Address{Address::Kind::kInet, "127.0.0.1", 5555, {}};
   std::optional<Address> udp = Address{Address::Kind::kInet, "127.0.0.1", 5555, {}};
   std::optional<Address> http = Address{Address::Kind::kInet, "127.0.0.1", 5556, {}};
+  // `http:` as a map: {listen, allowed_hosts, allowed_origins}. Who may
+  // reach the HTTP port through a browser (core/http/browser_guard.h):
+  // loopback origins (riemann-dash on localhost) and these.
+  http::BrowserPolicy http_policy;
   std::optional<Address> carbon;         // graphite-server input (2003), off by default
   std::optional<Address> statsd;         // statsd input (8125/udp), off by default
   std::optional<TlsListenerConfig> tls;  // Riemann over TLS (5554), off by default

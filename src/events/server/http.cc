@@ -12,6 +12,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "core/http/browser_guard.h"
+#include "core/http/fields.h"
+#include "core/log.h"
 #include "core/text.h"
 #include "events/proto/json.h"
 #include "events/server/listeners.h"
@@ -211,12 +214,17 @@ net::Awaitable<void> SseDrain(tcp::socket& sock) {
   }
 }
 
+// `origin`: the request's Origin when the browser guard allowed it, echoed
+// so that page may read the stream; never "*".
 net::Awaitable<void> SseFeed(tcp::socket& sock, std::shared_ptr<Subscription> sub,
                              std::shared_ptr<Wake> wake, std::vector<std::string> snapshot,
-                             Duration write_timeout) {
+                             Duration write_timeout, std::string origin) {
   std::string out =
-      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-      "Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n";
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n";
+  if (!origin.empty()) {
+    out += "Access-Control-Allow-Origin: " + origin + "\r\nVary: Origin\r\n";
+  }
+  out += "Connection: close\r\n\r\n";
   for (const auto& s : snapshot) {
     out += "data: " + s + "\n\n";
   }
@@ -249,8 +257,8 @@ net::Awaitable<void> SseFeed(tcp::socket& sock, std::shared_ptr<Subscription> su
   }
 }
 
-net::Awaitable<void> Sse(beast::tcp_stream stream, Target target,
-                         std::shared_ptr<SessionShared> sh) {
+net::Awaitable<void> Sse(beast::tcp_stream stream, Target target, std::shared_ptr<SessionShared> sh,
+                         std::string origin) {
   auto cfg = sh->config.load();
   tcp::socket sock = stream.release_socket();
   std::string text = target.params.contains("query") ? target.params["query"] : "true";
@@ -273,7 +281,8 @@ net::Awaitable<void> Sse(beast::tcp_stream stream, Target target,
   if (se) {
     co_return;
   }
-  co_await (SseFeed(sock, sub, wake, std::move(snapshot), cfg->write_timeout) || SseDrain(sock));
+  co_await (SseFeed(sock, sub, wake, std::move(snapshot), cfg->write_timeout, std::move(origin)) ||
+            SseDrain(sock));
   sub->Close();
 }
 
@@ -289,9 +298,24 @@ http::response<http::string_body> Simple(const http::request<http::string_body>&
   return res;
 }
 
-// POST/PUT /events: one JSON object per line, one reply line each.
+// POST/PUT /events: one JSON object per line, one reply line each. The
+// body must say it is JSON: a form or a text/plain fetch() from a web page
+// (sent without a CORS preflight) is refused with 415.
 http::response<http::string_body> PostEvents(const http::request<http::string_body>& req,
                                              SessionShared& sh) {
+  auto type_field = req.find(http::field::content_type);
+  std::string_view type = type_field == req.end() ? "" : std::string_view(type_field->value());
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') {
+    type.remove_suffix(1);
+  }
+  if (!vigie::http::EqualsIgnoreCase(type, "application/json") &&
+      !vigie::http::EqualsIgnoreCase(type, "application/x-ndjson")) {
+    return Simple(req, http::status::unsupported_media_type,
+                  JsonError("POST /events takes Content-Type: application/json (one event per "
+                            "line)") +
+                      "\n");
+  }
   std::string_view body = req.body();
   std::string reply;
   std::vector<Event> batch;
@@ -347,6 +371,38 @@ net::Awaitable<void> HttpSession(tcp::socket sock, std::shared_ptr<SessionShared
     }
     http::request<http::string_body> req = parser.release();
     Target target = ParseTarget(std::string_view(req.target().data(), req.target().size()));
+    auto header = [&req](std::string_view name) -> std::optional<std::string_view> {
+      auto it = req.find(name);
+      if (it == req.end()) {
+        return std::nullopt;
+      }
+      return std::string_view(it->value());
+    };
+    // WebSocket and SSE subscriptions count as state-changing: a page must
+    // not read the index through the operator's browser either.
+    const bool subscribes =
+        websocket::is_upgrade(req) || (target.path == "/index" && req.method() == http::verb::get);
+    const bool state_changing =
+        subscribes || (req.method() != http::verb::get && req.method() != http::verb::head &&
+                       req.method() != http::verb::options);
+    if (auto refused = vigie::http::RefuseFromBrowser(header("Host"), header("Origin"),
+                                                      header("Sec-Fetch-Site"), state_changing,
+                                                      cfg->http_policy)) {
+      static log::RateLimit limit;
+      if (auto suppressed = limit.Allow()) {
+        boost::system::error_code peer_ec;
+        auto peer = stream.socket().remote_endpoint(peer_ec);
+        log::Get("events")->warn("http: refused {} {} from {}: {}{}",
+                                 std::string_view(req.method_string()), target.path.substr(0, 200),
+                                 peer_ec ? "?" : net::FromEndpoint(peer).ToString(), *refused,
+                                 log::Suppressed(*suppressed));
+      }
+      auto res = Simple(req, http::status::forbidden, JsonError(*refused) + "\n");
+      res.keep_alive(false);
+      stream.expires_after(std::chrono::duration_cast<std::chrono::seconds>(cfg->write_timeout));
+      co_await http::async_write(stream, res, kUseTuple);
+      co_return;
+    }
     if (websocket::is_upgrade(req)) {
       if (target.path == "/index" || target.path == "/pubsub/index") {
         if (target.path == "/pubsub/index") {
@@ -360,7 +416,8 @@ net::Awaitable<void> HttpSession(tcp::socket sock, std::shared_ptr<SessionShared
         co_return;
       }
     } else if (target.path == "/index" && req.method() == http::verb::get) {
-      co_await Sse(std::move(stream), std::move(target), sh);
+      co_await Sse(std::move(stream), std::move(target), sh,
+                   std::string(header("Origin").value_or("")));
       co_return;
     }
     http::response<http::string_body> res;
