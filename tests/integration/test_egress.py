@@ -19,7 +19,13 @@ import pytest
 
 from vigie_harness import Served, run_vigie, trickle_until_closed, wait_for
 
-SEED = "!perdu.com\n!*.perdu.com\n!127.0.0.64/26\n*\n"
+# The seed article's policy, with 127.0.0.64/26 standing in for its
+# 10.42.253.0/24 (the tests' "internal" network is on loopback)...
+ARTICLE = "!perdu.com\n!*.perdu.com\n!127.0.0.64/26\n*\n"
+# ...plus the rule that lets the proxy reach the test origins on loopback:
+# vigie never reaches loopback or link-local unless an address rule names
+# them (test_egress_internal.py shows that without it, in a namespace).
+SEED = "!perdu.com\n!*.perdu.com\n!127.0.0.64/26\n127.0.0.0/8\n::1\n*\n"
 DENIED_ADDR = "127.0.0.70"  # inside 127.0.0.64/26
 
 
@@ -303,12 +309,20 @@ def test_check_command(tmp_path, hosts):
         ("intranet.test:80", 1,
          "deny intranet.test:80 (line 3: !127.0.0.64/26, address 127.0.0.70)"),
         ("127.0.0.70:443", 1, "deny 127.0.0.70:443 (line 3: !127.0.0.64/26, address 127.0.0.70)"),
-        ("https://allowed.test/", 0, "allow https://allowed.test/ (line 4: *)"),
+        ("https://allowed.test/", 0,
+         "allow https://allowed.test/ (line 4: 127.0.0.0/8, address 127.0.0.1)"),
     ]
     for target, code, line in cases:
         r = run_vigie("egress", "check", "--destination-file", str(dest), "--hosts-file",
                       str(hosts), target)
         assert (r.returncode, r.stdout.strip()) == (code, line), r.stderr
+    # The article's policy as written: "*" does not reach loopback.
+    dest.write_text(ARTICLE)
+    r = run_vigie("egress", "check", "--destination-file", str(dest), "--hosts-file", str(hosts),
+                  "https://allowed.test/")
+    assert (r.returncode, r.stdout.strip()) == (
+        1, "deny https://allowed.test/ (internal address (loopback, link-local or unspecified): "
+           "only an address rule naming it allows it, address 127.0.0.1)"), r.stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("EGRESS_")}
     env["EGRESS_HTTP_PROXY_DESTINATION"] = SEED
     r = run_vigie("egress", "check", "--no-resolve", "http://perdu.com/", env=env)
@@ -441,7 +455,7 @@ def test_reload_keeps_tunnels_and_refuses_bad_lists(serve, tmp_path, hosts, back
         tunnel.sendall(f"CONNECT allowed.test:{echo.port} HTTP/1.1\r\n\r\n".encode())
         assert tunnel.recv(100).startswith(b"HTTP/1.1 200")
         # New list: allowed.test is now denied.
-        (tmp_path / "destination").write_text("!allowed.test\n*\n")
+        (tmp_path / "destination").write_text("!allowed.test\n127.0.0.0/8\n*\n")
         status, body, _ = s.http("POST", "/reload")
         assert status == 200, body
         assert curl(proxy, f"http://allowed.test:{backend.port}/")[0] == 403
@@ -455,11 +469,12 @@ def test_reload_keeps_tunnels_and_refuses_bad_lists(serve, tmp_path, hosts, back
         assert curl(proxy, f"http://allowed.test:{backend.port}/")[0] == 403
         assert curl(proxy, f"http://127.0.0.1:{backend.port}/")[0] == 200
         # SIGHUP too.
-        (tmp_path / "destination").write_text("allowed.test\n")
+        # Loopback is named, but only allowed.test is allowed (first match).
+        (tmp_path / "destination").write_text("allowed.test\n!0.0.0.0/0\n127.0.0.0/8\n")
         s.signal(signal.SIGHUP)
         wait_for(lambda: curl(proxy, f"http://allowed.test:{backend.port}/")[0] == 200,
                  what="SIGHUP reload")
-        assert curl(proxy, f"http://127.0.0.1:{backend.port}/")[0] == 403  # default deny
+        assert curl(proxy, f"http://127.0.0.1:{backend.port}/")[0] == 403  # line 2: !0.0.0.0/0
         tunnel.sendall(b"and now")
         assert tunnel.recv(100) == b"and now"
         tunnel.close()

@@ -2,6 +2,7 @@
 #include "egress/acl/acl.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace vigie::egress {
 namespace {
@@ -18,7 +19,28 @@ bool NameMatches(const ProxyRule& rule, std::string_view host) {
          host[host.size() - rule.name.size() - 1] == '.';
 }
 
+// The internal range holding `address`, or nullptr.
+const Cidr* InternalRangeOf(const IpAddress& address) {
+  for (const Cidr& range : InternalRanges()) {
+    if (range.Contains(address))
+      return &range;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::span<const Cidr> InternalRanges() {
+  static const std::vector<Cidr> ranges = [] {
+    std::vector<Cidr> out;
+    for (std::string_view text :
+         {"127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8", "::1/128", "fe80::/10", "::/128"}) {
+      out.push_back(Cidr::Parse(text).value());
+    }
+    return out;
+  }();
+  return ranges;
+}
 
 std::string NormalizeAclHost(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -35,6 +57,9 @@ std::string NormalizeAclHost(std::string_view host) {
 std::string AclDecision::RuleDescription() const {
   if (source == Source::kDefaultDeny)
     return "default deny (no rule matched)";
+  if (source == Source::kInternal)
+    return "internal address (loopback, link-local or unspecified): only an address rule naming "
+           "it allows it";
   return "line " + std::to_string(line) + ": " + text;
 }
 
@@ -88,13 +113,35 @@ AclDecision DestinationAcl::DecisionFor(size_t index, const IpAddress* address) 
   return decision;
 }
 
+bool DestinationAcl::NamesInternal(const IpAddress& address) const {
+  const Cidr* range = InternalRangeOf(address);
+  if (range == nullptr)
+    return true;  // not internal: nothing to name
+  return std::any_of(spec_.rules.begin(), spec_.rules.end(), [&](const ProxyRule& rule) {
+    return rule.kind == ProxyRuleKind::kAddress && rule.action == AclAction::kAllow &&
+           rule.prefix.prefix_len() >= range->prefix_len() && rule.prefix.Contains(address);
+  });
+}
+
+AclDecision DestinationAcl::InternalDenial(const IpAddress& address) {
+  AclDecision decision;
+  decision.action = AclAction::kDeny;
+  decision.source = AclDecision::Source::kInternal;
+  decision.address = address;
+  return decision;
+}
+
 AclDecision DestinationAcl::Decide(std::string_view host,
                                    std::span<const IpAddress> addresses) const {
   std::string name = NormalizeAclHost(host);
   auto literal = IpAddress::Parse(name);
   if (literal) {
     IpAddress unmapped = literal->Unmapped();
-    return DecisionFor(FirstMatch(name, &unmapped), &unmapped);
+    size_t index = FirstMatch(name, &unmapped);
+    AclDecision decision = DecisionFor(index, &unmapped);
+    if (decision.allowed() && !NamesInternal(unmapped))
+      return InternalDenial(unmapped);
+    return decision;
   }
   if (addresses.empty()) {
     return DecisionFor(FirstMatch(name, nullptr), nullptr);
@@ -102,15 +149,20 @@ AclDecision DestinationAcl::Decide(std::string_view host,
   // Per address; a deny anywhere wins, reported by its earliest rule.
   std::optional<std::pair<size_t, IpAddress>> deny;
   std::optional<std::pair<size_t, IpAddress>> allow;
+  std::optional<IpAddress> internal;
   for (const IpAddress& candidate : addresses) {
     IpAddress address = candidate.Unmapped();
     size_t index = FirstMatch(name, &address);
     bool allowed = index < spec_.rules.size() ? spec_.rules[index].action == AclAction::kAllow
                                               : spec_.wildcard.has_value();
+    if (allowed && !NamesInternal(address) && !internal)
+      internal = address;
     auto& slot = allowed ? allow : deny;
     if (!slot || index < slot->first)
       slot.emplace(index, address);
   }
+  if (!deny && internal)
+    return InternalDenial(*internal);
   const auto& chosen = deny ? *deny : *allow;
   AclDecision decision = DecisionFor(chosen.first, &chosen.second);
   // Addresses disagreed: name the denied one even when no address rule
@@ -129,10 +181,13 @@ std::optional<AclDecision> DestinationAcl::DecideByName(std::string_view host) c
     const ProxyRule& rule = spec_.rules[i];
     if (rule.kind == ProxyRuleKind::kAddress)
       return std::nullopt;
-    if (NameMatches(rule, name))
-      return DecisionFor(i, nullptr);
+    if (NameMatches(rule, name)) {
+      AclDecision decision = DecisionFor(i, nullptr);
+      return decision.allowed() ? std::nullopt : std::optional<AclDecision>(decision);
+    }
   }
-  return DecisionFor(spec_.rules.size(), nullptr);
+  AclDecision decision = DecisionFor(spec_.rules.size(), nullptr);
+  return decision.allowed() ? std::nullopt : std::optional<AclDecision>(decision);
 }
 
 }  // namespace vigie::egress

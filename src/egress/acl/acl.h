@@ -24,6 +24,14 @@
 //   - With no addresses (name not resolved, or not resolvable), address
 //     rules do not match, exactly as in Squid; name rules still do. A server
 //     must not connect anywhere that was not in the list it decided on.
+//   - The inside of the machine is never reached by accident: an address in
+//     InternalRanges() (loopback, link-local -- 169.254.169.254 is the cloud
+//     metadata service -- and "this network") is denied unless the rule
+//     list also holds an allowing address rule, at least as specific as its
+//     range, that contains it ("127.0.0.1", "169.254.169.254/32"). "*", a
+//     name rule (a name may resolve anywhere) or "0.0.0.0/0" alone do not
+//     name it; first-match order still decides allow or deny. Squid allows
+//     these by default; this is a deliberate difference.
 //
 // Thread rules: immutable after construction; share it as
 // std::shared_ptr<const DestinationAcl> across workers.
@@ -44,6 +52,7 @@ struct AclDecision {
     kRule,         // a numbered rule decided
     kWildcard,     // the final "*"
     kDefaultDeny,  // no rule matched and there is no "*"
+    kInternal,     // an internal address no address rule names (see above)
   };
   AclAction action = AclAction::kDeny;
   Source source = Source::kDefaultDeny;
@@ -75,8 +84,9 @@ class DestinationAcl {
   // The decision when it does not depend on addresses (the first rule
   // matching by name comes before every address rule, or there are no
   // address rules), so a server can refuse before resolving anything and
-  // skip DNS entirely for names the policy already decided; nullopt when
-  // the addresses are needed.
+  // skip DNS entirely for names the policy already denies; nullopt when the
+  // addresses are needed, which is always the case for an allowed name (the
+  // addresses it resolves to may be internal).
   std::optional<AclDecision> DecideByName(std::string_view host) const;
 
   bool has_address_rules() const { return has_address_rules_; }
@@ -86,10 +96,19 @@ class DestinationAcl {
   // Index of the first rule matching (name, address) or rules.size().
   size_t FirstMatch(std::string_view name, const IpAddress* address) const;
   AclDecision DecisionFor(size_t index, const IpAddress* address) const;
+  // Whether an allowed `address` may be reached: always outside
+  // InternalRanges(); inside, only when some allowing address rule at least
+  // as specific as its range contains it.
+  bool NamesInternal(const IpAddress& address) const;
+  static AclDecision InternalDenial(const IpAddress& address);
 
   HttpProxySpec spec_;
   bool has_address_rules_ = false;
 };
+
+// The ranges an ACL never reaches by accident: 127.0.0.0/8, 169.254.0.0/16,
+// 0.0.0.0/8, ::1/128, fe80::/10, ::/128.
+std::span<const Cidr> InternalRanges();
 
 // The ACL's host normalization: lower case, brackets and one trailing dot
 // removed.

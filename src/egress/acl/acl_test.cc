@@ -174,6 +174,62 @@ TEST(DestinationAclTest, DefaultsWithoutRules) {
   EXPECT_FALSE(empty.Decide("anything", {}).allowed());
 }
 
+// The inside of the machine: loopback, link-local (the cloud metadata
+// service) and "this network" are reached only when an address rule names
+// them; "*", a name rule or 0.0.0.0/0 do not.
+TEST(DestinationAclTest, InternalAddressesNeedAnAddressRuleNamingThem) {
+  DestinationAcl seed = Acl(kSeed);
+  for (auto [host, addresses] : std::vector<std::pair<std::string_view, std::vector<IpAddress>>>{
+           {"localhost", Addrs({"127.0.0.1"})},
+           {"127.0.0.2", {}},
+           {"[::1]", {}},
+           {"169.254.169.254", {}},
+           {"metadata.google.internal", Addrs({"169.254.169.254"})},
+           {"rebind.example", Addrs({"203.0.113.7", "127.0.0.1"})},
+           {"v6.example", Addrs({"fe80::1"})},
+           {"mapped.example", Addrs({"::ffff:127.0.0.1"})},
+           {"zero.example", Addrs({"0.0.0.0"})},
+       }) {
+    auto d = seed.Decide(host, addresses);
+    EXPECT_FALSE(d.allowed()) << host;
+    EXPECT_EQ(d.source, AclDecision::Source::kInternal) << host;
+    ASSERT_TRUE(d.address) << host;
+  }
+  auto d = seed.Decide("metadata.google.internal", Addrs({"169.254.169.254"}));
+  EXPECT_EQ(d.Explain(),
+            "deny (internal address (loopback, link-local or unspecified): only an address rule "
+            "naming it allows it, address 169.254.169.254)");
+  // Allowed by name is not enough, nor is a rule wider than the range.
+  EXPECT_FALSE(Acl("localhost\n").Decide("localhost", Addrs({"127.0.0.1"})).allowed());
+  EXPECT_FALSE(Acl("0.0.0.0/0\n").Decide("127.0.0.1", {}).allowed());
+  // The naming rule may stand anywhere; first match still decides.
+  auto by_name = Acl("localhost\n127.0.0.0/8\n").Decide("localhost", Addrs({"127.0.0.1"}));
+  EXPECT_TRUE(by_name.allowed());
+  EXPECT_EQ(by_name.line, 1);
+  EXPECT_FALSE(
+      Acl("!localhost\n127.0.0.0/8\n").Decide("localhost", Addrs({"127.0.0.1"})).allowed());
+  // Named: allowed, by that rule.
+  DestinationAcl named = Acl("127.0.0.0/8\n169.254.169.254\n*\n");
+  auto lo = named.Decide("localhost", Addrs({"127.0.0.1"}));
+  EXPECT_TRUE(lo.allowed());
+  EXPECT_EQ(lo.line, 1);
+  EXPECT_TRUE(named.Decide("169.254.169.254", {}).allowed());
+  EXPECT_FALSE(named.Decide("169.254.1.1", {}).allowed());
+  // A deny rule still names itself when it decides.
+  auto denied = Acl("!127.0.0.64/26\n*\n").Decide("x.example", Addrs({"127.0.0.70"}));
+  EXPECT_EQ(denied.source, AclDecision::Source::kRule);
+  EXPECT_EQ(denied.line, 1);
+  // Public addresses are unaffected.
+  EXPECT_TRUE(seed.Decide("free.fr", Addrs({"212.27.48.10", "2a01:e0c::1"})).allowed());
+}
+
+TEST(DestinationAclTest, AnAllowedNameStillNeedsItsAddresses) {
+  // DecideByName answers only denials: an allowed name may resolve inside.
+  EXPECT_FALSE(Acl("*\n").DecideByName("rebind.example"));
+  EXPECT_FALSE(Acl("*.example.com\n").DecideByName("a.example.com"));
+  EXPECT_TRUE(Acl("*.example.com\n").DecideByName("other.org"));
+}
+
 // --- vigie egress check ------------------------------------------------------
 
 TEST(CheckTargetTest, ParsesUrlsAndAuthorities) {

@@ -34,6 +34,8 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(
   }
   snap->default_deny_hits = &registry.AddCounter(
       name, help, {{"line", "0"}, {"rule", "default deny"}, {"action", "deny"}});
+  snap->internal_deny_hits = &registry.AddCounter(
+      name, help, {{"line", "0"}, {"rule", "internal address"}, {"action", "deny"}});
   if (!config->access_log.empty()) {
     if (previous && previous->access_log && previous->config->access_log == config->access_log) {
       snap->access_log = previous->access_log;
@@ -60,6 +62,8 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(
 void CountRuleHit(const Snapshot& snap, const AclDecision& decision) {
   if (decision.source == AclDecision::Source::kDefaultDeny) {
     snap.default_deny_hits->Inc();
+  } else if (decision.source == AclDecision::Source::kInternal) {
+    snap.internal_deny_hits->Inc();
   } else if (auto it = snap.hits_by_line.find(decision.line); it != snap.hits_by_line.end()) {
     it->second->Inc();
   }

@@ -25,7 +25,8 @@ struct Snapshot {
   std::shared_ptr<const DestinationAcl> acl;
   std::unordered_map<int, metrics::Counter*> hits_by_line;  // rule or wildcard line
   metrics::Counter* default_deny_hits = nullptr;
-  std::shared_ptr<spdlog::logger> access_log;  // null: no access log
+  metrics::Counter* internal_deny_hits = nullptr;  // loopback, link-local (acl.h)
+  std::shared_ptr<spdlog::logger> access_log;      // null: no access log
   // Made for these settings; a reload makes a new one.
   std::shared_ptr<Resolver> resolver;
 };
