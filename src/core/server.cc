@@ -4,10 +4,12 @@
 #include <cstdio>
 
 #include <boost/asio/signal_set.hpp>
+#include <linux/capability.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
 #include "core/handover.h"
+#include "core/privileges.h"
 #include "core/runtime.h"
 #include "core/task.h"
 
@@ -41,6 +43,18 @@ bool ParseValue(const config::Field& f, RuntimeConfig& out) {
     }
   }
   m.Optional("grace", out.grace, BareUnit::kSeconds);
+  m.Optional("user", out.user);
+  m.Optional("group", out.group);
+  if (!out.user.empty() || !out.group.empty()) {
+    if (auto c = LookUpCredentials(out.user, out.group); !c) {
+      auto field = m.Get(out.group.empty() || c.error().ToString().find("user") != std::string::npos
+                             ? "user"
+                             : "group");
+      if (field) {
+        field->Fail(c.error().ToString());
+      }
+    }
+  }
   m.Finish();
   return m.ok();
 }
@@ -144,8 +158,12 @@ struct Server::State {
       return errors;
     }
     if (next->core.admin.listen != config->core.admin.listen ||
-        next->core.runtime.workers != config->core.runtime.workers) {
-      logger->warn("admin.listen and runtime.workers take effect at the next restart");
+        next->core.runtime.workers != config->core.runtime.workers ||
+        next->core.runtime.user != config->core.runtime.user ||
+        next->core.runtime.group != config->core.runtime.group) {
+      logger->warn(
+          "admin.listen, runtime.workers, runtime.user and runtime.group take effect at the "
+          "next restart");
     }
     log::Configure(next->core.log);
     std::string errors;
@@ -343,6 +361,22 @@ int Server::Run() {
       listeners.push_back(l);
     }
     s.components.emplace(name, std::move(component));
+  }
+  // Every listener is bound: drop root now if asked (runtime.user/group).
+  if (!s.config->core.runtime.user.empty() || !s.config->core.runtime.group.empty()) {
+    auto to = LookUpCredentials(s.config->core.runtime.user, s.config->core.runtime.group);
+    // CAP_NET_BIND_SERVICE stays: a reload may bind a new port below 1024.
+    static constexpr int kKeep[] = {CAP_NET_BIND_SERVICE};
+    auto dropped = to ? DropPrivileges(*to, kKeep) : Result<void>(to.error());
+    if (!dropped) {
+      s.logger->error("runtime.user/group: {}", dropped.error().ToString());
+      for (auto& [n, c] : s.components) {
+        c->Stop();
+      }
+      s.runtime->StopWorkers();
+      return 1;
+    }
+    s.logger->info("running as {} (uid {}, gid {})", to->text, to->uid, to->gid);
   }
   // Signals are caught from here on, before "ready" is printed: a SIGHUP
   // sent as soon as a script sees "ready" must reload, not kill (the

@@ -27,6 +27,10 @@ namespace vigie {
 struct RuntimeConfig {
   int workers = 0;                            // 0: one per core
   Duration grace = std::chrono::seconds(10);  // drain time on SIGTERM
+  // Who to run as once every listener is bound (core/privileges.h); empty:
+  // stay as started. Names or numbers; taken at start only.
+  std::string user;
+  std::string group;
 };
 
 bool ParseValue(const config::Field& f, RuntimeConfig& out);

@@ -8,7 +8,9 @@ import importlib.machinery
 import importlib.util
 import io
 import os
+import pathlib
 import pty
+import shutil
 import re
 import signal
 import socket
@@ -17,6 +19,7 @@ import stat
 import select
 import struct
 import subprocess
+import tempfile
 import termios
 import urllib.request
 import threading
@@ -177,9 +180,26 @@ def seed_cfg(tmp_path, backends, port, extra_global="", server_opts=None, listen
         # The seed is indented with U+00A0: match the keyword, not the blanks.
         text = text.replace("balance roundrobin", "balance roundrobin\n" + listen_extra)
     text = text.replace("global\n", "global\n" + extra_global, 1)
-    path = tmp_path / "haproxy.cfg"
+    # The seed runs as `user haproxy` once bound (as haproxy does), so a
+    # reload reads the file as that user: it lives where that user can read
+    # it, as /etc/haproxy/haproxy.cfg does (pytest's tmp_path is root-only).
+    readable = tempfile.mkdtemp(prefix="vigie-seed-")
+    SEED_DIRS.append(readable)
+    os.chmod(readable, 0o755)
+    path = pathlib.Path(readable) / "haproxy.cfg"
     path.write_text(text)
+    os.chmod(path, 0o644)
     return path
+
+
+SEED_DIRS = []
+
+
+@pytest.fixture(autouse=True)
+def remove_seed_dirs():
+    yield
+    while SEED_DIRS:
+        shutil.rmtree(SEED_DIRS.pop(), ignore_errors=True)
 
 
 def start_lb(path, workers=2):
@@ -1455,6 +1475,39 @@ def test_out_of_descriptors_the_listeners_wait_and_recover(tmp_path, backends, l
             return False
     wait_for(relayed, timeout=10, what="the listener accepting again")
     wait_for(stats_answers, timeout=10, what="the stats socket answering again")
+
+
+def proc_ids(pid):
+    """(real, effective) uid and gid of process `pid` from /proc."""
+    ids = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Uid", "Gid"):
+                ids[key] = tuple(int(v) for v in value.split()[:2])
+    return ids["Uid"], ids["Gid"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+def test_global_user_and_group_drop_root_after_binding(tmp_path, backends, lb):
+    """haproxy's `user`/`group`: bind (here a port below 1024 and the stats
+    socket) as root, then run as them. vigie ignored them until 2026-12, so
+    a drop-in kept root."""
+    bs = backends(1, tls=False)
+    low = 700 + os.getpid() % 200  # below 1024: only root may bind it
+    path = plain_cfg(tmp_path, low, f"  server s1 127.0.0.1:{bs[0].port}\n",
+                     global_extra="  user nobody\n  group nogroup\n")
+    served = lb(path)
+    assert proc_ids(served.proc.pid) == ((65534, 65534), (65534, 65534))
+    # Of root's capabilities only CAP_NET_BIND_SERVICE (bit 10) is left.
+    with open(f"/proc/{served.proc.pid}/status") as f:
+        caps = dict(line.split(":", 1) for line in f if line.startswith("Cap"))
+    assert int(caps["CapEff"], 16) == 1 << 10, caps
+    assert int(caps["CapPrm"], 16) == 1 << 10, caps
+    with socket.create_connection(("127.0.0.1", low), timeout=5) as c:
+        assert c.recv(100) == b"master1\n"
+    assert "Name: " in cli(tmp_path / "admin.sock", "show info")
+    wait_for(lambda: served.log_contains("running as nobody:nogroup"), what="the drop logged")
 
 
 def test_byte_counters_move_while_a_connection_runs(tmp_path, backends, lb):

@@ -43,6 +43,19 @@ void Reader::OnGlobal(const Line& line) {
     }
     return;
   }
+  if (kw == "user" || kw == "uid" || kw == "group" || kw == "gid") {
+    if (line.words.size() != 2) {
+      Diag(line.number, Severity::kError, Quote(kw) + " expects exactly one argument");
+      return;
+    }
+    const std::string& v = line.words[1];
+    if ((kw == "uid" || kw == "gid") && v.find_first_not_of("0123456789") != std::string::npos) {
+      Diag(line.number, Severity::kError, Quote(kw) + " expects a number, got " + Quote(v));
+      return;
+    }
+    (kw == "user" || kw == "uid" ? g.user : g.group) = v;
+    return;
+  }
   if (kw == "nosplice") {
     if (line.words.size() != 1) {
       Diag(line.number, Severity::kError, "'nosplice' takes no argument");

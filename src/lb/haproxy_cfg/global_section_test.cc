@@ -41,6 +41,23 @@ TEST(GlobalTest, DirectivesAndErrors) {
   EXPECT_NE(FindDiag(out, 13, Severity::kError), nullptr);
 }
 
+// haproxy drops to `user`/`group` (or `uid`/`gid`) once bound; vigie does
+// the same through runtime.user / runtime.group. Until 2026-12 they were
+// ignored, so a drop-in kept root.
+TEST(GlobalTest, UserAndGroupAreCarriedOver) {
+  auto named = P("global\n user haproxy\n group haproxy\n");
+  EXPECT_EQ(named.config.global.user, "haproxy");
+  EXPECT_EQ(named.config.global.group, "haproxy");
+  EXPECT_TRUE(named.diagnostics.empty());
+  auto numeric = P("global\n uid 99\n gid 98\n");
+  EXPECT_EQ(numeric.config.global.user, "99");
+  EXPECT_EQ(numeric.config.global.group, "98");
+  auto bad = P("global\n uid nobody\n user\n");
+  EXPECT_EQ(FindDiag(bad, 2, Severity::kError)->text, "'uid' expects a number, got 'nobody'");
+  EXPECT_NE(FindDiag(bad, 3, Severity::kError), nullptr);
+  EXPECT_TRUE(bad.config.global.user.empty());
+}
+
 TEST(GlobalTest, ListenerMultiQueue) {
   EXPECT_TRUE(P("global\n").config.global.multi_queue);  // haproxy's default
   auto off = P("global\n tune.listener.multi-queue off\n");

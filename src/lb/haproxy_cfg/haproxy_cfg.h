@@ -150,6 +150,10 @@ struct Global {
   bool nosplice = false;
   std::vector<StatsSocket> stats_sockets;
   Millis stats_timeout{10000};  // haproxy's default
+  // `user`/`uid` and `group`/`gid`: who to run as once the listeners are
+  // bound (vigie's runtime.user / runtime.group); empty: not set.
+  std::string user;
+  std::string group;
 };
 
 struct Frontend {

@@ -97,9 +97,11 @@ TEST(SeedConfigTest, KubeSprayArticleVerbatim) {
   EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("4: 'chroot'")));
   EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("12: 'ssl-default-bind-ciphers'")));
   EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("27: 'errorfile'")));
-  // Lines 2-4, 7-13 (global), 16, 21-27 (defaults). `option dontlognull`
-  // (line 17) is carried over.
-  EXPECT_EQ(ignored.size(), 18u);
+  // Lines 2-4, 9-13 (global), 16, 21-27 (defaults). `user` and `group`
+  // (lines 7, 8) and `option dontlognull` (line 17) are carried over.
+  EXPECT_EQ(ignored.size(), 16u);
+  EXPECT_EQ(out.config.global.user, "haproxy");
+  EXPECT_EQ(out.config.global.group, "haproxy");
   EXPECT_TRUE(out.config.frontends[0].dontlognull);
   EXPECT_FALSE(out.config.frontends[0].tcplog);
   EXPECT_TRUE(Lines(out, Severity::kUnsupported).empty());

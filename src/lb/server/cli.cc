@@ -47,13 +47,18 @@ config::Overlay HaproxyFileOverlay(const std::string& path, bool splice, bool wo
   // Absolute, so a reload finds it whatever the working directory is then.
   o.Set("lb.haproxy_cfg", std::filesystem::absolute(path).string(), "-f");
   o.Set("lb.splice", splice ? "true" : "false", "--splice");
-  if (!workers_given) {
-    // haproxy's nbthread, read once: the worker count is fixed at start.
-    LbConfig probe;
-    (void)LoadHaproxyFile(path, probe);
-    if (probe.model.global.nbthread > 0) {
-      o.Set("runtime.workers", std::to_string(probe.model.global.nbthread), "nbthread in " + path);
-    }
+  // haproxy's nbthread, user and group, read once: fixed at start.
+  LbConfig probe;
+  (void)LoadHaproxyFile(path, probe);
+  const haproxy_cfg::Global& g = probe.model.global;
+  if (!workers_given && g.nbthread > 0) {
+    o.Set("runtime.workers", std::to_string(g.nbthread), "nbthread in " + path);
+  }
+  if (!g.user.empty()) {
+    o.Set("runtime.user", g.user, "user in " + path);
+  }
+  if (!g.group.empty()) {
+    o.Set("runtime.group", g.group, "group in " + path);
   }
   return o;
 }
