@@ -12,6 +12,7 @@
 
 #include "core/ip.h"
 #include "core/net.h"
+#include "dns/server/list_url.h"
 
 namespace vigie::dns {
 namespace {
@@ -21,79 +22,6 @@ namespace http = beast::http;
 namespace ssl = net::asio::ssl;
 using net::tcp;
 using Clock = std::chrono::steady_clock;
-
-struct Url {
-  bool tls = false;
-  std::string origin;  // "https://host:port" as written, for relative redirects
-  std::string host;    // without IPv6 brackets
-  std::string port;
-  std::string target = "/";
-};
-
-Result<Url> ParseUrl(std::string_view url) {
-  Url out;
-  std::string_view rest;
-  if (url.starts_with("http://")) {
-    rest = url.substr(7);
-    out.port = "80";
-  } else if (url.starts_with("https://")) {
-    rest = url.substr(8);
-    out.port = "443";
-    out.tls = true;
-  } else {
-    return Error(vigie::Errc::kInvalidArgument,
-                 "only http:// and https:// URLs are supported: " + std::string(url));
-  }
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  out.origin = std::string(url.substr(0, url.size() - rest.size())) + std::string(authority);
-  if (slash != std::string_view::npos) {
-    out.target = std::string(rest.substr(slash));
-  }
-  if (authority.find('@') != std::string_view::npos) {
-    return Error(vigie::Errc::kInvalidArgument,
-                 "credentials in list URLs are not supported: " + std::string(url));
-  }
-  if (authority.starts_with('[')) {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return Error(vigie::Errc::kInvalidArgument, "bad URL host: " + std::string(url));
-    }
-    out.host = std::string(authority.substr(1, close - 1));
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') {
-        return Error(vigie::Errc::kInvalidArgument, "bad URL host: " + std::string(url));
-      }
-      out.port = std::string(authority.substr(close + 2));
-    }
-  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    out.host = std::string(authority.substr(0, colon));
-    out.port = std::string(authority.substr(colon + 1));
-  } else {
-    out.host = std::string(authority);
-  }
-  if (out.host.empty() || out.port.empty()) {
-    return Error(vigie::Errc::kInvalidArgument, "bad URL: " + std::string(url));
-  }
-  return out;
-}
-
-// Where a Location header points, made absolute against the URL it came from.
-std::string ResolveLocation(const Url& from, const std::string& location) {
-  if (location.find("://") != std::string::npos) {
-    return location;
-  }
-  if (location.starts_with("//")) {
-    return (from.tls ? "https:" : "http:") + location;
-  }
-  if (location.starts_with("/")) {
-    return from.origin + location;
-  }
-  // Relative to the directory of the current target (RFC 3986 §5.2.3).
-  std::string dir = from.target.substr(0, from.target.find_first_of("?#"));
-  dir = dir.substr(0, dir.rfind('/') + 1);
-  return from.origin + dir + location;
-}
 
 // OpenSSL's reason for a failed TLS operation, with the certificate
 // verification result when that is what failed ("certificate verify failed
@@ -151,7 +79,7 @@ Result<void> SetPeerName(SSL* ssl_handle, const std::string& host) {
 
 struct Exchange {
   HttpFetchRequest request;
-  Url url;
+  ListUrl url;
   Clock::time_point deadline;
   std::shared_ptr<ssl::context> tls;  // https:// only
   Result<HttpFetchResponse> result = Error(vigie::Errc::kUnavailable, "not run");
@@ -295,7 +223,7 @@ Result<HttpFetchResponse> HttpGet(const HttpFetchRequest& request) {
     Exchange ex;
     ex.request = request;
     ex.deadline = deadline;
-    VIGIE_ASSIGN_OR_RETURN(ex.url, ParseUrl(url));
+    VIGIE_ASSIGN_OR_RETURN(ex.url, ParseListUrl(url));
     if (was_tls && !ex.url.tls) {
       // The list was asked for over an authenticated channel; following it
       // to clear text would let anyone on the path write it.
