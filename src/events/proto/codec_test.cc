@@ -93,41 +93,6 @@ TEST(CodecTest, DecodesQuery) {
   EXPECT_TRUE(msg->events.empty());
 }
 
-TEST(CodecTest, MetricPrecedence) {
-  Event e;
-  EXPECT_FALSE(e.GetMetric());
-  e.set_metric_f(1.5f);
-  EXPECT_EQ(*e.GetMetric(), Metric::Double(1.5));
-  e.set_metric_d(2.25);
-  EXPECT_EQ(*e.GetMetric(), Metric::Double(2.25));
-  e.set_metric_sint64(3);
-  EXPECT_EQ(*e.GetMetric(), Metric::Int(3));
-}
-
-TEST(CodecTest, SetMetricEncodesLikeTheServer) {
-  Event e;
-  e.SetMetric(Metric::Int(5));
-  EXPECT_TRUE(e.Has(Event::kMetricSint64));
-  EXPECT_TRUE(e.Has(Event::kMetricF));
-  EXPECT_FALSE(e.Has(Event::kMetricD));
-  EXPECT_EQ(e.metric_f(), 5.0f);
-  e.SetMetric(Metric::Double(0.5));
-  EXPECT_FALSE(e.Has(Event::kMetricSint64));
-  EXPECT_TRUE(e.Has(Event::kMetricD));
-  EXPECT_EQ(e.metric_d(), 0.5);
-  EXPECT_EQ(e.metric_f(), 0.5f);
-}
-
-TEST(CodecTest, TimeMicrosWinsOverTime) {
-  Event e;
-  e.set_time(100);
-  EXPECT_EQ(*e.GetTimeMicros(), 100'000'000);
-  e.set_time_micros(123'456'789);
-  EXPECT_EQ(*e.GetTimeMicros(), 123'456'789);
-  e.SetTimeMicros(-1);
-  EXPECT_EQ(e.time(), -1);  // floored
-}
-
 TEST(CodecTest, ZigzagExtremes) {
   for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{1}, INT64_MIN, INT64_MAX, int64_t{-64},
                     int64_t{63}, int64_t{64}}) {
