@@ -1,183 +1,39 @@
-// The proto2 wire codec for Riemann messages. Decoding is a single forward
-// pass with explicit bounds; no recursion except for skipped unknown groups
-// (bounded by DecodeLimits::max_group_depth).
+// The proto2 wire codec for Riemann messages: Msg, Event, State, Query and
+// Attribute. Decoding is a single forward pass over the bounded WireReader of
+// wire.h; no recursion except for skipped unknown groups (bounded by
+// DecodeLimits::max_group_depth). Encoding writes fields in field-number
+// order with the writers below.
 #include "events/proto/codec.h"
 
 #include <cstring>
 #include <string>
 
+#include "events/proto/wire.h"
+
 namespace vigie::events {
+
+using internal::kFixed32;
+using internal::kFixed64;
+using internal::kLengthDelimited;
+using internal::kVarint;
+using internal::Unzigzag;
+
 namespace {
 
-enum WireType : uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLengthDelimited = 2,
-  kStartGroup = 3,
-  kEndGroup = 4,
-  kFixed32 = 5,
-};
-
 // The decoder keeps the first error it meets; functions return false then.
-class Decoder {
+class Decoder : private internal::WireReader {
  public:
-  Decoder(const uint8_t* base, const DecodeLimits& limits) : base_(base), limits_(limits) {}
+  using WireReader::TakeError;
+  using WireReader::WireReader;
 
   bool DecodeMsg(const uint8_t* p, const uint8_t* end, Msg& msg);
   bool DecodeEvent(const uint8_t* p, const uint8_t* end, Event& e);
 
-  Error TakeError() { return std::move(error_); }
-
  private:
-  bool Fail(Errc code, const uint8_t* at, std::string what) {
-    std::string where;
-    if (where_kind_ != nullptr) {
-      where = std::string(where_kind_) + "[" + std::to_string(where_index_) + "]: ";
-    }
-    error_ = Error(code, where + what + " at offset " + std::to_string(at - base_));
-    return false;
-  }
-
-  bool ReadVarint(const uint8_t*& p, const uint8_t* end, uint64_t& v) {
-    // Fast path: one byte.
-    if (p < end && *p < 0x80) [[likely]] {
-      v = *p++;
-      return true;
-    }
-    const uint8_t* start = p;
-    uint64_t result = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-      if (p >= end) {
-        return Fail(Errc::kInvalidArgument, start, "truncated varint");
-      }
-      uint8_t b = *p++;
-      result |= static_cast<uint64_t>(b & 0x7f) << (shift < 64 ? shift : 63);
-      if (b < 0x80) {
-        v = result;
-        return true;
-      }
-    }
-    return Fail(Errc::kInvalidArgument, start, "varint longer than 10 bytes");
-  }
-
-  bool ReadTag(const uint8_t*& p, const uint8_t* end, uint32_t& field, uint32_t& wire) {
-    const uint8_t* at = p;
-    uint64_t tag = 0;
-    if (!ReadVarint(p, end, tag))
-      return false;
-    // libprotobuf reads a tag as at most 5 bytes, keeping the low 32 bits.
-    tag &= 0xffffffffu;
-    if (p - at > 5 || (tag >> 3) == 0) {
-      return Fail(Errc::kInvalidArgument, at, "invalid tag");
-    }
-    field = static_cast<uint32_t>(tag >> 3);
-    wire = static_cast<uint32_t>(tag & 7);
-    return true;
-  }
-
-  // Reads a length prefix and checks the bytes are there.
-  bool ReadLength(const uint8_t*& p, const uint8_t* end, size_t& len) {
-    const uint8_t* at = p;
-    uint64_t v = 0;
-    if (!ReadVarint(p, end, v))
-      return false;
-    // libprotobuf: a size is at most 5 bytes and below 2^31.
-    if (p - at > 5 || v > 0x7fffffffu) {
-      return Fail(Errc::kInvalidArgument, at, "invalid length");
-    }
-    if (v > static_cast<uint64_t>(end - p)) {
-      return Fail(Errc::kInvalidArgument, at, "length " + std::to_string(v) + " past end");
-    }
-    len = static_cast<size_t>(v);
-    return true;
-  }
-
-  bool ReadString(const uint8_t*& p, const uint8_t* end, std::string& out) {
-    const uint8_t* at = p;
-    size_t len = 0;
-    if (!ReadLength(p, end, len))
-      return false;
-    if (len > limits_.max_string_bytes) {
-      return Fail(Errc::kLimitExceeded, at, "string of " + std::to_string(len) + " bytes");
-    }
-    out.assign(reinterpret_cast<const char*>(p), len);
-    p += len;
-    return true;
-  }
-
-  template <class T>
-  bool ReadFixed(const uint8_t*& p, const uint8_t* end, T& out) {
-    if (static_cast<size_t>(end - p) < sizeof(T)) {
-      return Fail(Errc::kInvalidArgument, p, "truncated fixed field");
-    }
-    // The wire is little-endian, as is every host vigie builds for.
-    std::memcpy(&out, p, sizeof(T));
-    p += sizeof(T);
-    return true;
-  }
-
-  bool Skip(const uint8_t*& p, const uint8_t* end, uint32_t field, uint32_t wire, int depth);
-
   bool DecodeAttribute(const uint8_t* p, const uint8_t* end, Attribute& a);
   bool DecodeState(const uint8_t* p, const uint8_t* end, State& s);
   bool DecodeQuery(const uint8_t* p, const uint8_t* end, Query& q);
-
-  const uint8_t* base_;
-  const DecodeLimits& limits_;
-  // Where an error happened: "event" and 3 while inside the 4th event.
-  const char* where_kind_ = nullptr;
-  size_t where_index_ = 0;
-  Error error_;
 };
-
-bool Decoder::Skip(const uint8_t*& p, const uint8_t* end, uint32_t field, uint32_t wire,
-                   int depth) {
-  uint64_t v = 0;
-  size_t len = 0;
-  switch (wire) {
-    case kVarint:
-      return ReadVarint(p, end, v);
-    case kFixed64:
-      if (end - p < 8)
-        return Fail(Errc::kInvalidArgument, p, "truncated fixed64");
-      p += 8;
-      return true;
-    case kLengthDelimited:
-      if (!ReadLength(p, end, len))
-        return false;
-      p += len;
-      return true;
-    case kFixed32:
-      if (end - p < 4)
-        return Fail(Errc::kInvalidArgument, p, "truncated fixed32");
-      p += 4;
-      return true;
-    case kStartGroup: {
-      if (depth >= limits_.max_group_depth) {
-        return Fail(Errc::kLimitExceeded, p, "unknown groups nested too deep");
-      }
-      while (true) {
-        if (p >= end)
-          return Fail(Errc::kInvalidArgument, p, "unterminated group");
-        uint32_t f = 0, w = 0;
-        const uint8_t* at = p;
-        if (!ReadTag(p, end, f, w))
-          return false;
-        if (w == kEndGroup) {
-          if (f != field)
-            return Fail(Errc::kInvalidArgument, at, "mismatched end group");
-          return true;
-        }
-        if (!Skip(p, end, f, w, depth + 1))
-          return false;
-      }
-    }
-    case kEndGroup:
-      return Fail(Errc::kInvalidArgument, p, "unexpected end group");
-    default:
-      return Fail(Errc::kInvalidArgument, p, "invalid wire type " + std::to_string(wire));
-  }
-}
 
 bool Decoder::DecodeAttribute(const uint8_t* p, const uint8_t* end, Attribute& a) {
   bool has_key = false;
@@ -245,9 +101,9 @@ bool Decoder::DecodeEvent(const uint8_t* p, const uint8_t* end, Event& e) {
         if (wire != kLengthDelimited)
           break;
         auto& tags = e.mutable_tags();
-        if (tags.size() >= limits_.max_tags) {
+        if (tags.size() >= limits().max_tags) {
           return Fail(Errc::kLimitExceeded, p,
-                      "more than " + std::to_string(limits_.max_tags) + " tags");
+                      "more than " + std::to_string(limits().max_tags) + " tags");
         }
         tags.emplace_back();
         if (!ReadString(p, end, tags.back()))
@@ -267,9 +123,9 @@ bool Decoder::DecodeEvent(const uint8_t* p, const uint8_t* end, Event& e) {
         if (wire != kLengthDelimited)
           break;
         auto& attrs = e.mutable_attributes();
-        if (attrs.size() >= limits_.max_attributes) {
+        if (attrs.size() >= limits().max_attributes) {
           return Fail(Errc::kLimitExceeded, p,
-                      "more than " + std::to_string(limits_.max_attributes) + " attributes");
+                      "more than " + std::to_string(limits().max_attributes) + " attributes");
         }
         size_t len = 0;
         if (!ReadLength(p, end, len))
@@ -292,8 +148,7 @@ bool Decoder::DecodeEvent(const uint8_t* p, const uint8_t* end, Event& e) {
           break;
         if (!ReadVarint(p, end, v))
           return false;
-        // Zigzag: 0,-1,1,-2,... <- 0,1,2,3,...
-        e.set_metric_sint64(static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)));
+        e.set_metric_sint64(Unzigzag(v));
         continue;
       case 14: {
         if (wire != kFixed64)
@@ -348,7 +203,7 @@ bool Decoder::DecodeState(const uint8_t* p, const uint8_t* end, State& s) {
       if (!ReadString(p, end, **target))
         return false;
     } else if (wire == kLengthDelimited && field == 7) {
-      if (s.tags.size() >= limits_.max_tags) {
+      if (s.tags.size() >= limits().max_tags) {
         return Fail(Errc::kLimitExceeded, p, "too many tags");
       }
       s.tags.emplace_back();
@@ -398,9 +253,9 @@ bool Decoder::DecodeMsg(const uint8_t* p, const uint8_t* end, Msg& msg) {
     }
     size_t len = 0;
     if (field == 6 && wire == kLengthDelimited) {
-      if (n_events + msg.states.size() >= limits_.max_events) {
+      if (n_events + msg.states.size() >= limits().max_events) {
         ok = Fail(Errc::kLimitExceeded, p,
-                  "more than " + std::to_string(limits_.max_events) + " events");
+                  "more than " + std::to_string(limits().max_events) + " events");
         break;
       }
       if (!ReadLength(p, end, len)) {
@@ -414,10 +269,9 @@ bool Decoder::DecodeMsg(const uint8_t* p, const uint8_t* end, Msg& msg) {
       } else {
         msg.events.emplace_back();
       }
-      where_kind_ = "event";
-      where_index_ = n_events;
+      SetPlace("event", n_events);
       ok = DecodeEvent(p, p + len, msg.events[n_events]);
-      where_kind_ = nullptr;
+      ClearPlace();
       ++n_events;
       p += len;
     } else if (field == 2 && wire == kVarint) {
@@ -429,7 +283,7 @@ bool Decoder::DecodeMsg(const uint8_t* p, const uint8_t* end, Msg& msg) {
         msg.error.emplace();
       ok = ReadString(p, end, *msg.error);
     } else if (field == 4 && wire == kLengthDelimited) {
-      if (n_events + msg.states.size() >= limits_.max_events) {
+      if (n_events + msg.states.size() >= limits().max_events) {
         ok = Fail(Errc::kLimitExceeded, p, "too many states");
         break;
       }
@@ -438,10 +292,9 @@ bool Decoder::DecodeMsg(const uint8_t* p, const uint8_t* end, Msg& msg) {
         break;
       }
       msg.states.emplace_back();
-      where_kind_ = "state";
-      where_index_ = msg.states.size() - 1;
+      SetPlace("state", msg.states.size() - 1);
       ok = DecodeState(p, p + len, msg.states.back());
-      where_kind_ = nullptr;
+      ClearPlace();
       p += len;
     } else if (field == 5 && wire == kLengthDelimited) {
       if (!ReadLength(p, end, len)) {

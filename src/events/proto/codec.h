@@ -5,6 +5,8 @@
 // repeated embedded Query messages merge, and an Attribute without its
 // required key fails the whole message.
 //
+// The protobuf wire reader under the decoder is wire.h (internal).
+//
 // Thread rules: free functions over caller-owned values; no shared state.
 #pragma once
 

@@ -7,20 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include "events/proto/codec_testing.h"
+
 namespace vigie::events {
 namespace {
 
-std::string Unhex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
-
-std::span<const std::byte> Bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
+using codec_testing::Bytes;
+using codec_testing::Unhex;
 
 // `riemann-client send -h myhost -S "cpu user" -s ok -i 42 -t tag1 -t tag2
 //  -L 30 -a rack=n1 -D desc`, captured on a loopback listener (frame body
@@ -155,6 +148,20 @@ TEST(CodecTest, RoundTripsEveryField) {
   EXPECT_EQ(*back, m);
   EXPECT_FALSE(back->events[0].attributes()[1].has_value);
   EXPECT_TRUE(std::signbit(back->events[0].metric_d()));
+}
+
+TEST(CodecTest, DecodesABareEvent) {
+  Msg m = FullMsg();
+  const Event& full = m.events[0];
+  std::string wire;
+  EncodeEvent(full, wire);
+  auto e = DecodeEvent(wire);
+  ASSERT_TRUE(e) << e.error().ToString();
+  EXPECT_EQ(*e, full);
+  // Errors inside a bare event name no place but the offset.
+  auto bad = DecodeEvent(Unhex("2205"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().ToString(), "length 5 past end at offset 1");
 }
 
 TEST(CodecTest, DecodesAtEveryTruncationWithoutCrashingAndFailsCleanly) {
@@ -349,6 +356,30 @@ TEST(CodecTest, DatagramSizeLimit) {
   auto r = DecodeDatagram(Bytes(wire));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Errc::kLimitExceeded);
+}
+
+TEST(CodecTest, SizesMatchTheEncodingAndEncodersAppend) {
+  Msg m = FullMsg();
+  for (const Event& e : m.events) {
+    std::string wire = "xy";
+    EncodeEvent(e, wire);
+    EXPECT_EQ(wire.size(), 2 + EventEncodedSize(e));
+    EXPECT_EQ(wire.substr(0, 2), "xy");
+  }
+  std::string wire;
+  EncodeMsg(m, wire);
+  EXPECT_EQ(wire.size(), MsgEncodedSize(m));
+  std::string appended = "xy";
+  EncodeMsg(m, appended);
+  EXPECT_EQ(appended, "xy" + wire);
+  std::string frame;
+  AppendFrame(m, frame);
+  ASSERT_EQ(frame.size(), 4 + wire.size());
+  EXPECT_EQ(frame.substr(4), wire);
+  size_t len = (size_t{static_cast<uint8_t>(frame[0])} << 24) |
+               (size_t{static_cast<uint8_t>(frame[1])} << 16) |
+               (size_t{static_cast<uint8_t>(frame[2])} << 8) | static_cast<uint8_t>(frame[3]);
+  EXPECT_EQ(len, wire.size());
 }
 
 TEST(CodecTest, RepliesAndFrames) {
