@@ -3,6 +3,7 @@
 // See event_core.h for the threading contract.
 #include "events/server/event_core.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -31,52 +32,6 @@ namespace vigie::events {
 
 namespace asio = net::asio;
 using net::kUseTuple;
-
-// ---------------------------------------------------------------------------
-// Subscription
-
-bool Subscription::Offer(std::string json) {
-  if (closed()) {
-    return false;
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (queue_.size() >= max_) {
-      overflowed_.store(true, std::memory_order_release);
-      closed_.store(true, std::memory_order_release);
-      queue_.clear();
-    } else {
-      queue_.push_back(std::move(json));
-    }
-  }
-  if (wake) {
-    wake();
-  }
-  return !closed();
-}
-
-bool Subscription::Take(std::deque<std::string>& out) {
-  std::lock_guard lock(mu_);
-  if (closed()) {
-    return false;
-  }
-  if (out.empty()) {
-    out.swap(queue_);
-  } else {
-    for (auto& s : queue_) {
-      out.push_back(std::move(s));
-    }
-    queue_.clear();
-  }
-  return true;
-}
-
-void Subscription::Close() {
-  closed_.store(true, std::memory_order_release);
-  if (wake) {
-    wake();
-  }
-}
 
 namespace {
 

@@ -13,11 +13,8 @@
 // control thread. Everything else runs on the core thread.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,6 +27,7 @@
 #include "events/proto/event.h"
 #include "events/query/query.h"
 #include "events/server/config.h"
+#include "events/server/subscription.h"
 
 namespace vigie::events {
 
@@ -69,38 +67,6 @@ namespace vigie::events {
   COUNTER(snapshot_saves_total, "Index snapshots written")                                      \
   COUNTER(task_failures_total, "Coroutines that ended with an exception")
 VIGIE_DECLARE_METRICS(EventsMetrics, "vigie_events_", VIGIE_EVENTS_METRICS);
-
-// One WebSocket or SSE client's live feed: the core thread offers rendered
-// JSON events; the client's session takes them. Bounded: when the queue is
-// full the subscription is marked overflowed and the session drops the
-// client (ingest never waits for it).
-class Subscription {
- public:
-  Subscription(EventQuery query, size_t max_queue) : query_(std::move(query)), max_(max_queue) {}
-  const EventQuery& query() const { return query_; }
-
-  // Core thread. False once the subscription is closed or overflowed.
-  bool Offer(std::string json);
-  // Session thread: moves queued messages into `out`. False when the
-  // subscription overflowed or was closed by the server.
-  bool Take(std::deque<std::string>& out);
-  // Either side: ends the subscription.
-  void Close();
-  bool closed() const { return closed_.load(std::memory_order_acquire); }
-  bool overflowed() const { return overflowed_.load(std::memory_order_acquire); }
-
-  // Wakes the session when something was offered (capacity 1: one pending
-  // wake-up is enough). Set by the session before subscribing.
-  std::function<void()> wake;
-
- private:
-  EventQuery query_;
-  size_t max_;
-  std::mutex mu_;
-  std::deque<std::string> queue_;
-  std::atomic<bool> closed_{false};
-  std::atomic<bool> overflowed_{false};
-};
 
 class EventCore {
  public:
