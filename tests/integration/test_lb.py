@@ -427,6 +427,61 @@ def test_check_ssl_marks_down_a_port_that_is_not_tls(tmp_path, backends, lb, cer
     assert served2.proc.poll() is None
 
 
+def test_check_sni_and_verifyhost_check_the_certificates_name(tmp_path, backends, lb):
+    """`check-ssl verify required` with `check-sni` sends that SNI and wants
+    the certificate to name it; without SNI, `verifyhost` names it; with
+    neither, only the chain is checked. haproxy 2.6 on the same config
+    decides the same UP/DOWN for each server. (vigie ignored both until
+    2026-12: a certificate for another name passed.)"""
+    from vigie_harness import make_pki
+    pki = make_pki(tmp_path / "pki", [("api", "subjectAltName=DNS:api.test")])
+    cert = (str(pki / "api.pem"), str(pki / "api.key"))
+    bs = backends(5, tls=True)
+    sni_seen = {}
+    for b in bs:
+        b.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        b.ctx.load_cert_chain(*cert)
+        b.ctx.sni_callback = lambda sock, name, ctx, b=b: sni_seen.setdefault(b.name, set()).add(name)
+    ca = pki / "ca.pem"
+    opts = f"check check-ssl verify required ca-file {ca} inter 200ms rise 1 fall 1"
+    servers = (f"  server s1 127.0.0.1:{bs[0].port} {opts} check-sni api.test\n"
+               f"  server s2 127.0.0.1:{bs[1].port} {opts} check-sni other.test\n"
+               f"  server s3 127.0.0.1:{bs[2].port} {opts} verifyhost api.test\n"
+               f"  server s4 127.0.0.1:{bs[3].port} {opts} verifyhost wrong.test\n"
+               f"  server s5 127.0.0.1:{bs[4].port} {opts}\n")
+    expected = {"s1": "UP", "s2": "DOWN", "s3": "UP", "s4": "DOWN", "s5": "UP"}
+    port = free_port()
+    path = plain_cfg(tmp_path, port, servers)
+    lb(path)
+    sock = tmp_path / "admin.sock"
+
+    def statuses(sock_path):
+        rows = show_stat(sock_path)
+        return {sv: rows[("api", sv)]["status"] for sv in expected}
+    wait_for(lambda: statuses(sock) == expected, timeout=10,
+             what=f"vigie's check results to be {expected}")
+    assert sni_seen.get("master1") == {"api.test"}
+    assert sni_seen.get("master2") == {"other.test"}
+    # No SNI by default (Python calls back with None).
+    assert sni_seen.get("master3", {None}) == {None}
+    assert sni_seen.get("master5", {None}) == {None}
+    # haproxy on the same servers and checks.
+    hdir = tmp_path / "haproxy"
+    hdir.mkdir()
+    hcfg = hdir / "haproxy.cfg"
+    hcfg.write_text(path.read_text().replace(str(sock), str(hdir / "stats.sock"))
+                    .replace(f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}"))
+    peer = subprocess.Popen(["haproxy", "-db", "-f", str(hcfg)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_for(lambda: (hdir / "stats.sock").exists(), what="haproxy's stats socket")
+        wait_for(lambda: statuses(hdir / "stats.sock") == expected, timeout=10,
+                 what=f"haproxy's check results to be {expected}")
+    finally:
+        peer.terminate()
+        peer.wait(10)
+
+
 class HealthzServer:
     """An HTTPS server answering GET /healthz with a given status, as a
     kube-apiserver does (200 "ok", or 500 while it is not ready)."""
@@ -710,6 +765,33 @@ def test_accept_proxy_and_send_proxy(tmp_path, backends, lb):
         assert bs[0].accepted == 1
     finally:
         served.stop()
+
+
+def test_a_missing_proxy_header_is_cut_by_its_own_deadline(tmp_path, backends, lb):
+    """An accept-proxy bind without `timeout client` (haproxy warns of it):
+    a client that connects and sends nothing must not hold the connection
+    forever; the PROXY header has its own 5 s deadline."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(f"""defaults
+  mode tcp
+  timeout connect 2s
+  timeout server 10s
+listen api
+  bind 127.0.0.1:{port} accept-proxy
+  server s1 127.0.0.1:{bs[0].port}
+""")
+    lb(path)
+    c = socket.create_connection(("127.0.0.1", port), timeout=30)
+    start = time.monotonic()
+    try:
+        assert c.recv(100) == b""  # closed by vigie
+    finally:
+        c.close()
+    waited = time.monotonic() - start
+    assert 4 <= waited < 15, waited
+    assert bs[0].accepted == 0
 
 
 def test_send_proxy_v2_names_the_client_and_the_bind(tmp_path, backends, lb):
@@ -1407,7 +1489,7 @@ def test_clients_resetting_mid_stream_do_not_kill_the_relay(tmp_path, lb, splice
             got = 0
             while got < 200000:
                 data = c.recv(65536)
-                assert data, "the relay closed before the reset"
+                assert data, f"the relay closed before the reset (vigie: {served.proc.poll()})"
                 got += len(data)
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             c.close()  # RST while the relay is still writing

@@ -201,6 +201,12 @@ bool Reader::ApplyServerKeywords(const Line& line, std::size_t i, Server& s,
         err("'verify' expects 'none' or 'required'");
     } else if (k == "ca-file")
       s.check.ca_file = arg;
+    else if (k == "check-sni")
+      s.check.sni = arg;
+    else if (k == "verifyhost")
+      s.check.verifyhost = arg;
+    else if (k == "no-verifyhost")
+      s.check.no_verifyhost = true;
     else if (k == "weight") {
       int_arg(s.weight, 0, 256,
               "weight of server " + s.name + " is not within 0 and 256 (" + arg + ").");

@@ -203,8 +203,23 @@ TEST(ServerTest, UnsupportedAndIgnoredKeywords) {
   EXPECT_THAT(unsupported, ::testing::Contains(HasSubstr("'sni' is not supported")));
   EXPECT_THAT(unsupported, ::testing::Contains(HasSubstr("'track' is not supported")));
   auto ignored = Lines(out, Severity::kIgnored);
-  EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("'check-sni' does not apply")));
   EXPECT_THAT(ignored, ::testing::Contains(HasSubstr("'tfo' does not apply")));
+  EXPECT_EQ(ignored.size(), 1u);
+}
+
+TEST(ServerTest, CheckSniAndVerifyhostAreCarriedOver) {
+  auto out =
+      P("backend b\n server a 1.1.1.1:1 check check-ssl verify required check-sni api\n"
+        " server c 1.1.1.2:1 check check-ssl verifyhost api.example\n"
+        " server d 1.1.1.3:1 check check-ssl check-sni x no-verifyhost\n");
+  ASSERT_FALSE(out.HasErrors());
+  EXPECT_TRUE(Lines(out, Severity::kIgnored).empty());
+  EXPECT_TRUE(Lines(out, Severity::kUnsupported).empty());
+  const auto& s = out.config.backends[0].servers;
+  EXPECT_EQ(s[0].check.sni, "api");
+  EXPECT_TRUE(s[0].check.verifyhost.empty());
+  EXPECT_EQ(s[1].check.verifyhost, "api.example");
+  EXPECT_TRUE(s[2].check.no_verifyhost);
 }
 
 TEST(ServerTest, InFrontendIsAnError) {

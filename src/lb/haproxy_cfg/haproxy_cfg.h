@@ -64,6 +64,13 @@ struct HealthCheckSettings {
   bool ssl = false;          // `check-ssl`: TLS handshake under the check
   bool verify_none = false;  // `verify none`
   std::string ca_file;       // `ca-file`
+  // `check-sni NAME`: the SNI of the check's handshake (none by default:
+  // servers are addresses). With `verify required` the certificate must
+  // name the SNI, else `verifyhost NAME` when given (haproxy's rule);
+  // `no-verifyhost` turns the name check off.
+  std::string sni;
+  std::string verifyhost;
+  bool no_verifyhost = false;
   Millis inter{2000};
   Millis fastinter{2000};
   Millis downinter{2000};

@@ -33,7 +33,8 @@ TEST(KeywordsTest, LookupIsExactAndCaseSensitive) {
   EXPECT_TRUE(InTable(KeywordTable::kServerFlags, "check"));
   EXPECT_TRUE(InTable(KeywordTable::kServerWithArg, "weight"));
   EXPECT_FALSE(InTable(KeywordTable::kServerFlags, "weight"));
-  EXPECT_TRUE(InTable(KeywordTable::kServerIgnored, "check-sni"));
+  EXPECT_TRUE(InTable(KeywordTable::kServerIgnored, "check-alpn"));
+  EXPECT_FALSE(InTable(KeywordTable::kServerIgnored, "check-sni"));  // carried over
   EXPECT_TRUE(InTable(KeywordTable::kBindFlags, "accept-proxy"));
   EXPECT_TRUE(InTable(KeywordTable::kBindWithArg, "crt"));
   EXPECT_TRUE(InTable(KeywordTable::kBindIgnored, "backlog"));

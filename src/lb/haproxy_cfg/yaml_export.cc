@@ -189,6 +189,12 @@ std::string ExportVigieYaml(const ParseOutput& parsed) {
       out += "            verify: " + std::string(c.verify_none ? "none" : "required") + "\n";
       if (!c.ca_file.empty())
         out += "            ca_file: " + Scalar(c.ca_file) + "\n";
+      if (!c.sni.empty())
+        out += "            sni: " + Scalar(c.sni) + "\n";
+      if (!c.verifyhost.empty())
+        out += "            verifyhost: " + Scalar(c.verifyhost) + "\n";
+      if (c.no_verifyhost)
+        out += "            no_verifyhost: true\n";
       if (c.port)
         out += "            port: " + std::to_string(*c.port) + "\n";
       out += "            inter: " + FormatDuration(c.inter) + "\n";

@@ -7,6 +7,8 @@
 
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "core/task.h"
 #include "lb/health/http_check.h"
@@ -138,7 +140,22 @@ net::Awaitable<CheckOutcome> RunCheck(ServerRt& server, const haproxy_cfg::Backe
       co_return out;
     }
     ssl::stream<tcp::socket&> stream(sock, *tls);
-    // No SNI: servers are addresses (as haproxy without check-sni).
+    // SNI only with check-sni (servers are addresses, as in haproxy). The
+    // certificate's name is checked, with `verify required`, against the
+    // SNI, else `verifyhost`; neither (or no-verifyhost): the chain only.
+    if (!c.sni.empty()) {
+      SSL_set_tlsext_host_name(stream.native_handle(), c.sni.c_str());
+    }
+    const std::string& expected_name = c.sni.empty() ? c.verifyhost : c.sni;
+    if (!c.verify_none && !c.no_verifyhost && !expected_name.empty()) {
+      SSL_set_hostflags(stream.native_handle(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      if (SSL_set1_host(stream.native_handle(), expected_name.c_str()) != 1) {
+        out.status = CheckStatus::kL6Rsp;
+        out.info = "TLS set-up: bad verifyhost name";
+        out.duration = Since(started);
+        co_return out;
+      }
+    }
     auto h = co_await (stream.async_handshake(ssl::stream_base::client, kUseTuple) ||
                        timer.async_wait(kUseTuple));
     if (h.index() == 1) {

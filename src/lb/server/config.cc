@@ -180,6 +180,9 @@ bool ParseCheck(const config::Field& f, haproxy_cfg::HealthCheckSettings& c) {
     c.verify_none = verify == "none";
   }
   m.Optional("ca_file", c.ca_file);
+  m.Optional("sni", c.sni);
+  m.Optional("verifyhost", c.verifyhost);
+  m.Optional("no_verifyhost", c.no_verifyhost);
   if (auto v = m.Get("port")) {
     std::uint16_t p = 0;
     if (config::ParseValue(*v, p)) {

@@ -189,6 +189,10 @@ struct Registration {
   }
 };
 
+// A PROXY header not complete this long after the accept closes the
+// connection (a slowloris on an accept-proxy bind holds nothing longer).
+constexpr Millis kProxyHeaderTimeout{5000};
+
 // Reads the PROXY header a load balancer in front of us sends. Returns the
 // payload bytes read past it, or nullopt when the header is malformed or
 // does not arrive in time.
@@ -423,7 +427,9 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
   };
   if (accept_proxy) {
     proxy_protocol::Header h;
-    auto rest = co_await ReadProxyHeader(client, client_timeout, h);
+    // The sender writes the header as it connects: it gets a short deadline
+    // of its own, not `timeout client` (which may be missing: forever).
+    auto rest = co_await ReadProxyHeader(client, std::min(client_timeout, kProxyHeaderTimeout), h);
     if (!rest) {
       fe->m.frontend_proxy_header_errors_total.Inc();
       shared->logger->warn("{}: closed {}: malformed or missing PROXY header", fe->cfg.name,
