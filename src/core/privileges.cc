@@ -125,6 +125,12 @@ Result<void> DropPrivileges(const Credentials& to, std::span<const int> keep) {
   if (to.uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
     return Error(Errc::kPermissionDenied, "switching to " + to.text + ": root could be regained");
   }
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan builds only: LeakSanitizer stops the world at exit with ptrace,
+  // which the kernel refuses for a process that changed uid (no longer
+  // dumpable). Release builds stay undumpable, as haproxy's workers are.
+  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
   return {};
 }
 
