@@ -767,6 +767,31 @@ def test_accept_proxy_and_send_proxy(tmp_path, backends, lb):
         served.stop()
 
 
+def test_a_flood_of_bad_proxy_headers_writes_few_log_lines(tmp_path, backends, lb):
+    """Two hundred connections with a malformed PROXY header: each is closed
+    and counted, but the log gets at most a burst of lines per second, and a
+    later line says how many were suppressed -- never one line per packet."""
+    bs = backends(1, tls=False)
+    port = free_port()
+    path = plain_cfg(tmp_path, port, f"  server s1 127.0.0.1:{bs[0].port}\n",
+                     bind_options=" accept-proxy")
+    served = lb(path, workers=1)
+    for _ in range(200):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            assert c.recv(100) == b""
+    wait_for(lambda: metric(served, "vigie_lb_frontend_proxy_header_errors_total",
+                            frontend="api") == 200, what="all 200 counted")
+    lines = lambda: [ln for ln in served.stderr_lines if "malformed or missing PROXY" in ln]
+    assert len(lines()) < 60, len(lines())  # 10 a second; the flood takes well under 5 s
+    time.sleep(1.1)  # a new window: the next line reports what was dropped
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        assert c.recv(100) == b""
+    wait_for(lambda: any("similar lines suppressed" in ln for ln in lines()),
+             what="the suppressed count in the log")
+
+
 def test_a_missing_proxy_header_is_cut_by_its_own_deadline(tmp_path, backends, lb):
     """An accept-proxy bind without `timeout client` (haproxy warns of it):
     a client that connects and sends nothing must not hold the connection

@@ -282,7 +282,11 @@ net::Awaitable<void> CarbonSession(std::shared_ptr<Conn<tcp::socket>> c,
     }
     if (buf.size() > kMaxCarbonLine) {
       m.decode_errors_total.Inc();
-      Log()->warn("carbon: line over {} bytes; closing the connection", kMaxCarbonLine);
+      static log::RateLimit limit;
+      if (auto suppressed = limit.Allow()) {
+        Log()->warn("carbon: line over {} bytes; closing the connection{}", kMaxCarbonLine,
+                    log::Suppressed(*suppressed));
+      }
       break;
     }
   }

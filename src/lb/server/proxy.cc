@@ -432,8 +432,13 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
     auto rest = co_await ReadProxyHeader(client, std::min(client_timeout, kProxyHeaderTimeout), h);
     if (!rest) {
       fe->m.frontend_proxy_header_errors_total.Inc();
-      shared->logger->warn("{}: closed {}: malformed or missing PROXY header", fe->cfg.name,
-                           client_ep.address().to_string());
+      // A flood of bad headers writes at most 10 lines a second (counted in
+      // full by the metric and `show stat` ereq).
+      static log::RateLimit limit;
+      if (auto suppressed = limit.Allow()) {
+        shared->logger->warn("{}: closed {}: malformed or missing PROXY header{}", fe->cfg.name,
+                             client_ep.address().to_string(), log::Suppressed(*suppressed));
+      }
       log.Skip();
       co_return;
     }
