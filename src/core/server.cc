@@ -45,14 +45,15 @@ bool ParseValue(const config::Field& f, RuntimeConfig& out) {
   m.Optional("grace", out.grace, BareUnit::kSeconds);
   m.Optional("user", out.user);
   m.Optional("group", out.group);
-  if (!out.user.empty() || !out.group.empty()) {
-    if (auto c = LookUpCredentials(out.user, out.group); !c) {
-      auto field = m.Get(out.group.empty() || c.error().ToString().find("user") != std::string::npos
-                             ? "user"
-                             : "group");
-      if (field) {
-        field->Fail(c.error().ToString());
-      }
+  // Each is looked up on its own, so an error names its own field.
+  if (auto field = m.Get("user"); field && !out.user.empty()) {
+    if (auto c = LookUpCredentials(out.user, ""); !c) {
+      field->Fail(c.error().context());
+    }
+  }
+  if (auto field = m.Get("group"); field && !out.group.empty()) {
+    if (auto c = LookUpCredentials("", out.group); !c) {
+      field->Fail(c.error().context());
     }
   }
   m.Finish();

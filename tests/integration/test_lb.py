@@ -10,6 +10,7 @@ import io
 import os
 import pathlib
 import pty
+import resource
 import shutil
 import re
 import signal
@@ -1557,7 +1558,6 @@ def test_out_of_descriptors_the_listeners_wait_and_recover(tmp_path, backends, l
     sock_path = tmp_path / "admin.sock"
     assert "Name: " in cli(sock_path, "show info")
     in_use = len(os.listdir(f"/proc/{pid}/fd"))
-    resource = __import__("resource")
     soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     resource.prlimit(pid, resource.RLIMIT_NOFILE, (in_use + 8, hard))
     clients = []
