@@ -36,15 +36,59 @@ struct ServeContext {
   Clock& clock;
 };
 
+// A reload one component has prepared but not applied: everything that can
+// fail is done (new ports bound, files read, names resolved, snapshots
+// built), nothing that runs has changed. A reload is all-or-nothing across
+// components: the Server prepares every component first, then commits them
+// all, or drops them all when one fails.
+class PreparedReload {
+ public:
+  // Dropped uncommitted: rolls back what preparing did (closes the ports it
+  // bound, hides the metrics it registered).
+  virtual ~PreparedReload() = default;
+  // Applies the prepared config. Cannot fail; called at most once.
+  virtual void Commit() = 0;
+};
+
+// A PreparedReload from two functions: `commit` applies, `rollback` runs
+// when it is dropped without a commit.
+class PreparedFunctions final : public PreparedReload {
+ public:
+  PreparedFunctions(std::function<void()> commit, std::function<void()> rollback = {})
+      : commit_(std::move(commit)), rollback_(std::move(rollback)) {}
+  ~PreparedFunctions() override {
+    if (!committed_ && rollback_) {
+      rollback_();
+    }
+  }
+  void Commit() override {
+    committed_ = true;
+    commit_();
+  }
+
+ private:
+  std::function<void()> commit_;
+  std::function<void()> rollback_;
+  bool committed_ = false;
+};
+
 class Component {
  public:
   virtual ~Component() = default;
   // Opens listeners and starts work. An error (e.g. a port in use) aborts
   // start-up with that message.
   [[nodiscard]] virtual Result<void> Start(std::shared_ptr<const ComponentConfig> config) = 0;
-  // Applies a new, already validated config without dropping work in flight.
-  // On error the component keeps running its old config.
-  [[nodiscard]] virtual Result<void> Reload(std::shared_ptr<const ComponentConfig> config) = 0;
+  // Prepares a new, already validated config without changing what runs and
+  // without dropping work in flight (see PreparedReload). On error nothing
+  // has changed.
+  [[nodiscard]] virtual Result<std::unique_ptr<PreparedReload>> PrepareReload(
+      std::shared_ptr<const ComponentConfig> config) = 0;
+  // PrepareReload then Commit, for a component reloaded on its own.
+  [[nodiscard]] Result<void> Reload(std::shared_ptr<const ComponentConfig> config) {
+    VIGIE_ASSIGN_OR_RETURN(auto prepared, PrepareReload(std::move(config)));
+    prepared->Commit();
+    return {};
+  }
   // Stops accepting new work; what is in flight drains on the workers.
   // Cancels every timer it owns so the runtime can go idle.
   virtual void Stop() = 0;

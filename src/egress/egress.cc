@@ -41,7 +41,8 @@ class EgressComponent : public Component {
     return {};
   }
 
-  Result<void> Reload(std::shared_ptr<const ComponentConfig> config) override {
+  Result<std::unique_ptr<PreparedReload>> PrepareReload(
+      std::shared_ptr<const ComponentConfig> config) override {
     auto cfg = std::dynamic_pointer_cast<const EgressConfig>(config);
     if (!cfg)
       return Error(Errc::kInvalidArgument, "egress: unexpected config type");
@@ -51,24 +52,32 @@ class EgressComponent : public Component {
       return Error(Errc::kUnsupported, "egress.dns_proxy added or removed: restart to apply");
     if (cfg->redirect.has_value() != (redirect_ != nullptr))
       return Error(Errc::kUnsupported, "egress.redirect added or removed: restart to apply");
-    // Refuse a listen_address change before anything is applied.
-    if (dns_proxy_ && config_ && config_->dns_proxy &&
-        !(config_->dns_proxy->listen_address == cfg->dns_proxy->listen_address))
-      return Error(Errc::kUnsupported, "egress.dns_proxy.listen_address changed: restart to apply");
-    if (redirect_ && config_ && config_->redirect &&
-        !(config_->redirect->listen_address == cfg->redirect->listen_address))
-      return Error(Errc::kUnsupported, "egress.redirect.listen_address changed: restart to apply");
-    if (dns_proxy_)
-      VIGIE_TRY(dns_proxy_->Reload(
-          std::shared_ptr<const forward::ForwarderConfig>(cfg, &*cfg->dns_proxy)));
-    if (redirect_)
-      VIGIE_TRY(
-          redirect_->Reload(std::shared_ptr<const forward::ForwarderConfig>(cfg, &*cfg->redirect)));
-    if (proxy_)
-      VIGIE_TRY(
-          proxy_->Reload(std::shared_ptr<const proxy::HttpProxyConfig>(cfg, &*cfg->http_proxy)));
-    config_ = cfg;
-    return {};
+    // Each part prepares; the first error drops (rolls back) those prepared.
+    auto parts = std::make_shared<std::vector<std::unique_ptr<PreparedReload>>>();
+    if (dns_proxy_) {
+      VIGIE_ASSIGN_OR_RETURN(
+          auto p, dns_proxy_->PrepareReload(
+                      std::shared_ptr<const forward::ForwarderConfig>(cfg, &*cfg->dns_proxy)));
+      parts->push_back(std::move(p));
+    }
+    if (redirect_) {
+      VIGIE_ASSIGN_OR_RETURN(
+          auto p, redirect_->PrepareReload(
+                      std::shared_ptr<const forward::ForwarderConfig>(cfg, &*cfg->redirect)));
+      parts->push_back(std::move(p));
+    }
+    if (proxy_) {
+      VIGIE_ASSIGN_OR_RETURN(
+          auto p, proxy_->PrepareReload(
+                      std::shared_ptr<const proxy::HttpProxyConfig>(cfg, &*cfg->http_proxy)));
+      parts->push_back(std::move(p));
+    }
+    return std::make_unique<PreparedFunctions>([this, cfg, parts] {
+      for (auto& p : *parts) {
+        p->Commit();
+      }
+      config_ = cfg;
+    });
   }
 
   void Stop() override {

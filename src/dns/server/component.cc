@@ -112,11 +112,18 @@ class DnsComponent final : public Component {
     return {};
   }
 
-  Result<void> Reload(std::shared_ptr<const ComponentConfig> base) override {
+  // Nothing in a dns reload can fail (a list that does not load keeps its
+  // last good copy), so preparing only warns.
+  Result<std::unique_ptr<PreparedReload>> PrepareReload(
+      std::shared_ptr<const ComponentConfig> base) override {
     auto config = std::static_pointer_cast<const DnsConfig>(base);
     if (config->listen != config_->listen) {
       shared_->logger->warn("dns.listen changes take effect at the next restart");
     }
+    return std::make_unique<PreparedFunctions>([this, config] { Apply(config); });
+  }
+
+  void Apply(std::shared_ptr<const DnsConfig> config) {
     Snapshot snap;
     {
       std::lock_guard lock(mu_);
@@ -133,7 +140,6 @@ class DnsComponent final : public Component {
       refresh_now_ = true;
     }
     refresh_cv_.notify_all();
-    return {};
   }
 
   void Stop() override {

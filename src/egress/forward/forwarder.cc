@@ -71,10 +71,13 @@ Forwarder::Forwarder(Runtime& runtime, metrics::Registry& registry, ForwardMode 
 Forwarder::~Forwarder() = default;
 
 Result<void> Forwarder::Start(std::shared_ptr<const ForwarderConfig> config) {
-  return Apply(std::move(config));
+  VIGIE_ASSIGN_OR_RETURN(auto prepared, Prepare(std::move(config)));
+  prepared->Commit();
+  return {};
 }
 
-Result<void> Forwarder::Reload(std::shared_ptr<const ForwarderConfig> config) {
+Result<std::unique_ptr<PreparedReload>> Forwarder::PrepareReload(
+    std::shared_ptr<const ForwarderConfig> config) {
   auto old = shared_->snapshot.load();
   if (old && !(old->config->listen_address == config->listen_address)) {
     return Error(Errc::kUnsupported,
@@ -82,17 +85,28 @@ Result<void> Forwarder::Reload(std::shared_ptr<const ForwarderConfig> config) {
                      (config->mode == ForwardMode::kDnsProxy ? "dns_proxy" : "redirect") +
                      ".listen_address changed: restart to apply");
   }
-  return Apply(std::move(config));
+  return Prepare(std::move(config));
 }
 
-Result<void> Forwarder::Apply(std::shared_ptr<const ForwarderConfig> config) {
+Result<std::unique_ptr<PreparedReload>> Forwarder::Prepare(
+    std::shared_ptr<const ForwarderConfig> config) {
   Shared& s = *shared_;
   const std::string mode(ForwardModeName(config->mode));
-  BuiltSnapshot built = BuildSnapshot(config, s.registry, s.control, s.targets, s.udp_flow_counts);
-  std::shared_ptr<Snapshot>& snap = built.snapshot;
+  auto built = std::make_shared<BuiltSnapshot>(
+      BuildSnapshot(config, s.registry, s.control, s.targets, s.udp_flow_counts));
+  std::shared_ptr<Snapshot> snap = built->snapshot;
 
-  // Bind the new ports first: all or nothing.
-  std::map<ListenKey, Shared::Listener> opened;
+  // Bind the new ports first: all or nothing. Until the commit they are
+  // bound but not served (connections wait in the backlog).
+  auto opened = std::make_shared<std::map<ListenKey, Shared::Listener>>();
+  auto close_opened = [runtime = &runtime_, opened] {
+    for (auto& [k, o] : *opened) {
+      for (size_t i = 0; i < runtime->worker_count(); ++i) {
+        CloseListener(runtime->worker(i), o, i);
+      }
+    }
+    opened->clear();
+  };
   for (const auto& [key, route] : snap->routes) {
     if (s.listeners.count(key)) {
       continue;
@@ -100,24 +114,21 @@ Result<void> Forwarder::Apply(std::shared_ptr<const ForwarderConfig> config) {
     Address address{Address::Kind::kInet, config->listen_address.ToString(), key.port, {}};
     auto l = OpenListener(runtime_, key, address);
     if (!l) {
-      for (auto& [k, o] : opened) {
-        for (size_t i = 0; i < runtime_.worker_count(); ++i) {
-          CloseListener(runtime_.worker(i), o, i);
-        }
-      }
+      close_opened();
       return Error(l.error().code(), "egress " + mode + " line " + std::to_string(route.line.line) +
                                          ": " + std::string(ProtocolName(key.protocol)) + " " +
                                          address.ToString() + ": " + l.error().ToString());
     }
-    opened.emplace(key, std::move(*l));
+    opened->emplace(key, std::move(*l));
   }
 
   // Names new to this list: one blocking resolution so the first connections
-  // have somewhere to go, then the refresh loop; all with one Resolver for
-  // this config's settings (names kept from an earlier config keep theirs,
-  // made for the same settings).
-  auto resolver = built.new_targets.empty() ? nullptr : MakeForwarderResolver(*config);
-  for (auto& t : built.new_targets) {
+  // have somewhere to go (their refresh loops start at the commit); all with
+  // one Resolver for this config's settings (names kept from an earlier
+  // config keep theirs, made for the same settings).
+  auto resolver = built->new_targets.empty() ? nullptr : MakeForwarderResolver(*config);
+  auto first_waits = std::make_shared<std::vector<Duration>>();
+  for (auto& t : built->new_targets) {
     Resolution r = ResolveNameBlocking(t->name, *resolver, *config);
     Duration wait = r.ttl;
     if (r.ok) {
@@ -128,39 +139,49 @@ Result<void> Forwarder::Apply(std::shared_ptr<const ForwarderConfig> config) {
       s.log->warn("egress {}: cannot resolve {} yet ({}); retrying", mode, t->name, r.error);
       wait = std::max<Duration>(config->min_ttl, std::chrono::seconds(1));
     }
-    asio::co_spawn(s.control, RefreshTarget(t, config, resolver, wait, shared_),
-                   Task(s, "name refresh"));
+    first_waits->push_back(wait);
   }
 
-  s.snapshot.store(snap);
-  s.limit->set_limit(static_cast<uint64_t>(config->max_connections));
-
-  for (auto& [key, l] : opened) {
-    ServeListener(runtime_, l, shared_);
-    s.listeners.emplace(key, std::move(l));
-  }
-  for (auto it = s.listeners.begin(); it != s.listeners.end();) {
-    if (snap->routes.count(it->first)) {
-      ++it;
-      continue;
+  auto commit = [this, config, built, opened, resolver, first_waits, mode] {
+    Shared& sh = *shared_;
+    const std::shared_ptr<Snapshot>& next = built->snapshot;
+    for (size_t i = 0; i < built->new_targets.size(); ++i) {
+      asio::co_spawn(
+          sh.control,
+          RefreshTarget(built->new_targets[i], config, resolver, (*first_waits)[i], shared_),
+          Task(sh, "name refresh"));
     }
-    // Removed: stop accepting. UDP flows of a removed port end with it.
-    for (size_t i = 0; i < runtime_.worker_count(); ++i) {
-      CloseListener(runtime_.worker(i), it->second, i);
+    sh.snapshot.store(next);
+    sh.limit->set_limit(static_cast<uint64_t>(config->max_connections));
+    for (auto& [key, l] : *opened) {
+      ServeListener(runtime_, l, shared_);
+      sh.listeners.emplace(key, std::move(l));
     }
-    it = s.listeners.erase(it);
-  }
-  for (auto& [name, t] : s.targets) {
-    auto now = built.targets.find(name);
-    if (now == built.targets.end() || now->second != t) {
-      t->stopped.store(true);
-      t->timer->cancel();
+    opened->clear();
+    for (auto it = sh.listeners.begin(); it != sh.listeners.end();) {
+      if (next->routes.count(it->first)) {
+        ++it;
+        continue;
+      }
+      // Removed: stop accepting. UDP flows of a removed port end with it.
+      for (size_t i = 0; i < runtime_.worker_count(); ++i) {
+        CloseListener(runtime_.worker(i), it->second, i);
+      }
+      it = sh.listeners.erase(it);
     }
-  }
-  s.targets = std::move(built.targets);
-  SyncChecks(shared_);
-  s.log->info("egress {}: {} lines on {} ports", mode, config->lines.size(), snap->routes.size());
-  return {};
+    for (auto& [name, t] : sh.targets) {
+      auto now = built->targets.find(name);
+      if (now == built->targets.end() || now->second != t) {
+        t->stopped.store(true);
+        t->timer->cancel();
+      }
+    }
+    sh.targets = std::move(built->targets);
+    SyncChecks(shared_);
+    sh.log->info("egress {}: {} lines on {} ports", mode, config->lines.size(),
+                 next->routes.size());
+  };
+  return std::make_unique<PreparedFunctions>(std::move(commit), std::move(close_opened));
 }
 
 void Forwarder::Stop() {

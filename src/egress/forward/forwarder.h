@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/component.h"
 #include "core/error.h"
 #include "core/metrics.h"
 #include "core/runtime.h"
@@ -41,7 +42,10 @@ class Forwarder {
   // list stays), removed ports stop accepting, and new connections follow
   // the new destinations. Established connections and flows are untouched.
   // Changing listen_address needs a restart and is refused.
-  [[nodiscard]] Result<void> Reload(std::shared_ptr<const ForwarderConfig> config);
+  // Prepared: the new ports are bound and new names resolved; Commit
+  // serves them.
+  [[nodiscard]] Result<std::unique_ptr<PreparedReload>> PrepareReload(
+      std::shared_ptr<const ForwarderConfig> config);
   // Stops accepting, ends UDP flows, the re-resolution timers and the
   // health checks; TCP connections in flight drain.
   void Stop();
@@ -51,7 +55,7 @@ class Forwarder {
   struct Shared;
 
  private:
-  Result<void> Apply(std::shared_ptr<const ForwarderConfig> config);
+  Result<std::unique_ptr<PreparedReload>> Prepare(std::shared_ptr<const ForwarderConfig> config);
 
   Runtime& runtime_;
   std::shared_ptr<Shared> shared_;

@@ -249,18 +249,20 @@ Result<void> HttpProxy::Start(std::shared_ptr<const HttpProxyConfig> config) {
   return {};
 }
 
-Result<void> HttpProxy::Reload(std::shared_ptr<const HttpProxyConfig> config) {
+Result<std::unique_ptr<PreparedReload>> HttpProxy::PrepareReload(
+    std::shared_ptr<const HttpProxyConfig> config) {
   auto old = shared_->snapshot.load();
   if (old && !(old->config->listen == config->listen))
     return Error(Errc::kUnsupported, "egress.http_proxy.listen changed (" +
                                          old->config->listen.ToString() + " -> " +
                                          config->listen.ToString() + "): restart to apply");
   VIGIE_ASSIGN_OR_RETURN(auto snap, BuildSnapshot(registry_, config, old));
-  shared_->snapshot.store(snap);
-  shared_->limit->set_limit(static_cast<uint64_t>(config->max_connections));
-  shared_->log->info("egress http proxy: reloaded, {} destination rules",
-                     config->spec.rules.size() + (config->spec.wildcard ? 1 : 0));
-  return {};
+  return std::make_unique<PreparedFunctions>([shared = shared_, snap, config] {
+    shared->snapshot.store(snap);
+    shared->limit->set_limit(static_cast<uint64_t>(config->max_connections));
+    shared->log->info("egress http proxy: reloaded, {} destination rules",
+                      config->spec.rules.size() + (config->spec.wildcard ? 1 : 0));
+  });
 }
 
 void HttpProxy::Stop() {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/component.h"
 #include "core/error.h"
 #include "core/ip.h"
 #include "core/metrics.h"
@@ -37,9 +38,10 @@ class HttpProxy {
   // Binds the listener on every worker and starts accepting. Errors: the
   // address cannot be bound, the access log cannot be opened.
   [[nodiscard]] Result<void> Start(std::shared_ptr<const HttpProxyConfig> config);
-  // Swaps in new settings for the next requests. Changing `listen` needs a
-  // restart and is refused (the old settings stay).
-  [[nodiscard]] Result<void> Reload(std::shared_ptr<const HttpProxyConfig> config);
+  // Prepares new settings for the next requests (Commit swaps them in).
+  // Changing `listen` needs a restart and is refused (the old settings stay).
+  [[nodiscard]] Result<std::unique_ptr<PreparedReload>> PrepareReload(
+      std::shared_ptr<const HttpProxyConfig> config);
   // Stops accepting and closes idle keep-alive connections; requests and
   // tunnels in flight finish.
   void Stop();

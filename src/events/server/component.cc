@@ -40,7 +40,8 @@ class EventsComponent final : public Component {
     return {};
   }
 
-  Result<void> Reload(std::shared_ptr<const ComponentConfig> config) override {
+  Result<std::unique_ptr<PreparedReload>> PrepareReload(
+      std::shared_ptr<const ComponentConfig> config) override {
     auto cfg = std::dynamic_pointer_cast<const EventsConfig>(config);
     auto tls_listen = [](const EventsConfig& c) {
       return c.tls ? std::optional<Address>(c.tls->listen) : std::nullopt;
@@ -56,13 +57,15 @@ class EventsComponent final : public Component {
     if (cfg->tls && running_->tls) {
       VIGIE_ASSIGN_OR_RETURN(tls, MakeServerTlsContext(*cfg->tls));
     }
-    VIGIE_TRY(core_->Reconfigure(cfg));
-    if (tls) {
-      shared_->tls.store(std::move(tls));
-    }
-    shared_->SetConfig(cfg);
-    running_ = cfg;
-    return {};
+    VIGIE_ASSIGN_OR_RETURN(auto prepared, core_->Prepare(cfg));
+    return std::make_unique<PreparedFunctions>([this, cfg, tls, prepared] {
+      core_->Commit(prepared);
+      if (tls) {
+        shared_->tls.store(tls);
+      }
+      shared_->SetConfig(cfg);
+      running_ = cfg;
+    });
   }
 
   void Stop() override {

@@ -167,6 +167,11 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
   }
 
   Result<void> BuildStreams(const EventsConfig& c) {
+    VIGIE_ASSIGN_OR_RETURN(streams, MakeStreams(c));
+    return {};
+  }
+
+  Result<std::vector<std::unique_ptr<Stream>>> MakeStreams(const EventsConfig& c) {
     SinkLookup lookup = [this](const std::string& name) -> StreamSink* {
       if (name == "index") {
         return &index_sink;
@@ -190,8 +195,7 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
       VIGIE_ASSIGN_OR_RETURN(auto s, BuildStream(spec, lookup));
       built.push_back(std::move(s));
     }
-    streams = std::move(built);
-    return {};
+    return built;
   }
 
   void StartOutputs() {
@@ -488,16 +492,17 @@ Result<void> EventCore::Start() {
   return {};
 }
 
+struct EventCore::PreparedConfig {
+  std::shared_ptr<const EventsConfig> config;
+  std::vector<std::unique_ptr<Stream>> streams;
+};
+
 namespace {
 
-// Applies a new config on the core thread; the result goes back through a
-// promise because Reconfigure is synchronous for the control thread.
-void ApplyConfig(EventCore::Impl& c, std::shared_ptr<const EventsConfig> next,
-                 std::promise<Result<void>>& done) {
-  if (auto r = c.BuildStreams(*next); !r) {
-    done.set_value(r.error());
-    return;
-  }
+// Applies a prepared config on the core thread.
+void ApplyConfig(EventCore::Impl& c, EventCore::PreparedConfig& prepared) {
+  std::shared_ptr<const EventsConfig> next = std::move(prepared.config);
+  c.streams = std::move(prepared.streams);
   bool outputs_changed =
       (next->graphite.has_value() != c.config->graphite.has_value()) ||
       (next->forward.has_value() != c.config->forward.has_value()) ||
@@ -523,16 +528,30 @@ void ApplyConfig(EventCore::Impl& c, std::shared_ptr<const EventsConfig> next,
   c.expire_timer.cancel();
   c.statsd_timer.cancel();
   c.telemetry_timer.cancel();
-  done.set_value(Result<void>{});
 }
 
 }  // namespace
 
-Result<void> EventCore::Reconfigure(std::shared_ptr<const EventsConfig> config) {
-  std::promise<Result<void>> done;
+// The streams are built on the core thread, like every stream it runs; the
+// result comes back through a promise because Prepare is synchronous for
+// the control thread.
+Result<std::shared_ptr<EventCore::PreparedConfig>> EventCore::Prepare(
+    std::shared_ptr<const EventsConfig> config) {
+  std::promise<Result<std::shared_ptr<PreparedConfig>>> done;
   auto fut = done.get_future();
-  asio::post(impl_->ctx, [impl = impl_, config, &done] { ApplyConfig(*impl, config, done); });
+  asio::post(impl_->ctx, [impl = impl_, config, &done] {
+    auto streams = impl->MakeStreams(*config);
+    if (!streams) {
+      done.set_value(streams.error());
+      return;
+    }
+    done.set_value(std::make_shared<PreparedConfig>(PreparedConfig{config, std::move(*streams)}));
+  });
   return fut.get();
+}
+
+void EventCore::Commit(std::shared_ptr<PreparedConfig> prepared) {
+  asio::post(impl_->ctx, [impl = impl_, prepared] { ApplyConfig(*impl, *prepared); });
 }
 
 void EventCore::Stop() {

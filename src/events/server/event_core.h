@@ -9,7 +9,7 @@
 // come for free; see src/events/README.md.
 //
 // Thread rules: Submit, SubmitStatsd and executor() are safe from any
-// thread. Start, Reconfigure, Stop and the destructor are called from the
+// thread. Start, Prepare, Commit, Stop and the destructor are called from the
 // control thread. Everything else runs on the core thread.
 #pragma once
 
@@ -77,8 +77,15 @@ class EventCore {
 
   // Loads the snapshot, builds the streams and starts the core thread.
   [[nodiscard]] Result<void> Start();
-  // Rebuilds the streams and outputs from a new config; the index is kept.
-  [[nodiscard]] Result<void> Reconfigure(std::shared_ptr<const EventsConfig> config);
+  // A new config's streams, built but not running (see Prepare).
+  struct PreparedConfig;
+  // Builds the streams of a new config on the core thread without applying
+  // them: an error leaves everything as it was.
+  [[nodiscard]] Result<std::shared_ptr<PreparedConfig>> Prepare(
+      std::shared_ptr<const EventsConfig> config);
+  // Applies a prepared config: the new streams and outputs; the index is
+  // kept. Cannot fail.
+  void Commit(std::shared_ptr<PreparedConfig> prepared);
   // Stops timers and outputs; queued events are still processed.
   void Stop();
 

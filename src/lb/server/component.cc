@@ -55,11 +55,15 @@ class LbComponent final : public Component {
   ~LbComponent() override { StopChecks(checks_); }
 
   Result<void> Start(std::shared_ptr<const ComponentConfig> config) override {
-    return Apply(std::static_pointer_cast<const LbConfig>(config));
+    VIGIE_ASSIGN_OR_RETURN(auto prepared,
+                           Prepare(std::static_pointer_cast<const LbConfig>(config)));
+    prepared->Commit();
+    return {};
   }
 
-  Result<void> Reload(std::shared_ptr<const ComponentConfig> config) override {
-    return Apply(std::static_pointer_cast<const LbConfig>(config));
+  Result<std::unique_ptr<PreparedReload>> PrepareReload(
+      std::shared_ptr<const ComponentConfig> config) override {
+    return Prepare(std::static_pointer_cast<const LbConfig>(config));
   }
 
   void Stop() override {
@@ -106,25 +110,13 @@ class LbComponent final : public Component {
   }
 
  private:
-  // Applies `cfg`, or keeps the running config whole. Either way the
+  // Prepares `cfg` without touching what runs: names resolved, snapshot
+  // built, new listeners and stats sockets bound (not yet accepting). The
+  // commit swaps it in; a rollback closes what was opened. Either way the
   // metrics of frontends, backends and servers that do not run afterwards
-  // leave /metrics: those a reload removed, and those a refused reload
+  // leave /metrics: those a reload removed, and those a dropped reload
   // registered while it built.
-  Result<void> Apply(std::shared_ptr<const LbConfig> cfg) {
-    std::shared_ptr<Snapshot> before = control_->snapshot;
-    std::shared_ptr<Snapshot> built;
-    auto applied = ApplyConfig(std::move(cfg), built);
-    if (applied && before) {
-      HideMissing(*before, control_->snapshot.get());
-    } else if (!applied && built) {
-      HideMissing(*built, before.get());
-    }
-    return applied;
-  }
-
-  // `built` receives the new snapshot as soon as it exists, so that a
-  // failure after it can take back its metrics.
-  Result<void> ApplyConfig(std::shared_ptr<const LbConfig> cfg, std::shared_ptr<Snapshot>& built) {
+  Result<std::unique_ptr<PreparedReload>> Prepare(std::shared_ptr<const LbConfig> cfg) {
     for (const auto& d : cfg->diagnostics) {
       if (d.severity == haproxy_cfg::Severity::kUnsupported ||
           d.severity == haproxy_cfg::Severity::kWarning) {
@@ -133,18 +125,34 @@ class LbComponent final : public Component {
         shared_->logger->debug("{}", d.ToString());
       }
     }
+    std::shared_ptr<Snapshot> before = control_->snapshot;
     // A resolver per start or reload, so that a changed resolv.conf counts,
     // as glibc's getaddrinfo re-reads it.
     Resolver resolver{ResolverOptions{}};
     VIGIE_ASSIGN_OR_RETURN(auto addresses, ResolveServerAddresses(cfg->model, resolver));
-    VIGIE_ASSIGN_OR_RETURN(auto snap, BuildSnapshot(*cfg, addresses, control_->snapshot.get(),
-                                                    ctx_.metrics, shared_->workers.size()));
-    built = snap;
+    VIGIE_ASSIGN_OR_RETURN(
+        std::shared_ptr<Snapshot> snap,
+        BuildSnapshot(*cfg, addresses, before.get(), ctx_.metrics, shared_->workers.size()));
     // Open what is new before touching what runs, so a failure keeps the
     // old config whole.
-    VIGIE_ASSIGN_OR_RETURN(auto next, BindListeners(*snap, listeners_, ctx_.runtime.workers()));
+    auto bound = BindListeners(*snap, listeners_, ctx_.runtime.workers());
+    if (!bound) {
+      HideMissing(*snap, before.get());
+      return std::move(bound).error();
+    }
+    auto next = std::make_shared<ListenerSet>(std::move(*bound));
     // Stats sockets: same path keeps its socket.
-    std::map<std::string, std::shared_ptr<StatsSocketRt>> next_stats;
+    auto next_stats = std::make_shared<std::map<std::string, std::shared_ptr<StatsSocketRt>>>();
+    auto fresh_stats = std::make_shared<std::vector<std::shared_ptr<StatsSocketRt>>>();
+    auto rollback = [this, snap, before, next, fresh_stats] {
+      for (auto& f : next->fresh) {
+        CloseListener(f);
+      }
+      for (auto& f : *fresh_stats) {
+        CloseStatsSocket(*f);
+      }
+      HideMissing(*snap, before.get());
+    };
     for (const auto& sc : cfg->model.global.stats_sockets) {
       auto it = stats_sockets_.find(sc.path);
       std::shared_ptr<StatsSocketRt> s;
@@ -153,31 +161,41 @@ class LbComponent final : public Component {
       } else {
         auto opened = OpenStatsSocket(ctx_.runtime.control(), sc);
         if (!opened) {
-          for (auto& f : next.fresh) {
-            CloseListener(f);
-          }
-          for (auto& [p, n] : next_stats) {
-            if (!stats_sockets_.contains(p)) {
-              CloseStatsSocket(*n);
-            }
-          }
+          rollback();
           return std::move(opened).error();
         }
         s = *opened;
-        asio::co_spawn(ctx_.runtime.control(), StatsSocketAcceptLoop(s, control_),
-                       net::TaskDone{"stats socket accept loop", shared_->logger.get()});
+        fresh_stats->push_back(s);
       }
-      s->cfg = sc;
-      s->timeout = cfg->model.global.stats_timeout;
-      next_stats[sc.path] = s;
+      (*next_stats)[sc.path] = s;
     }
-    // Commit.
-    int maxconn = cfg->model.global.maxconn;
+    auto commit = [this, cfg, snap, before, next, next_stats, fresh_stats] {
+      Commit(*cfg, snap, *next, *next_stats, *fresh_stats);
+      if (before) {
+        HideMissing(*before, snap.get());
+      }
+    };
+    return std::make_unique<PreparedFunctions>(std::move(commit), std::move(rollback));
+  }
+
+  void Commit(const LbConfig& cfg, std::shared_ptr<Snapshot> snap, ListenerSet& next,
+              std::map<std::string, std::shared_ptr<StatsSocketRt>>& next_stats,
+              const std::vector<std::shared_ptr<StatsSocketRt>>& fresh_stats) {
+    for (const auto& sc : cfg.model.global.stats_sockets) {
+      auto& s = next_stats[sc.path];
+      s->cfg = sc;
+      s->timeout = cfg.model.global.stats_timeout;
+    }
+    for (const auto& s : fresh_stats) {
+      asio::co_spawn(ctx_.runtime.control(), StatsSocketAcceptLoop(s, control_),
+                     net::TaskDone{"stats socket accept loop", shared_->logger.get()});
+    }
+    int maxconn = cfg.model.global.maxconn;
     if (maxconn != shared_->global_gate.load()->limit()) {
       shared_->global_gate.store(std::make_shared<ConnGate>(maxconn));
     }
-    shared_->multi_queue.store(cfg->model.global.multi_queue);
-    shared_->max_accept.store(cfg->model.global.maxaccept);
+    shared_->multi_queue.store(cfg.model.global.multi_queue);
+    shared_->max_accept.store(cfg.model.global.maxaccept);
     for (auto& [id, l] : listeners_) {
       if (!next.by_address.contains(id)) {
         CloseListener(l);
@@ -210,7 +228,6 @@ class LbComponent final : public Component {
     control_->listeners = listeners_.size();
     checks_ = StartChecks(*snap, shared_, ctx_.runtime.control());
     AddRoutes();
-    return {};
   }
 
   void AddRoutes() {
