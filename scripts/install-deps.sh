@@ -17,7 +17,7 @@ build=(
 )
 # Real peers and clients the tests start on loopback or in test namespaces.
 test_peers=(
-  curl openssl prometheus iproute2 nftables procps python3 python3-pytest
+  curl openssl prometheus iproute2 nftables procps python3 python3-pytest systemd
   bind9-dnsutils knot-dnsutils nsd unbound dnsmasq-base
   haproxy hatop prometheus-haproxy-exporter socat nginx-light squid
   riemann-c-client collectd-core graphite-carbon python3-whisper

@@ -7,11 +7,14 @@
 #include <linux/capability.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include "core/handover.h"
+#include "core/notify.h"
 #include "core/privileges.h"
 #include "core/runtime.h"
 #include "core/task.h"
+#include "core/watchdog.h"
 
 namespace vigie {
 namespace {
@@ -136,6 +139,8 @@ struct Server::State {
   std::unique_ptr<asio::steady_timer> drain_poll;
   std::unique_ptr<asio::steady_timer> grace_timer;
   std::unique_ptr<asio::signal_set> signals;
+  ServiceNotifier notifier;
+  std::unique_ptr<WorkerWatchdog> watchdog;
   metrics::Counter* reloads_ok = nullptr;
   metrics::Counter* reloads_failed = nullptr;
 
@@ -146,6 +151,27 @@ struct Server::State {
       }
     }
     return nullptr;
+  }
+
+  // Tells systemd (Type=notify), when it is listening. A failure is logged
+  // and otherwise ignored: the service manager going away is not a reason
+  // to stop serving.
+  void Notify(std::string_view state) {
+    if (auto r = notifier.Send(state); !r) {
+      logger->warn("sd_notify: {}", r.error().ToString());
+    }
+  }
+
+  // Reload() between RELOADING=1 and READY=1, as a Type=notify unit's
+  // ExecReload expects; STATUS= carries the outcome.
+  std::string ReloadNotifying() {
+    Notify("RELOADING=1");
+    std::string errors = Reload();
+    std::string status = errors.empty() ? "serving " + config->path
+                                        : "reload refused, serving the previous config: " +
+                                              errors.substr(0, errors.find('\n'));
+    Notify("READY=1\nSTATUS=" + status);
+    return errors;
   }
 
   // Validates the new config in full, then applies it. Returns the errors.
@@ -166,9 +192,46 @@ struct Server::State {
           "admin.listen, runtime.workers, runtime.user and runtime.group take effect at the "
           "next restart");
     }
-    log::Configure(next->core.log);
+    // All or nothing: every component prepares (new components start),
+    // and only when all succeeded do they commit; otherwise the prepared
+    // ones are dropped (rolled back), new ones stopped, and everything runs
+    // the previous config, which /status keeps reporting.
     std::string errors;
-    // Components removed from the config stop; new ones start; the rest reload.
+    std::vector<std::unique_ptr<PreparedReload>> prepared;
+    std::map<std::string, std::unique_ptr<Component>> added;
+    for (const auto& [name, cfg] : next->components) {
+      auto existing = components.find(name);
+      if (existing == components.end()) {
+        auto component = Spec(name)->create(*context);
+        auto started_ok = component->Start(cfg);
+        if (!started_ok) {
+          errors += name + ": " + started_ok.error().ToString() + "\n";
+          break;
+        }
+        added.emplace(name, std::move(component));
+        continue;
+      }
+      auto p = existing->second->PrepareReload(cfg);
+      if (!p) {
+        errors += name + ": " + p.error().ToString() + "\n";
+        break;
+      }
+      prepared.push_back(std::move(*p));
+    }
+    if (!errors.empty()) {
+      prepared.clear();
+      for (auto& [name, c] : added) {
+        c->Stop();
+      }
+      reloads_failed->Inc();
+      logger->error("reload refused, still running the previous config:\n{}", errors);
+      return errors;
+    }
+    log::Configure(next->core.log);
+    for (auto& p : prepared) {
+      p->Commit();
+    }
+    // Components removed from the config stop; new ones join.
     for (auto it = components.begin(); it != components.end();) {
       if (!next->components.contains(it->first)) {
         logger->info("{}: removed from the config, stopping", it->first);
@@ -178,28 +241,8 @@ struct Server::State {
         ++it;
       }
     }
-    for (const auto& [name, cfg] : next->components) {
-      auto existing = components.find(name);
-      if (existing == components.end()) {
-        auto component = Spec(name)->create(*context);
-        auto started_ok = component->Start(cfg);
-        if (!started_ok) {
-          errors += name + ": " + started_ok.error().ToString() + "\n";
-          continue;
-        }
-        components.emplace(name, std::move(component));
-        continue;
-      }
-      auto r = existing->second->Reload(cfg);
-      if (!r) {
-        errors += name + ": " + r.error().ToString() + "\n";
-      }
-    }
-    if (!errors.empty()) {
-      reloads_failed->Inc();
-      logger->error("reload partly failed (those components keep their previous config):\n{}",
-                    errors);
-      return errors;
+    for (auto& [name, c] : added) {
+      components.emplace(name, std::move(c));
     }
     config = std::move(next);
     reloads_ok->Inc();
@@ -216,6 +259,10 @@ struct Server::State {
     stopping = true;
     logger->info("signal {}: no longer accepting; draining for up to {}", signal_number,
                  FormatDuration(config->core.runtime.grace));
+    Notify("STOPPING=1\nSTATUS=draining");
+    if (watchdog) {
+      watchdog->Draining();
+    }
     admin->Stop();
     for (auto& [name, c] : components) {
       c->Stop();
@@ -287,7 +334,10 @@ struct Server::State {
       if (req.method != "POST") {
         return AdminResponse{405, "text/plain; charset=utf-8", "use POST\n"};
       }
-      std::string errors = Reload();
+      if (stopping) {
+        return AdminResponse{503, "text/plain; charset=utf-8", "stopping: reload ignored\n"};
+      }
+      std::string errors = ReloadNotifying();
       if (!errors.empty()) {
         return AdminResponse{400, "text/plain; charset=utf-8", errors};
       }
@@ -312,6 +362,7 @@ void Server::OnReady(std::function<void()> fn) {
 
 int Server::Run() {
   State& s = *state_;
+  s.notifier = ServiceNotifier::FromEnvironment();
   config::Diagnostics diag(s.source.Name());
   s.config = LoadServeConfig(s.source, s.specs, diag);
   if (!s.config) {
@@ -324,8 +375,8 @@ int Server::Run() {
   s.context = std::make_unique<ServeContext>(
       ServeContext{*s.runtime, *s.admin, s.registry, SystemClock::Get()});
   s.reloads_ok = &s.registry.AddCounter("vigie_reloads_total", "Successful config reloads");
-  s.reloads_failed =
-      &s.registry.AddCounter("vigie_reload_failures_total", "Reloads refused or partly failed");
+  s.reloads_failed = &s.registry.AddCounter("vigie_reload_failures_total",
+                                            "Reloads refused (the previous config kept running)");
   s.registry.AddGaugeFunction(
       "vigie_uptime_seconds", "Seconds since start", {}, [start = s.started] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -390,9 +441,12 @@ int Server::Run() {
       if (ec) {
         return;
       }
-      if (signo == SIGHUP) {
+      if (signo == SIGHUP && s.stopping) {
+        // A drain is under way: the config it drains with stays.
+        s.logger->warn("SIGHUP while draining: ignored");
+      } else if (signo == SIGHUP) {
         s.logger->info("SIGHUP: reloading {}", s.config->path);
-        s.Reload();
+        s.ReloadNotifying();
       } else {
         s.BeginShutdown(signo);
       }
@@ -415,6 +469,20 @@ int Server::Run() {
   }
   s.logger->info("vigie {} serving {} with {} workers", s.version, s.config->path,
                  s.runtime->worker_count());
+  s.Notify("READY=1\nSTATUS=serving " + s.config->path + "\nMAINPID=" + std::to_string(::getpid()));
+  if (auto interval = s.notifier.watchdog_interval()) {
+    s.watchdog = std::make_unique<WorkerWatchdog>(
+        *s.runtime, *interval, [&s] { s.Notify("WATCHDOG=1"); },
+        [&s](std::size_t worker) {
+          s.logger->error(
+              "watchdog: worker {} has not run its queue for {}; withholding "
+              "WATCHDOG=1",
+              worker,
+              FormatDuration(
+                  std::chrono::duration_cast<Duration>(*s.notifier.watchdog_interval() / 2)));
+        });
+    s.watchdog->Start();
+  }
 
   s.runtime->control().run();
   s.runtime->JoinWorkers();

@@ -1,13 +1,16 @@
 """The foundation, end to end: config errors, reload, drain, admin endpoint."""
 import json
+import os
+import re
 import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
-from vigie_harness import connect, port_refuses, run_vigie, wait_for
+from vigie_harness import Served, connect, free_port, port_refuses, run_vigie, wait_for
 
 BASE = """admin:
   listen: 127.0.0.1:0
@@ -326,3 +329,165 @@ def test_port_in_use_fails_start_with_clear_error(tmp_path):
     blocker.close()
     assert r.returncode == 1
     assert f"bind 127.0.0.1:{port}: Address already in use" in r.stderr
+
+
+def test_a_reload_is_all_or_nothing_across_components(serve):
+    """A reload that one component refuses changes nothing in the others:
+    egress's new port, bound while it prepared, is closed again; /status
+    keeps the running config's hash. (Before, egress committed its new line
+    and kept serving it while lb refused: "reload partly failed".)"""
+    kept, added = free_port(), free_port()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    taken_port = taken.getsockname()[1]
+
+    def config(egress_lines, lb_binds):
+        lines = "\n".join(f"      {p} tcp 127.0.0.1 9" for p in egress_lines)
+        binds = ", ".join(f'"127.0.0.1:{b}"' for b in lb_binds)
+        return BASE + f"""egress:
+  redirect:
+    health_check: {{enabled: false}}
+    destination: |
+{lines}
+lb:
+  frontends:
+    - name: api
+      binds: [{binds}]
+      backend: masters
+      timeouts: {{client: 10s}}
+  backends:
+    - name: masters
+      timeouts: {{connect: 1s, server: 10s}}
+      servers:
+        - {{name: m1, address: "127.0.0.1:9"}}
+"""
+    s = serve(config([kept], [0]))
+    host, port = s.admin
+    before = _hash(s)
+    assert not port_refuses("127.0.0.1", kept)
+    assert port_refuses("127.0.0.1", added)
+
+    s.config_path.write_text(config([kept, added], [0, taken_port]))
+    r = run_vigie("reload", "--admin", f"{host}:{port}")
+    assert r.returncode == 1
+    assert "lb: " in r.stderr and f"127.0.0.1:{taken_port}" in r.stderr, r.stderr
+    assert port_refuses("127.0.0.1", added), "egress kept the port of a refused reload"
+    assert not port_refuses("127.0.0.1", kept)
+    assert _hash(s) == before
+    status = json.loads(s.http("GET", "/status")[1])
+    assert not any(str(added) in l for l in status["components"]["egress"]["listeners"]), status
+
+    # The same change without the taken port is taken whole.
+    taken.close()
+    s.config_path.write_text(config([kept, added], [0]))
+    r = run_vigie("reload", "--admin", f"{host}:{port}")
+    assert r.returncode == 0, r.stderr
+    assert not port_refuses("127.0.0.1", added)
+    assert _hash(s) != before
+
+
+def test_sighup_while_draining_is_logged_and_ignored(serve):
+    s = serve(BASE)
+    host, port = s.admin
+    c = connect(host, port)
+    c.sendall(b"GET /status HTTP/1.1\r\nHost: localhost\r\n")  # keeps the drain open
+    time.sleep(0.2)  # orders the bytes before the signal; not a readiness wait
+    s.signal(signal.SIGTERM)
+    wait_for(lambda: s.log_contains("draining for up to"), what="the drain")
+    s.config_path.write_text(BASE + "# changed during the drain\n")
+    s.signal(signal.SIGHUP)
+    wait_for(lambda: s.log_contains("SIGHUP while draining: ignored"), what="the SIGHUP logged")
+    c.sendall(b"\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    c.close()
+    assert data.startswith(b"HTTP/1.1 200"), data[:200]
+    assert s.wait_exit(10) == 0
+    assert not s.log_contains("SIGHUP: reloading")
+
+
+class FakeSystemd:
+    """The service manager's end of sd_notify: a datagram socket whose path
+    goes to vigie in $NOTIFY_SOCKET."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.05)
+        self.messages = []
+
+    def poll(self):
+        try:
+            while True:
+                self.messages.append(self.sock.recv(4096).decode())
+        except (socket.timeout, BlockingIOError):
+            pass
+        return self.messages
+
+    def saw(self, prefix, after=0):
+        return any(m.startswith(prefix) for m in self.poll()[after:])
+
+
+def test_type_notify_ready_reloading_stopping_and_watchdog(tmp_path):
+    """What a Type=notify unit with WatchdogSec= expects: READY=1 once the
+    listeners are bound, RELOADING=1 then READY=1 around a reload, WATCHDOG=1
+    within every interval, STOPPING=1 at the drain."""
+    manager = FakeSystemd(tmp_path / "notify")
+    config = tmp_path / "vigie.yaml"
+    config.write_text(BASE)
+    env = dict(os.environ, NOTIFY_SOCKET=str(tmp_path / "notify"), WATCHDOG_USEC="400000")
+    s = Served(["serve", "-c", str(config)], env=env).wait_ready()
+    try:
+        wait_for(lambda: manager.saw("READY=1"), what="READY=1")
+        ready = next(m for m in manager.messages if m.startswith("READY=1"))
+        assert f"MAINPID={s.proc.pid}" in ready and f"STATUS=serving {config}" in ready, ready
+        # Keep-alives at half the interval: several within a second.
+        n = len(manager.messages)
+        time.sleep(1.0)  # counts what arrives over a span; not a readiness wait
+        beats = [m for m in manager.poll()[n:] if m == "WATCHDOG=1"]
+        assert 3 <= len(beats) <= 8, manager.messages
+
+        n = len(manager.poll())
+        config.write_text(BASE + "# changed\n")
+        s.signal(signal.SIGHUP)
+        wait_for(lambda: manager.saw("READY=1", after=n), what="READY=1 after the reload")
+        after = [m for m in manager.messages[n:] if m != "WATCHDOG=1"]
+        assert after[0] == "RELOADING=1", after
+        assert after[1].startswith("READY=1\nSTATUS=serving"), after
+
+        n = len(manager.poll())
+        config.write_text("admin: [\n")
+        s.signal(signal.SIGHUP)
+        wait_for(lambda: manager.saw("READY=1", after=n), what="READY=1 after a refused reload")
+        refused = [m for m in manager.messages[n:] if m.startswith("READY=1")][0]
+        assert "STATUS=reload refused, serving the previous config" in refused, refused
+
+        n = len(manager.poll())
+        s.signal(signal.SIGTERM)
+        wait_for(lambda: manager.saw("STOPPING=1", after=n), what="STOPPING=1")
+        assert s.wait_exit(10) == 0
+    finally:
+        s.stop()
+
+
+def test_the_shipped_systemd_unit_is_hardened():
+    """packaging/vigie.service as systemd itself scores it: exposure 'OK'
+    (at most 2.0; docs/reliability.md records the figure)."""
+    unit = Path(__file__).resolve().parents[2] / "packaging" / "vigie.service"
+    r = subprocess.run(["systemd-analyze", "security", "--offline=true", str(unit)],
+                       capture_output=True, text=True, timeout=60)
+    m = re.search(r"Overall exposure level for vigie.service: (\d+\.\d+) (\w+)", r.stdout)
+    assert m, r.stdout + r.stderr
+    assert float(m.group(1)) <= 2.0 and m.group(2) == "OK", m.group(0)
+    verify = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)],
+                            capture_output=True, text=True, timeout=60)
+    # verify checks every directive is known and well-formed; ExecStart's
+    # binary need not exist on the test machine.
+    problems = [l for l in verify.stderr.splitlines()
+                if "vigie.service" in l and "/usr/bin/vigie" not in l]
+    assert not problems, verify.stderr

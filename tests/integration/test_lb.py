@@ -1716,7 +1716,7 @@ def test_reload_drops_the_series_of_what_it_removed(tmp_path, backends, lb):
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     write(["m1", "m2", "m3"], extra_bind=f"127.0.0.1:{taken.getsockname()[1]}", m2_check=False)
-    reload_and_wait("reload partly failed")
+    reload_and_wait("reload refused, still running the previous config")
     taken.close()
     up = series(served, "vigie_lb_server_up")
     assert m3 not in up and up[m1] == 1 and up[m2] == 0, up
