@@ -147,8 +147,37 @@ struct EventIndex::Impl {
   std::vector<uint32_t> table;  // 0 = empty, else slot index + 1
   std::vector<uint32_t> wheel;  // bucket heads (slot index or kNone)
   int64_t cursor = kUnset;      // last wheel bucket (absolute) processed
-  size_t blob_bytes = 0;
+  size_t blob_bytes = 0;        // extras blobs, their length prefixes included
+  size_t blob_count = 0;
+  uint64_t evictions = 0;
   std::string scratch;
+
+  // The byte budget (IndexOptions::max_bytes) charges each event its slot
+  // and two key-table buckets (the table is at most half full), each blob
+  // its bytes plus glibc malloc's usual 16 bytes of overhead, and the
+  // interned strings (StringPool::bytes). Vector slack is not charged: it
+  // does not shrink when events leave, and charging it would make the
+  // budget jump by half the index when a vector doubles.
+  static constexpr size_t kSlotCharge = sizeof(Slot) + 2 * sizeof(uint32_t);
+  static constexpr size_t kBlobOverhead = 16;
+
+  size_t Bytes() const {
+    return slots.size() * kSlotCharge + blob_bytes + blob_count * kBlobOverhead + pool.bytes();
+  }
+
+  // What `e` would be charged stored alone, its extras encoded in `extras`:
+  // an upper bound (its strings may already be interned).
+  static size_t Charge(const Event& e, std::string_view extras) {
+    size_t n = kSlotCharge + (extras.empty() ? 0 : extras.size() + 4 + kBlobOverhead);
+    for (Event::Field f : {Event::kHost, Event::kService, Event::kState}) {
+      if (e.Has(f)) {
+        n += StringPool::Charge(f == Event::kHost      ? e.host().size()
+                                : f == Event::kService ? e.service().size()
+                                                       : e.state().size());
+      }
+    }
+    return n;
+  }
 
   void ClearAll() {
     std::vector<Slot>().swap(slots);
@@ -157,6 +186,7 @@ struct EventIndex::Impl {
     wheel.assign(kWheelBuckets, kNone);
     cursor = kUnset;
     blob_bytes = 0;
+    blob_count = 0;
   }
 
   static uint64_t KeyHash(uint32_t host, uint32_t service) {
@@ -286,8 +316,10 @@ struct EventIndex::Impl {
   void SetBlob(Slot& s, const std::string& bytes) {
     if (s.Extra() == bytes)
       return;  // the usual case: unchanged attributes
-    if (s.extra)
+    if (s.extra) {
       blob_bytes -= s.Extra().size() + 4;
+      --blob_count;
+    }
     s.extra.reset();
     if (bytes.empty())
       return;
@@ -296,8 +328,10 @@ struct EventIndex::Impl {
     std::memcpy(s.extra.get(), &len, 4);
     std::memcpy(s.extra.get() + 4, bytes.data(), bytes.size());
     blob_bytes += bytes.size() + 4;
+    ++blob_count;
   }
 
+  // Fills `s` from `e`, its extras already encoded in `scratch`.
   void Fill(Slot& s, const Event& e, int64_t now) {
     auto t = e.GetTimeMicros();
     s.time = t ? *t : now;
@@ -321,7 +355,6 @@ struct EventIndex::Impl {
         s.metric.d = m->d;
       }
     }
-    EncodeExtras(e, scratch);
     SetBlob(s, scratch);
   }
 
@@ -333,8 +366,10 @@ struct EventIndex::Impl {
     pool.Release(s.host);
     pool.Release(s.service);
     pool.Release(s.state);
-    if (s.extra)
+    if (s.extra) {
       blob_bytes -= s.Extra().size() + 4;
+      --blob_count;
+    }
     auto last = static_cast<uint32_t>(slots.size() - 1);
     if (idx != last) {
       Slot& moved = slots[last];
@@ -352,6 +387,43 @@ struct EventIndex::Impl {
       slots[idx] = std::move(moved);
     }
     slots.pop_back();
+  }
+
+  // The slot the reaper would remove first, other than `keep`: the head
+  // of the first non-empty wheel bucket from the cursor, so by deadline to
+  // the second (a TTL beyond the wheel's turn of 4,096 s counts modulo the
+  // turn); then, when every other event never expires, any of them.
+  // kNone when `keep` is the only event.
+  uint32_t SoonestDue(uint32_t keep) const {
+    if (cursor != kUnset) {
+      for (size_t k = 0; k < kWheelBuckets; ++k) {
+        auto b = static_cast<size_t>(static_cast<uint64_t>(cursor + static_cast<int64_t>(k)) &
+                                     (kWheelBuckets - 1));
+        for (uint32_t i = wheel[b]; i != kNone; i = slots[i].next) {
+          if (i != keep)
+            return i;
+        }
+      }
+    }
+    if (slots.size() < 2)
+      return kNone;
+    return keep == 0 ? 1 : 0;
+  }
+
+  // Evicts the events due soonest until the index is within its byte
+  // budget; `keep` (the event just written) stays.
+  void EvictToBudget(uint32_t keep) {
+    while (Bytes() > options.max_bytes) {
+      uint32_t victim = SoonestDue(keep);
+      if (victim == kNone)
+        return;
+      // RemoveSlot moves the last slot into the victim's place.
+      auto last = static_cast<uint32_t>(slots.size() - 1);
+      RemoveSlot(victim);
+      if (keep == last)
+        keep = victim;
+      ++evictions;
+    }
   }
 
   Event Materialize(const Slot& s) const {
@@ -476,6 +548,12 @@ Result<void> EventIndex::Upsert(const Event& e, int64_t now_micros) {
     Delete(key);
     return {};
   }
+  EncodeExtras(e, m.scratch);
+  if (size_t charge = Impl::Charge(e, m.scratch); charge > m.options.max_bytes) {
+    return Error(Errc::kLimitExceeded, "event of " + std::to_string(charge) +
+                                           " bytes exceeds the index budget of " +
+                                           std::to_string(m.options.max_bytes) + " bytes");
+  }
   uint32_t idx = m.FindSlot(key);
   if (idx == kNone) {
     if (m.slots.size() >= m.options.max_events) {
@@ -494,6 +572,8 @@ Result<void> EventIndex::Upsert(const Event& e, int64_t now_micros) {
   }
   m.Fill(m.slots[idx], e, now_micros);
   m.WheelLink(idx, now_micros);
+  if (m.Bytes() > m.options.max_bytes)
+    m.EvictToBudget(idx);
   return {};
 }
 
@@ -556,6 +636,14 @@ std::vector<Event> EventIndex::Expire(int64_t now_micros) {
 }
 
 void EventIndex::Search(const EventQuery& q, const std::function<void(const Event&)>& fn) const {
+  SearchWhile(q, [&fn](const Event& e) {
+    fn(e);
+    return true;
+  });
+}
+
+bool EventIndex::SearchWhile(const EventQuery& q,
+                             const std::function<bool(const Event&)>& fn) const {
   const Impl& m = *impl_;
   if (auto key = q.ExactHostService()) {
     IndexKey k;
@@ -564,25 +652,33 @@ void EventIndex::Search(const EventQuery& q, const std::function<void(const Even
     if (key->service)
       k.service = *key->service;
     uint32_t idx = m.FindSlot(k);
-    if (idx != kNone)
-      fn(m.Materialize(m.slots[idx]));
-    return;
+    return idx == kNone || fn(m.Materialize(m.slots[idx]));
   }
   bool all = q.IsTrue();
   for (const Impl::Slot& s : m.slots) {
-    if (all || q.Matches(SlotFieldSource(m, s)))
-      fn(m.Materialize(s));
+    if ((all || q.Matches(SlotFieldSource(m, s))) && !fn(m.Materialize(s)))
+      return false;
   }
+  return true;
 }
 
 std::vector<Event> EventIndex::Search(const EventQuery& q, size_t limit) const {
   std::vector<Event> out;
-  // A limit stops collecting, not the scan; fine for the sizes served.
-  Search(q, [&](const Event& e) {
-    if (out.size() < limit)
-      out.push_back(e);
+  if (limit == 0)
+    return out;
+  SearchWhile(q, [&](const Event& e) {
+    out.push_back(e);
+    return out.size() < limit;
   });
   return out;
+}
+
+size_t EventIndex::bytes() const {
+  return impl_->Bytes();
+}
+
+uint64_t EventIndex::evictions() const {
+  return impl_->evictions;
 }
 
 size_t EventIndex::size() const {
@@ -596,11 +692,7 @@ void EventIndex::Clear() {
 size_t EventIndex::MemoryUsage() const {
   const Impl& m = *impl_;
   // 16 bytes of allocator overhead per blob is typical for glibc malloc.
-  size_t blobs = m.blob_bytes;
-  for (const Impl::Slot& s : m.slots) {
-    if (s.extra)
-      blobs += 16;
-  }
+  size_t blobs = m.blob_bytes + m.blob_count * Impl::kBlobOverhead;
   return m.slots.capacity() * sizeof(Impl::Slot) + m.table.capacity() * sizeof(uint32_t) +
          m.wheel.capacity() * sizeof(uint32_t) + m.pool.MemoryUsage() + blobs;
 }

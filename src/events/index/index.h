@@ -31,6 +31,10 @@ struct IndexOptions {
   double default_ttl_seconds = 60;
   // Bound on distinct keys; inserting a new key beyond it fails.
   size_t max_events = 10'000'000;
+  // Bound on the bytes the stored events are charged (EventIndex::bytes()).
+  // Past it, the events due to expire soonest are evicted to make room;
+  // an event charged more than the whole budget is refused.
+  size_t max_bytes = size_t{1} << 30;
   // Expired events keep only host and service (Riemann's default); true
   // keeps every field, as Riemann's `:keep-keys :all`.
   bool expired_keep_all_fields = false;
@@ -74,11 +78,21 @@ class EventIndex {
   void Search(const EventQuery& q, const std::function<void(const Event&)>& fn) const;
   // The same, collected; at most `limit` events.
   std::vector<Event> Search(const EventQuery& q, size_t limit = SIZE_MAX) const;
+  // As Search, until `fn` returns false: the scan stops there. Returns
+  // false when it was stopped.
+  bool SearchWhile(const EventQuery& q, const std::function<bool(const Event&)>& fn) const;
 
   size_t size() const;
   void Clear();
   // Approximate heap bytes held (slots, tables, interned strings, blobs).
   size_t MemoryUsage() const;
+  // Bytes charged to the stored events against max_bytes: per event its
+  // slot and share of the key table, its extras blob with the allocator's
+  // overhead, plus the interned strings. Kept as events come and go, O(1).
+  // 0 for an empty index.
+  size_t bytes() const;
+  // Events evicted to keep bytes() within max_bytes, since construction.
+  uint64_t evictions() const;
 
   // Snapshot: "VIGIEIX1" then Riemann TCP frames (4-byte big-endian length +
   // Msg) of up to 1000 events each, then a final frame holding Msg{ok:true}

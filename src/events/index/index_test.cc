@@ -4,6 +4,7 @@
 #include "events/index/index.h"
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -398,6 +399,113 @@ TEST(EventIndexTest, MemoryUsageTracksContent) {
   EXPECT_GT(index.MemoryUsage(), empty + 1000 * (56 + 30));
   index.Clear();
   EXPECT_LT(index.MemoryUsage(), empty + 1024);
+}
+
+// Riemann has no bound but memory, and max_events alone let 10,000,000
+// events of a megabyte each in: the index is bounded by bytes as well, and
+// makes room by evicting the events due to expire soonest (the reaper's
+// order), not the oldest written. The event just written is never the one
+// evicted; an event that never expires goes last.
+TEST(EventIndexTest, ByteBudgetEvictsTheEventsDueSoonest) {
+  IndexOptions o;
+  o.max_bytes = 1u << 20;
+  EventIndex index(o);
+  const std::string big(64 * 1024, 'd');
+  Event forever = Ev("h", "forever");
+  forever.set_description(big);
+  forever.set_ttl(std::numeric_limits<float>::quiet_NaN());
+  ASSERT_TRUE(index.Upsert(forever, 0));
+  for (int i = 0; i < 100; ++i) {
+    Event e = Ev("h", "s" + std::to_string(i));
+    e.set_description(big);
+    e.set_ttl(static_cast<float>(1000 - i));  // each new event is due sooner
+    ASSERT_TRUE(index.Upsert(e, 0));
+    ASSERT_LE(index.bytes(), o.max_bytes) << "after event " << i;
+  }
+  EXPECT_LE(index.MemoryUsage(), 2 * o.max_bytes);
+  size_t kept = index.size();
+  EXPECT_GE(kept, 10u);
+  EXPECT_LE(kept, 16u);
+  EXPECT_EQ(index.evictions(), 101 - kept);
+  EXPECT_TRUE(index.Lookup({"h", "forever"}));
+  EXPECT_TRUE(index.Lookup({"h", "s99"}));  // just written
+  // The survivors are those due last: s0, s1, ... (ttl 1000, 999, ...).
+  for (size_t i = 0; i + 2 < kept; ++i) {
+    EXPECT_TRUE(index.Lookup({"h", "s" + std::to_string(i)})) << i;
+  }
+  EXPECT_FALSE(index.Lookup({"h", "s98"}));
+}
+
+TEST(EventIndexTest, AnEventOverTheWholeBudgetIsRefused) {
+  IndexOptions o;
+  o.max_bytes = 64 * 1024;
+  EventIndex index(o);
+  ASSERT_TRUE(index.Upsert(Ev("h", "small"), 0));
+  Event e = Ev("h", "huge");
+  e.set_description(std::string(100 * 1024, 'x'));
+  auto r = index.Upsert(e, 0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::kLimitExceeded);
+  EXPECT_NE(r.error().ToString().find("65536"), std::string::npos) << r.error().ToString();
+  EXPECT_EQ(index.size(), 1u);  // nothing was evicted for it
+  EXPECT_EQ(index.evictions(), 0u);
+  // Replacing a small event by a huge one is refused the same way, and the
+  // small one stays.
+  e.set_service("small");
+  EXPECT_FALSE(index.Upsert(e, 0));
+  EXPECT_TRUE(index.Lookup({"h", "small"}));
+}
+
+// bytes() is kept incrementally: after replacements, deletes, reaps and
+// evictions it equals what a fresh index holding the same events charges.
+TEST(EventIndexTest, BytesFollowTheStoredEvents) {
+  EventIndex index;
+  EXPECT_EQ(index.bytes(), 0u);
+  for (int i = 0; i < 100; ++i) {
+    Event e =
+        Ev("host-" + std::to_string(i % 7), "a long service name number " + std::to_string(i));
+    e.set_description(std::string(1000, 'x'));
+    e.add_attribute("x-client", "riemann-c-client");
+    e.set_ttl(static_cast<float>(10 + i));
+    ASSERT_TRUE(index.Upsert(e, 0));
+  }
+  size_t full = index.bytes();
+  EXPECT_GT(full, 100u * 1000);
+  EXPECT_LT(full, 100u * 1300);
+  // Replace each by a smaller event: the charge falls to a fresh index's.
+  EventIndex fresh;
+  for (int i = 0; i < 100; ++i) {
+    Event e =
+        Ev("host-" + std::to_string(i % 7), "a long service name number " + std::to_string(i));
+    e.set_ttl(static_cast<float>(10 + i));
+    ASSERT_TRUE(index.Upsert(e, 0));
+    ASSERT_TRUE(fresh.Upsert(e, 0));
+  }
+  EXPECT_EQ(index.bytes(), fresh.bytes());
+  EXPECT_LT(index.bytes(), full / 5);
+  EXPECT_TRUE(index.Delete({"host-0", "a long service name number 0"}));
+  EXPECT_TRUE(fresh.Delete({"host-0", "a long service name number 0"}));
+  EXPECT_EQ(index.bytes(), fresh.bytes());
+  EXPECT_EQ(index.Expire(60 * kSec).size(), fresh.Expire(60 * kSec).size());
+  EXPECT_EQ(index.bytes(), fresh.bytes());
+  EXPECT_EQ(index.Expire(1000 * kSec).size(), 50u);
+  EXPECT_EQ(index.bytes(), 0u);
+  EXPECT_EQ(index.evictions(), 0u);  // the default budget was never reached
+  fresh.Clear();
+  EXPECT_EQ(fresh.bytes(), 0u);
+}
+
+TEST(EventIndexTest, SearchWhileStopsWhenTheCallerSaysSo) {
+  EventIndex index;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(index.Upsert(Ev("h", std::to_string(i)), 0));
+  }
+  size_t calls = 0;
+  EXPECT_FALSE(index.SearchWhile(Q("true"), [&](const Event&) { return ++calls < 10; }));
+  EXPECT_EQ(calls, 10u);
+  calls = 0;
+  EXPECT_TRUE(index.SearchWhile(Q("true"), [&](const Event&) { return ++calls > 0; }));
+  EXPECT_EQ(calls, 100u);
 }
 
 }  // namespace

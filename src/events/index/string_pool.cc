@@ -12,6 +12,7 @@ void StringPool::Reset() {
   free_ = {};
   table_ = std::vector<uint32_t>(16, 0);
   used_ = 0;
+  bytes_ = 0;
 }
 
 uint32_t StringPool::Find(std::string_view s) const {
@@ -47,6 +48,7 @@ uint32_t StringPool::Acquire(std::string_view s) {
   e.hash = Hash(s);
   Place(id);
   ++used_;
+  bytes_ += Charge(s.size());
   return id;
 }
 
@@ -58,6 +60,7 @@ void StringPool::Release(uint32_t id) {
   if (--e.refs > 0)
     return;
   Erase(id);
+  bytes_ -= Charge(e.s.size());
   e.s.clear();
   e.s.shrink_to_fit();
   free_.push_back(id);

@@ -52,6 +52,15 @@ class StringPool {
   std::string_view Get(uint32_t id) const { return entries_[id].s; }
   // Approximate heap bytes held.
   size_t MemoryUsage() const;
+  // Bytes charged to the live strings (the index's byte budget): the sum
+  // of Charge(size) over them, kept as strings come and go, O(1).
+  size_t bytes() const { return bytes_; }
+  // What one live string of `size` bytes is charged: its entry, two table
+  // buckets (the table is at most half full) and its heap bytes beyond
+  // std::string's inline buffer.
+  static size_t Charge(size_t size) {
+    return sizeof(Entry) + 2 * sizeof(uint32_t) + (size > 15 ? size + 1 : 0);
+  }
 
  private:
   struct Entry {
@@ -69,6 +78,7 @@ class StringPool {
   std::vector<uint32_t> free_;
   std::vector<uint32_t> table_;  // 0 = empty, else id
   size_t used_ = 0;
+  size_t bytes_ = 0;
 };
 
 }  // namespace vigie::events::index_internal

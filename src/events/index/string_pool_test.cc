@@ -77,6 +77,11 @@ TEST(StringPoolTest, AgreesWithAModelUnderChurn) {
         model.erase(it);
     }
     if (step % 5000 == 0 || step == 49'999) {
+      size_t charged = 0;
+      for (const auto& [str, ref] : model) {
+        charged += StringPool::Charge(str.size());
+      }
+      ASSERT_EQ(pool.bytes(), charged);
       for (int k = 0; k < 3000; ++k) {
         std::string q = "s" + std::to_string(k);
         auto m = model.find(q);
@@ -88,6 +93,24 @@ TEST(StringPoolTest, AgreesWithAModelUnderChurn) {
     }
   }
   EXPECT_GT(pool.MemoryUsage(), 0u);
+}
+
+// bytes() (the index's byte budget) charges each live string once, heap
+// bytes included, and returns to 0.
+TEST(StringPoolTest, BytesChargeEachLiveStringOnce) {
+  StringPool pool;
+  EXPECT_EQ(pool.bytes(), 0u);
+  const std::string long_name(1000, 'h');
+  uint32_t a = pool.Acquire(long_name);
+  uint32_t b = pool.Acquire("short");
+  EXPECT_EQ(pool.Acquire(long_name), a);  // a second reference costs nothing
+  EXPECT_EQ(pool.bytes(), StringPool::Charge(1000) + StringPool::Charge(5));
+  EXPECT_GT(StringPool::Charge(1000), 1000u);
+  pool.Release(a);
+  EXPECT_EQ(pool.bytes(), StringPool::Charge(1000) + StringPool::Charge(5));
+  pool.Release(a);
+  pool.Release(b);
+  EXPECT_EQ(pool.bytes(), 0u);
 }
 
 }  // namespace
