@@ -8,10 +8,23 @@
 namespace vigie::events {
 
 void FrameReader::Compact(size_t extra) {
+  // After a large frame, move what is left into a buffer of the normal size
+  // as soon as it fits, so the large one is freed (not kept for the
+  // connection's life).
+  size_t live = end_ - begin_;
+  if (ShouldShrink(extra)) {
+    std::vector<std::byte> smaller(std::max(live + extra, size_t{64} << 10));
+    if (live > 0) {
+      std::memcpy(smaller.data(), buf_.data() + begin_, live);
+    }
+    buf_ = std::move(smaller);
+    begin_ = 0;
+    end_ = live;
+    return;
+  }
   // Move unconsumed bytes to the front before growing, so a long-lived
   // connection's buffer stays about one frame big.
   if (begin_ > 0) {
-    size_t live = end_ - begin_;
     if (live > 0) {
       std::memmove(buf_.data(), buf_.data() + begin_, live);
     }
@@ -23,10 +36,14 @@ void FrameReader::Compact(size_t extra) {
   }
 }
 
+bool FrameReader::ShouldShrink(size_t extra) const {
+  return buf_.size() > kFrameReaderRetainBytes && end_ - begin_ + extra <= kFrameReaderRetainBytes;
+}
+
 void FrameReader::Feed(std::span<const std::byte> bytes) {
   if (bytes.empty())
     return;
-  if (buf_.size() - end_ < bytes.size()) {
+  if (buf_.size() - end_ < bytes.size() || ShouldShrink(bytes.size())) {
     Compact(bytes.size());
   }
   std::memcpy(buf_.data() + end_, bytes.data(), bytes.size());
@@ -34,7 +51,7 @@ void FrameReader::Feed(std::span<const std::byte> bytes) {
 }
 
 std::span<std::byte> FrameReader::Prepare(size_t min_size) {
-  if (buf_.size() - end_ < min_size) {
+  if (buf_.size() - end_ < min_size || ShouldShrink(min_size)) {
     Compact(min_size);
   }
   return {buf_.data() + end_, buf_.size() - end_};
@@ -50,8 +67,12 @@ Result<std::optional<std::span<const std::byte>>> FrameReader::Next() {
     return *failed_;
   size_t avail = end_ - begin_;
   if (avail < 4) {
-    if (avail == 0)
+    if (avail == 0) {
       begin_ = end_ = 0;  // cheap reset when drained
+      if (buf_.size() > kFrameReaderRetainBytes) {
+        std::vector<std::byte>().swap(buf_);  // a large frame's buffer goes
+      }
+    }
     return std::optional<std::span<const std::byte>>();
   }
   const auto* p = reinterpret_cast<const uint8_t*>(buf_.data() + begin_);

@@ -18,6 +18,10 @@ namespace vigie::events {
 
 // Default cap on one frame's payload (Riemann itself has none).
 inline constexpr size_t kDefaultMaxFrame = 8u << 20;
+// A reader's buffer at rest: after a larger frame it shrinks back to at
+// most this, as soon as what it holds fits (the server reads 64 KiB at a
+// time: a connection whose frames are under 64 KiB stays under it).
+inline constexpr size_t kFrameReaderRetainBytes = 256u << 10;
 
 class FrameReader {
  public:
@@ -41,9 +45,14 @@ class FrameReader {
   // Bytes buffered but not yet returned as frames.
   size_t buffered() const { return end_ - begin_; }
   size_t max_frame() const { return max_frame_; }
+  // Bytes the buffer holds allocated (what the connection costs at rest).
+  size_t capacity() const { return buf_.capacity(); }
 
  private:
+  // Makes room for `extra` more bytes; shrinks the buffer back to its
+  // normal size when what it holds and `extra` fit in that.
   void Compact(size_t extra);
+  bool ShouldShrink(size_t extra) const;
 
   size_t max_frame_;
   std::vector<std::byte> buf_;

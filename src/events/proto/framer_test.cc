@@ -2,6 +2,7 @@
 // pipelined frames, the zero-copy path and the frame size limit.
 #include "events/proto/framer.h"
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -142,6 +143,40 @@ TEST(FrameReaderTest, FramesFromAppendFrameDecode) {
   auto d2 = DecodeMsg(**f2);
   ASSERT_TRUE(d2);
   EXPECT_EQ(d2->ok, true);
+}
+
+// A connection that once sent a large frame must not keep its buffer for
+// life: once what it holds fits, the buffer returns to its normal size.
+TEST(FrameReaderTest, ABufferShrinksBackAfterALargeFrame) {
+  FrameReader r(8u << 20);
+  std::string big = Frame(std::string(7u << 20, 'x'));
+  r.Feed(Bytes(big));
+  EXPECT_GE(r.capacity(), 7u << 20);
+  auto f = r.Next();
+  ASSERT_TRUE(f && *f);
+  EXPECT_EQ((*f)->size(), 7u << 20);
+  auto none = r.Next();
+  ASSERT_TRUE(none && !*none);
+  EXPECT_LE(r.capacity(), kFrameReaderRetainBytes);
+  // The same when the large frame is followed by part of the next one, on
+  // the zero-copy path the server uses.
+  std::string two = Frame(std::string(3u << 20, 'y')) + Frame("hello").substr(0, 3);
+  for (size_t off = 0; off < two.size();) {
+    std::span<std::byte> space = r.Prepare(64 * 1024);
+    size_t n = std::min(space.size(), two.size() - off);
+    std::memcpy(space.data(), two.data() + off, n);
+    r.Commit(n);
+    off += n;
+  }
+  f = r.Next();
+  ASSERT_TRUE(f && *f);
+  EXPECT_EQ((*f)->size(), 3u << 20);
+  none = r.Next();
+  ASSERT_TRUE(none && !*none);
+  r.Prepare(64 * 1024);
+  EXPECT_LE(r.capacity(), kFrameReaderRetainBytes);
+  r.Feed(Bytes(Frame("hello").substr(3)));
+  EXPECT_EQ(Drain(r), std::vector<std::string>{"hello"});
 }
 
 }  // namespace
