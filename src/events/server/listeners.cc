@@ -101,9 +101,14 @@ net::Awaitable<void> RiemannSession(std::shared_ptr<Conn<Stream>> c,
                                     std::shared_ptr<SessionShared> sh) {
   auto cfg = sh->config.load();
   EventsMetrics& m = sh->core->metrics();
+  // Bounded: the reader holds at most one frame (max_frame) and shrinks
+  // back to kFrameReaderRetainBytes after a larger one; `msg` is reused
+  // between frames but dropped after a large one (its events' storage would
+  // stay); `out` holds the replies of one read and is freed past 1 MiB.
   FrameReader reader(cfg->max_frame.bytes);
   DecodeLimits limits;
   Msg msg;
+  bool msg_large = false;  // `msg` last held a frame over kFrameReaderRetainBytes
   std::string out;
   std::vector<Event> batch;
   size_t pending_oks = 0;
@@ -156,6 +161,7 @@ net::Awaitable<void> RiemannSession(std::shared_ptr<Conn<Stream>> c,
       if (!*next) {
         break;
       }
+      msg_large = msg_large || (**next).size() > kFrameReaderRetainBytes;
       auto decoded = DecodeMsgInto(**next, limits, msg);
       if (!decoded) {
         flush();
@@ -196,6 +202,10 @@ net::Awaitable<void> RiemannSession(std::shared_ptr<Conn<Stream>> c,
       }
     }
     flush();
+    if (msg_large) {
+      msg = Msg{};
+      msg_large = false;
+    }
     if (!out.empty()) {
       SetDeadline(*c, cfg->write_timeout);
       auto [wec, written] = co_await asio::async_write(c->sock, asio::buffer(out), kUseTuple);
@@ -238,6 +248,8 @@ net::Awaitable<void> CarbonSession(std::shared_ptr<Conn<tcp::socket>> c,
                                    std::shared_ptr<SessionShared> sh) {
   auto cfg = sh->config.load();
   EventsMetrics& m = sh->core->metrics();
+  // Bounded: a partial line (at most kMaxCarbonLine, else the connection
+  // is closed) plus one 64 KiB read.
   std::string buf;
   std::vector<Event> batch;
   for (;;) {
