@@ -11,6 +11,7 @@ import socket
 import struct
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -452,6 +453,99 @@ def test_overload_is_shed_with_a_counter(serve):
     assert errors > 0
     assert metric(s, "vigie_events_shed_total") == errors
     assert s.proc.poll() is None
+
+
+def _pb_varint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def _pb_bytes(field, data):
+    return _pb_varint(field << 3 | 2) + _pb_varint(len(data)) + data
+
+
+def riemann_event(host, service, description=b"", ttl=None):
+    """An Event message (riemann.proto): host 4, service 3, description 5, ttl 8."""
+    body = _pb_bytes(4, host.encode()) + _pb_bytes(3, service.encode())
+    if description:
+        body += _pb_bytes(5, description)
+    if ttl is not None:
+        body += _pb_varint(8 << 3 | 5) + struct.pack("<f", ttl)
+    return body
+
+
+def test_memory_is_bounded_by_bytes_not_counts(serve):
+    """100 events of 64 KiB: the index stays within max_index_bytes (the events
+    due soonest evicted and counted), and a query, a WebSocket or SSE snapshot,
+    the Prometheus view or a POST reply over max_reply is an error naming the
+    limit, not a copy of the index."""
+    s = serve(BASE + "  max_index_bytes: 2MiB\n  max_reply: 256KiB\n")
+    host, port = hostport(s, "events-tcp")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    big = b"d" * (64 * 1024)
+    for batch in range(10):
+        msg = b"".join(_pb_bytes(6, riemann_event("h", f"s{batch * 10 + i}", big,
+                                                  ttl=1000.0 - batch * 10 - i))
+                       for i in range(10))
+        sock.sendall(frame(msg))
+        assert read_frame(sock).startswith(b"\x10\x01")  # ok: true
+    wait_for(lambda: metric(s, "vigie_events_index_evictions_total") > 0, what="evictions")
+    assert 0 < metric(s, "vigie_events_index_bytes") <= 2 << 20
+    kept = metric(s, "vigie_events_index_events")
+    assert 20 <= kept <= 31
+    assert metric(s, "vigie_events_index_evictions_total") == 100 - kept
+    assert s.log_contains("index over max_index_bytes (2MiB)")
+    # The last written and those due last (the longest TTLs) are kept.
+    assert [e["service"] for e in query(s, 'service = "s99"')] == ["s99"]
+    assert [e["service"] for e in query(s, 'service = "s0"')] == ["s0"]
+    assert query(s, 'service = "s98"') == []
+    # A query whose answer is over max_reply: ok false, the limit named.
+    r = rc("query", "true", host, port)
+    assert r.returncode == 1
+    assert "over the reply limit of 256KiB (events.max_reply)" in r.stderr, r.stderr
+    # The same over the raw protocol: Msg{ok: false, error}.
+    sock.sendall(frame(b"\x2a\x06\x0a\x04true"))
+    reply = read_frame(sock)
+    assert reply.startswith(b"\x10\x00") and b"events.max_reply" in reply
+    sock.close()
+    refused = metric(s, "vigie_events_replies_refused_total")
+    assert refused == 2
+    # WebSocket and SSE snapshots, and the Prometheus view.
+    hhost, hport = hostport(s, "events-http")
+    ws = WebSocket(hhost, hport, "/index?subscribe=true&query=true")
+    op, payload = ws.recv()
+    assert op == 1 and "events.max_reply" in json.loads(payload)["error"]
+    op, _ = ws.recv()
+    assert op == 8  # closed
+    ws.close()
+    status, _, body = http_exchange(hhost, hport, "GET /index?query=true HTTP/1.1\r\n"
+                                    "Host: localhost\r\n\r\n")
+    assert status == 400 and b"events.max_reply" in body
+    status, body, _ = served_get(hhost, hport, "/metrics?query=true")
+    assert status == 400 and "events.max_reply" in body
+    assert metric(s, "vigie_events_replies_refused_total") == refused + 3
+    assert metric(s, "vigie_events_subscribers") == 0
+    # A POST whose reply (an error line per bad line) would pass max_reply.
+    req = urllib.request.Request(f"http://{hhost}:{hport}/events", data=b"x\n" * 20000,
+                                 method="POST", headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=10)
+    assert err.value.code == 413 and b"events.max_reply" in err.value.read()
+    # Narrow queries and small posts still work.
+    assert rc("send", "-h", "after", "-S", "x", host, port).returncode == 0
+    assert query(s, 'host = "after"')[0]["service"] == "x"
+    assert s.proc.poll() is None
+
+
+def served_get(host, port, path):
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as resp:
+            return resp.status, resp.read().decode(), resp.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), e.headers
 
 
 class _Hook:

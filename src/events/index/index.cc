@@ -681,6 +681,10 @@ uint64_t EventIndex::evictions() const {
   return impl_->evictions;
 }
 
+void EventIndex::set_max_bytes(size_t max_bytes) {
+  impl_->options.max_bytes = max_bytes;
+}
+
 size_t EventIndex::size() const {
   return impl_->slots.size();
 }

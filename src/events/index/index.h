@@ -93,6 +93,8 @@ class EventIndex {
   size_t bytes() const;
   // Events evicted to keep bytes() within max_bytes, since construction.
   uint64_t evictions() const;
+  // A new budget (a reload); it applies from the next Upsert.
+  void set_max_bytes(size_t max_bytes);
 
   // Snapshot: "VIGIEIX1" then Riemann TCP frames (4-byte big-endian length +
   // Msg) of up to 1000 events each, then a final frame holding Msg{ok:true}

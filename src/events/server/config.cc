@@ -441,6 +441,18 @@ bool ParseValue(const config::Field& f, EventsConfig& out) {
   if (auto v = m.Get("max_events")) {
     ok = ParsePositive(*v, out.max_events) && ok;
   }
+  m.Optional("max_index_bytes", out.max_index_bytes);
+  if (out.max_index_bytes.bytes < (1u << 10)) {
+    if (auto v = m.Get("max_index_bytes")) {
+      ok = v->Fail("must be at least 1KiB") && ok;
+    }
+  }
+  m.Optional("max_reply", out.max_reply);
+  if (out.max_reply.bytes < (1u << 10) || out.max_reply.bytes > (1ull << 31)) {
+    if (auto v = m.Get("max_reply")) {
+      ok = v->Fail("must be between 1KiB and 2GiB") && ok;
+    }
+  }
   m.Optional("snapshot", out.snapshot);
   m.Optional("max_frame", out.max_frame);
   if (out.max_frame.bytes < 64 || out.max_frame.bytes > (1ull << 31)) {

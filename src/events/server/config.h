@@ -104,10 +104,19 @@ struct EventsConfig final : ComponentConfig {
   bool expired_keep_all_fields = false;
   bool log_expired = true;  // (expired (fn [e] (info "expired" e)))
   uint64_t max_events = 10'000'000;
+  // Bytes the indexed events may be charged (EventIndex::bytes()); past it
+  // the events due soonest are evicted. 1 GiB: about max_events events of
+  // the measured 113 bytes, so it binds when events are larger than usual.
+  ByteSize max_index_bytes{uint64_t{1} << 30};
   std::string snapshot;  // file; "" = none
 
   // Bounds on network input and queues.
   ByteSize max_frame{8u << 20};
+  // Bound on one reply: a query's answer (encoded), a WebSocket/SSE
+  // snapshot or the Prometheus view (rendered), and the JSON queued for
+  // one subscriber. Over it, an error naming the limit; nothing is copied
+  // past it.
+  ByteSize max_reply{64u << 20};
   uint64_t queue_events = 1'000'000;   // events waiting for the event core
   uint64_t subscriber_queue = 10'000;  // messages waiting for one WebSocket/SSE client
   uint64_t max_connections = 10'000;   // per listener kind

@@ -38,6 +38,8 @@ TEST(EventsConfig, RiemannDefaults) {
   EXPECT_EQ(p.config->ttl_seconds, 60);
   EXPECT_EQ(p.config->expire_interval, std::chrono::seconds(5));
   EXPECT_EQ(p.config->max_frame.bytes, 8u << 20);
+  EXPECT_EQ(p.config->max_index_bytes.bytes, uint64_t{1} << 30);
+  EXPECT_EQ(p.config->max_reply.bytes, 64u << 20);
   ASSERT_EQ(p.config->streams.size(), 1u);  // everything to the index
   EXPECT_EQ(p.config->streams[0].kind, "sink");
   EXPECT_EQ(p.config->streams[0].params.at("name"), std::vector<std::string>{"index"});
@@ -55,6 +57,20 @@ TEST(EventsConfig, ListenersAndTimes) {
   EXPECT_EQ(p.config->ttl_seconds, 2);
   EXPECT_EQ(p.config->expire_interval, std::chrono::milliseconds(500));
   EXPECT_EQ(p.config->snapshot, "/tmp/x");
+}
+
+TEST(EventsConfig, MemoryBounds) {
+  auto p = Parse("events:\n  max_index_bytes: 256MiB\n  max_reply: 1MiB\n");
+  ASSERT_TRUE(p.config) << p.errors;
+  EXPECT_EQ(p.config->max_index_bytes.bytes, 256u << 20);
+  EXPECT_EQ(p.config->max_reply.bytes, 1u << 20);
+  p = Parse("events:\n  max_index_bytes: 10\n");
+  EXPECT_NE(p.errors.find("F:2:20: events.max_index_bytes: must be at least 1KiB"),
+            std::string::npos)
+      << p.errors;
+  p = Parse("events:\n  max_reply: 3GiB\n");
+  EXPECT_NE(p.errors.find("events.max_reply: must be between 1KiB and 2GiB"), std::string::npos)
+      << p.errors;
 }
 
 TEST(EventsConfig, StreamsTree) {

@@ -17,6 +17,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/resolver.h"
+#include "core/units.h"
 #include "events/index/index.h"
 #include "events/ingest/statsd_aggregator.h"
 #include "events/output/forward.h"
@@ -62,8 +63,10 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
         m(reg),
         registry(reg),
         clock(clk),
-        index(
-            IndexOptions{config->ttl_seconds, config->max_events, config->expired_keep_all_fields}),
+        index(IndexOptions{.default_ttl_seconds = config->ttl_seconds,
+                           .max_events = config->max_events,
+                           .max_bytes = config->max_index_bytes.bytes,
+                           .expired_keep_all_fields = config->expired_keep_all_fields}),
         expire_timer(ctx),
         tick_timer(ctx),
         statsd_timer(ctx),
@@ -163,7 +166,25 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
         s->Push(e, now);
       }
     }
+    UpdateIndexGauges();
+  }
+
+  // The index gauges, and the evictions since the last call counted (with
+  // a warning at most 10 times a second: a full budget evicts per event).
+  void UpdateIndexGauges() {
     m.index_events.Set(static_cast<int64_t>(index.size()));
+    m.index_bytes.Set(static_cast<int64_t>(index.bytes()));
+    uint64_t evictions = index.evictions();
+    if (evictions == evictions_counted) {
+      return;
+    }
+    m.index_evictions_total.Inc(evictions - evictions_counted);
+    evictions_counted = evictions;
+    static log::RateLimit limit;
+    if (auto suppressed = limit.Allow()) {
+      Log()->warn("index over max_index_bytes ({}): evicting the events due to expire soonest{}",
+                  FormatByteSize(config->max_index_bytes), log::Suppressed(*suppressed));
+    }
   }
 
   Result<void> BuildStreams(const EventsConfig& c) {
@@ -253,7 +274,7 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
         s->Push(e, now);
       }
     }
-    m.index_events.Set(static_cast<int64_t>(index.size()));
+    UpdateIndexGauges();
     m.index_memory_bytes.Set(static_cast<int64_t>(index.MemoryUsage()));
     TrimAfterBurst();
   }
@@ -338,6 +359,7 @@ struct EventCore::Impl : std::enable_shared_from_this<EventCore::Impl> {
   bool stopping = false;
 
   EventIndex index;
+  uint64_t evictions_counted = 0;  // index.evictions() already in the counter
   // The outputs' one DNS client for the component's life (resolv.conf is
   // read once, at start); no cache, so a reconnect asks again.
   std::shared_ptr<Resolver> resolver = std::make_shared<Resolver>(EventsResolverOptions());
@@ -481,7 +503,7 @@ Result<void> EventCore::Start() {
     }
   }
   VIGIE_TRY(c.BuildStreams(*c.config));
-  c.m.index_events.Set(static_cast<int64_t>(c.index.size()));
+  c.UpdateIndexGauges();
   c.StartOutputs();
   SpawnLoop(c, ExpireLoop(impl_), "expiry");
   SpawnLoop(c, TickLoop(impl_), "stream ticks");
@@ -520,6 +542,7 @@ void ApplyConfig(EventCore::Impl& c, EventCore::PreparedConfig& prepared) {
     Log()->warn("events.ttl: the new default applies to events indexed from now on after restart");
   }
   c.queue_limit.store(static_cast<int64_t>(next->queue_events), std::memory_order_relaxed);
+  c.index.set_max_bytes(next->max_index_bytes.bytes);  // from the next event written
   c.config = std::move(next);
   if (outputs_changed) {
     c.StartOutputs();
@@ -639,9 +662,55 @@ std::vector<Event> EventCore::Search(const EventQuery& q, size_t limit) {
   return impl_->index.Search(q, limit);
 }
 
-std::vector<std::string> EventCore::Subscribe(std::shared_ptr<Subscription> sub, bool live) {
+namespace {
+
+Error OverReplyLimit(EventCore::Impl& c, std::string_view what) {
+  c.m.replies_refused_total.Inc();
+  return Error(Errc::kLimitExceeded, std::string(what) + " over the reply limit of " +
+                                         FormatByteSize(c.config->max_reply) +
+                                         " (events.max_reply): narrow the query");
+}
+
+}  // namespace
+
+Result<std::vector<Event>> EventCore::SearchWithinReplyLimit(const EventQuery& q) {
+  Impl& c = *impl_;
+  const uint64_t limit = c.config->max_reply.bytes;
+  std::vector<Event> out;
+  uint64_t bytes = 0;
+  bool complete = c.index.SearchWhile(q, [&](const Event& e) {
+    bytes += EventEncodedSize(e) + 16;
+    if (bytes > limit) {
+      return false;
+    }
+    out.push_back(e);
+    return true;
+  });
+  if (!complete) {
+    return OverReplyLimit(c, "the answer is");
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> EventCore::Subscribe(std::shared_ptr<Subscription> sub,
+                                                      bool live) {
+  Impl& c = *impl_;
+  const uint64_t limit = c.config->max_reply.bytes;
   std::vector<std::string> out;
-  impl_->index.Search(sub->query(), [&out](const Event& e) { out.push_back(EventToJson(e)); });
+  uint64_t bytes = 0;
+  bool complete = c.index.SearchWhile(sub->query(), [&](const Event& e) {
+    std::string json = EventToJson(e);
+    bytes += json.size();
+    if (bytes > limit) {
+      return false;
+    }
+    out.push_back(std::move(json));
+    return true;
+  });
+  if (!complete) {
+    sub->Close();
+    return OverReplyLimit(c, "the snapshot is");
+  }
   if (!live || impl_->stopping) {
     sub->Close();
     return out;
@@ -658,8 +727,12 @@ net::Awaitable<Msg> QueryOnCore(EventCore* core, std::string text) {
     co_return ErrorReply(q.error().ToString());
   }
   core->metrics().queries_total.Inc();
+  auto events = core->SearchWithinReplyLimit(*q);
+  if (!events) {
+    co_return ErrorReply(events.error().ToString());
+  }
   Msg reply = OkReply();
-  reply.events = core->Search(*q);
+  reply.events = std::move(*events);
   for (Event& e : reply.events) {
     if (auto metric = e.GetMetric()) {
       e.SetMetric(*metric);  // Riemann's reply encoding (metric_f plus the exact one)
@@ -675,7 +748,11 @@ net::Awaitable<Result<std::string>> PrometheusOnCore(EventCore* core, std::strin
     co_return q.error();
   }
   core->metrics().queries_total.Inc();
-  co_return RenderPrometheusView(core->Search(*q));
+  auto events = core->SearchWithinReplyLimit(*q);
+  if (!events) {
+    co_return events.error();
+  }
+  co_return RenderPrometheusView(*events);
 }
 
 }  // namespace vigie::events

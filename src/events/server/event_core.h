@@ -31,40 +31,43 @@
 
 namespace vigie::events {
 
-#define VIGIE_EVENTS_METRICS(COUNTER, GAUGE, HISTOGRAM)                                         \
-  COUNTER(received_total, "Events received from every input")                                   \
-  COUNTER(shed_total, "Events refused because the event core's queue was full")                 \
-  COUNTER(indexed_total, "Events written to the index")                                         \
-  COUNTER(index_refused_total, "Events refused by the index bound (max_events)")                \
-  COUNTER(expired_total, "Events expired by the reaper")                                        \
-  COUNTER(queries_total, "Queries answered")                                                    \
-  COUNTER(query_errors_total, "Queries that did not parse")                                     \
-  COUNTER(decode_errors_total, "Frames, datagrams, JSON objects and lines that did not decode") \
-  COUNTER(oversized_frames_total, "TCP frames over max_frame (connection closed)")              \
-  COUNTER(connections_total, "Connections accepted (TCP, HTTP, carbon)")                        \
-  COUNTER(connections_refused_total, "Connections refused over max_connections")                \
-  COUNTER(tls_handshake_failures_total, "TLS handshakes that failed or timed out (events.tls)") \
-  GAUGE(connections, "Connections open")                                                        \
-  GAUGE(queue_events, "Events waiting for the event core")                                      \
-  GAUGE(index_events, "Events in the index")                                                    \
-  GAUGE(index_memory_bytes, "Approximate heap bytes held by the index")                         \
-  GAUGE(subscribers, "WebSocket and SSE subscribers")                                           \
-  COUNTER(subscribers_dropped_total, "Subscribers dropped because their queue was full")        \
-  COUNTER(graphite_lines_total, "Lines written to carbon")                                      \
-  COUNTER(graphite_dropped_total, "Lines dropped because the Graphite buffer was full")         \
-  COUNTER(graphite_connect_failures_total, "Failed connections to carbon")                      \
-  COUNTER(forward_events_total, "Events forwarded and acknowledged")                            \
-  COUNTER(forward_dropped_total, "Events dropped because the forward queue was full")           \
-  COUNTER(forward_connect_failures_total, "Failed connections to the forward target")           \
-  COUNTER(carbon_points_total, "Carbon plaintext points received")                              \
-  COUNTER(statsd_samples_total, "statsd samples received")                                      \
-  COUNTER(statsd_bad_lines_total, "statsd lines refused")                                       \
-  COUNTER(statsd_dropped_total, "statsd samples refused over the series bound")                 \
-  COUNTER(webhook_events_total, "Events delivered to the webhook (2xx)")                        \
-  COUNTER(webhook_failures_total, "Webhook requests that failed (connect, timeout, non-2xx)")   \
-  COUNTER(webhook_dropped_total, "Events dropped: webhook queue full or batch refused (4xx)")   \
-  COUNTER(self_telemetry_events_total, "Events made from vigie's own metrics")                  \
-  COUNTER(snapshot_saves_total, "Index snapshots written")                                      \
+#define VIGIE_EVENTS_METRICS(COUNTER, GAUGE, HISTOGRAM)                                            \
+  COUNTER(received_total, "Events received from every input")                                      \
+  COUNTER(shed_total, "Events refused because the event core's queue was full")                    \
+  COUNTER(indexed_total, "Events written to the index")                                            \
+  COUNTER(index_refused_total, "Events refused by the index bounds (max_events, max_index_bytes)") \
+  COUNTER(index_evictions_total, "Events evicted to keep the index within max_index_bytes")        \
+  COUNTER(expired_total, "Events expired by the reaper")                                           \
+  COUNTER(queries_total, "Queries answered")                                                       \
+  COUNTER(query_errors_total, "Queries that did not parse")                                        \
+  COUNTER(decode_errors_total, "Frames, datagrams, JSON objects and lines that did not decode")    \
+  COUNTER(oversized_frames_total, "TCP frames over max_frame (connection closed)")                 \
+  COUNTER(connections_total, "Connections accepted (TCP, HTTP, carbon)")                           \
+  COUNTER(connections_refused_total, "Connections refused over max_connections")                   \
+  COUNTER(tls_handshake_failures_total, "TLS handshakes that failed or timed out (events.tls)")    \
+  GAUGE(connections, "Connections open")                                                           \
+  GAUGE(queue_events, "Events waiting for the event core")                                         \
+  GAUGE(index_events, "Events in the index")                                                       \
+  GAUGE(index_memory_bytes, "Approximate heap bytes held by the index")                            \
+  GAUGE(index_bytes, "Bytes charged to the indexed events against max_index_bytes")                \
+  COUNTER(replies_refused_total, "Query answers and subscription snapshots over max_reply")        \
+  GAUGE(subscribers, "WebSocket and SSE subscribers")                                              \
+  COUNTER(subscribers_dropped_total, "Subscribers dropped because their queue was full")           \
+  COUNTER(graphite_lines_total, "Lines written to carbon")                                         \
+  COUNTER(graphite_dropped_total, "Lines dropped because the Graphite buffer was full")            \
+  COUNTER(graphite_connect_failures_total, "Failed connections to carbon")                         \
+  COUNTER(forward_events_total, "Events forwarded and acknowledged")                               \
+  COUNTER(forward_dropped_total, "Events dropped because the forward queue was full")              \
+  COUNTER(forward_connect_failures_total, "Failed connections to the forward target")              \
+  COUNTER(carbon_points_total, "Carbon plaintext points received")                                 \
+  COUNTER(statsd_samples_total, "statsd samples received")                                         \
+  COUNTER(statsd_bad_lines_total, "statsd lines refused")                                          \
+  COUNTER(statsd_dropped_total, "statsd samples refused over the series bound")                    \
+  COUNTER(webhook_events_total, "Events delivered to the webhook (2xx)")                           \
+  COUNTER(webhook_failures_total, "Webhook requests that failed (connect, timeout, non-2xx)")      \
+  COUNTER(webhook_dropped_total, "Events dropped: webhook queue full or batch refused (4xx)")      \
+  COUNTER(self_telemetry_events_total, "Events made from vigie's own metrics")                     \
+  COUNTER(snapshot_saves_total, "Index snapshots written")                                         \
   COUNTER(task_failures_total, "Coroutines that ended with an exception")
 VIGIE_DECLARE_METRICS(EventsMetrics, "vigie_events_", VIGIE_EVENTS_METRICS);
 
@@ -103,10 +106,16 @@ class EventCore {
 
   // Core thread only.
   std::vector<Event> Search(const EventQuery& q, size_t limit = SIZE_MAX);
+  // The matching events, or Errc::kLimitExceeded naming max_reply as soon
+  // as their encoding (plus 16 bytes each for the reply's framing) passes
+  // it: the scan stops there, so an answer over the limit never copies the
+  // index. Counted in replies_refused_total.
+  Result<std::vector<Event>> SearchWithinReplyLimit(const EventQuery& q);
   // Returns the matching indexed events rendered as JSON (the snapshot) and,
   // when `live`, registers the subscriber for what follows, atomically with
-  // respect to ingest.
-  std::vector<std::string> Subscribe(std::shared_ptr<Subscription> sub, bool live);
+  // respect to ingest. A snapshot over max_reply is Errc::kLimitExceeded
+  // (the scan stops there) and the subscriber is closed, not registered.
+  Result<std::vector<std::string>> Subscribe(std::shared_ptr<Subscription> sub, bool live);
 
   struct Impl;
 
@@ -122,7 +131,9 @@ net::TaskDone EventsTask(const char* what, EventsMetrics& m);
 net::Awaitable<Msg> QueryOnCore(EventCore* core, std::string text);
 
 // The Prometheus view of the indexed events matching `query` (core thread;
-// co_spawn it there); an error when the query does not parse.
+// co_spawn it there); an error when the query does not parse
+// (Errc::kInvalidArgument) or the events are over max_reply
+// (Errc::kLimitExceeded).
 net::Awaitable<Result<std::string>> PrometheusOnCore(EventCore* core, std::string query);
 
 }  // namespace vigie::events

@@ -16,6 +16,7 @@
 #include "core/http/fields.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "core/units.h"
 #include "events/proto/json.h"
 #include "events/server/listeners.h"
 
@@ -55,10 +56,11 @@ std::string JsonError(std::string_view msg) {
   return "{\"error\":" + JsonString(msg) + "}";
 }
 
-// Registers on the core thread; returns the snapshot.
-net::Awaitable<std::vector<std::string>> SubscribeOnCore(EventCore* core,
-                                                         std::shared_ptr<Subscription> sub,
-                                                         bool live) {
+// Registers on the core thread; returns the snapshot, or an error when it
+// is over max_reply.
+net::Awaitable<Result<std::vector<std::string>>> SubscribeOnCore(EventCore* core,
+                                                                 std::shared_ptr<Subscription> sub,
+                                                                 bool live) {
   co_return core->Subscribe(std::move(sub), live);
 }
 
@@ -87,10 +89,13 @@ net::Awaitable<void> WsFeed(websocket::stream<beast::tcp_stream>& ws,
       co_return;
     }
   }
+  std::vector<std::string>().swap(snapshot);  // up to max_reply: not kept for the session
   if (!live) {
     co_await ws.async_close(websocket::close_code::normal, kUseTuple);
     co_return;
   }
+  // Bounded: one Take of the subscription (subscriber_queue messages,
+  // max_reply bytes).
   std::deque<std::string> out;
   for (;;) {
     if (!sub->Take(out)) {
@@ -123,7 +128,9 @@ net::Awaitable<void> WsFeed(websocket::stream<beast::tcp_stream>& ws,
 
 std::shared_ptr<Subscription> NewSubscription(EventQuery q, const EventsConfig& cfg,
                                               const std::shared_ptr<Wake>& wake) {
-  auto sub = std::make_shared<Subscription>(std::move(q), cfg.subscriber_queue);
+  // Bounded: at most subscriber_queue messages and max_reply bytes queued.
+  auto sub =
+      std::make_shared<Subscription>(std::move(q), cfg.subscriber_queue, cfg.max_reply.bytes);
   sub->wake = [wake] { wake->try_send(boost::system::error_code{}); };
   return sub;
 }
@@ -158,7 +165,16 @@ net::Awaitable<void> WsIndex(beast::tcp_stream stream, http::request<http::strin
   if (se) {
     co_return;
   }
-  co_await (WsFeed(ws, sub, wake, std::move(snapshot), live) || WsDrain(ws));
+  if (!snapshot) {
+    ws.text(true);
+    std::string err = JsonError(snapshot.error().ToString());
+    co_await ws.async_write(asio::buffer(err), kUseTuple);
+    co_await ws.async_close(
+        websocket::close_reason(websocket::close_code::policy_error, "snapshot over max_reply"),
+        kUseTuple);
+    co_return;
+  }
+  co_await (WsFeed(ws, sub, wake, std::move(*snapshot), live) || WsDrain(ws));
   sub->Close();
 }
 
@@ -173,6 +189,8 @@ net::Awaitable<void> WsEvents(beast::tcp_stream stream, http::request<http::stri
   if (aec) {
     co_return;
   }
+  // Bounded: one message (read_message_max, 1 MiB), shrunk back after a
+  // large one.
   beast::flat_buffer b;
   for (;;) {
     auto [ec, n] = co_await ws.async_read(b, kUseTuple);
@@ -182,6 +200,9 @@ net::Awaitable<void> WsEvents(beast::tcp_stream stream, http::request<http::stri
     }
     std::string body = beast::buffers_to_string(b.data());
     b.consume(b.size());
+    if (b.capacity() > (64u << 10)) {
+      b.shrink_to_fit();  // a large message's buffer is not kept for the connection's life
+    }
     auto e = ParseEventJson(body);
     std::string reply = "{}";
     if (!e) {
@@ -228,6 +249,10 @@ net::Awaitable<void> SseFeed(tcp::socket& sock, std::shared_ptr<Subscription> su
   for (const auto& s : snapshot) {
     out += "data: " + s + "\n\n";
   }
+  std::vector<std::string>().swap(snapshot);
+  // Bounded: `out` and `queue` hold one Take of the subscription (or the
+  // snapshot): subscriber_queue messages, max_reply bytes; `out` is freed
+  // after a write over 1 MiB.
   std::deque<std::string> queue;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
@@ -238,7 +263,11 @@ net::Awaitable<void> SseFeed(tcp::socket& sock, std::shared_ptr<Subscription> su
       if (r.index() == 1 || std::get<0>(std::get<0>(r))) {
         co_return;
       }
-      out.clear();
+      if (out.capacity() > (1u << 20)) {
+        out = {};
+      } else {
+        out.clear();
+      }
     }
     if (!sub->Take(queue)) {
       co_return;
@@ -257,6 +286,16 @@ net::Awaitable<void> SseFeed(tcp::socket& sock, std::shared_ptr<Subscription> su
   }
 }
 
+// An SSE request refused before the stream starts: 400 with the reason.
+net::Awaitable<void> SseBadRequest(tcp::socket& sock, std::string error) {
+  std::string body = JsonError(error) + "\n";
+  std::string resp =
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  co_await asio::async_write(sock, asio::buffer(resp), kUseTuple);
+}
+
 net::Awaitable<void> Sse(beast::tcp_stream stream, Target target, std::shared_ptr<SessionShared> sh,
                          std::string origin) {
   auto cfg = sh->config.load();
@@ -265,12 +304,7 @@ net::Awaitable<void> Sse(beast::tcp_stream stream, Target target, std::shared_pt
   auto q = ParseQuery(text);
   if (!q) {
     sh->core->metrics().query_errors_total.Inc();
-    std::string body = JsonError("parse error: " + q.error().ToString()) + "\n";
-    std::string resp =
-        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-        "Connection: close\r\nContent-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
-    co_await asio::async_write(sock, asio::buffer(resp), kUseTuple);
+    co_await SseBadRequest(sock, "parse error: " + q.error().ToString());
     co_return;
   }
   auto wake = std::make_shared<Wake>(co_await asio::this_coro::executor, 1);
@@ -281,7 +315,11 @@ net::Awaitable<void> Sse(beast::tcp_stream stream, Target target, std::shared_pt
   if (se) {
     co_return;
   }
-  co_await (SseFeed(sock, sub, wake, std::move(snapshot), cfg->write_timeout, std::move(origin)) ||
+  if (!snapshot) {
+    co_await SseBadRequest(sock, snapshot.error().ToString());
+    co_return;
+  }
+  co_await (SseFeed(sock, sub, wake, std::move(*snapshot), cfg->write_timeout, std::move(origin)) ||
             SseDrain(sock));
   sub->Close();
 }
@@ -300,9 +338,12 @@ http::response<http::string_body> Simple(const http::request<http::string_body>&
 
 // POST/PUT /events: one JSON object per line, one reply line each. The
 // body must say it is JSON: a form or a text/plain fetch() from a web page
-// (sent without a CORS preflight) is refused with 415.
+// (sent without a CORS preflight) is refused with 415. Bounded: the body
+// is at most max_frame; the reply, whose error lines can be forty times
+// longer than the lines they answer, at most max_reply (else 413 and
+// nothing is taken).
 http::response<http::string_body> PostEvents(const http::request<http::string_body>& req,
-                                             SessionShared& sh) {
+                                             SessionShared& sh, const EventsConfig& cfg) {
   auto type_field = req.find(http::field::content_type);
   std::string_view type = type_field == req.end() ? "" : std::string_view(type_field->value());
   type = type.substr(0, type.find(';'));
@@ -332,10 +373,18 @@ http::response<http::string_body> PostEvents(const http::request<http::string_bo
     if (!e) {
       sh.core->metrics().decode_errors_total.Inc();
       reply += JsonError(e.error().ToString()) + "\n";
-      continue;
+    } else {
+      batch.push_back(std::move(*e));
+      reply += "{}\n";
     }
-    batch.push_back(std::move(*e));
-    reply += "{}\n";
+    if (reply.size() > cfg.max_reply.bytes) {
+      sh.core->metrics().replies_refused_total.Inc();
+      return Simple(req, http::status::payload_too_large,
+                    JsonError("the reply (a line per line sent) is over the reply limit of " +
+                              FormatByteSize(cfg.max_reply) +
+                              " (events.max_reply): send fewer lines per request") +
+                        "\n");
+    }
   }
   if (!sh.core->Submit(std::move(batch))) {
     return Simple(req, http::status::service_unavailable,
@@ -349,8 +398,14 @@ http::response<http::string_body> PostEvents(const http::request<http::string_bo
 net::Awaitable<void> HttpSession(tcp::socket sock, std::shared_ptr<SessionShared> sh) {
   auto cfg = sh->config.load();
   beast::tcp_stream stream(std::move(sock));
+  // Bounded: `buffer` holds a head (16 KiB) and what one read brings
+  // (Beast reads 64 KiB at a time, the body moving into the request, at
+  // most max_frame, freed after each); shrunk back if it ever grows.
   beast::flat_buffer buffer;
   for (;;) {
+    if (buffer.size() == 0 && buffer.capacity() > (64u << 10)) {
+      buffer.shrink_to_fit();
+    }
     http::request_parser<http::string_body> parser;
     parser.header_limit(16 * 1024);
     parser.body_limit(cfg->max_frame.bytes);
@@ -423,17 +478,18 @@ net::Awaitable<void> HttpSession(tcp::socket sock, std::shared_ptr<SessionShared
     http::response<http::string_body> res;
     if (target.path == "/events" &&
         (req.method() == http::verb::post || req.method() == http::verb::put)) {
-      res = PostEvents(req, *sh);
+      res = PostEvents(req, *sh, *cfg);
     } else if (target.path == "/metrics" && req.method() == http::verb::get) {
       std::string text = target.params.contains("query") ? target.params["query"] : "true";
       auto [pe, view] =
           co_await asio::co_spawn(sh->core->context(), PrometheusOnCore(sh->core, text),
                                   asio::as_tuple(asio::use_awaitable));
       if (pe || !view) {
-        res = Simple(req, http::status::bad_request,
-                     JsonError(pe ? std::string("query failed")
-                                  : "parse error: " + view.error().ToString()) +
-                         "\n");
+        std::string why = pe ? std::string("query failed")
+                          : view.error().code() == Errc::kLimitExceeded
+                              ? view.error().ToString()
+                              : "parse error: " + view.error().ToString();
+        res = Simple(req, http::status::bad_request, JsonError(why) + "\n");
       } else {
         res = Simple(req, http::status::ok, std::move(*view), "text/plain; version=0.0.4");
       }

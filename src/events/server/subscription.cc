@@ -1,6 +1,7 @@
 // Subscription: the bounded queue between the core thread and a session.
 #include "events/server/subscription.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace vigie::events {
@@ -11,11 +12,13 @@ bool Subscription::Offer(std::string json) {
   }
   {
     std::lock_guard lock(mu_);
-    if (queue_.size() >= max_) {
+    if (queue_.size() >= max_ || json.size() > max_bytes_ - std::min(queued_bytes_, max_bytes_)) {
       overflowed_.store(true, std::memory_order_release);
       closed_.store(true, std::memory_order_release);
       queue_.clear();
+      queued_bytes_ = 0;
     } else {
+      queued_bytes_ += json.size();
       queue_.push_back(std::move(json));
     }
   }
@@ -38,6 +41,7 @@ bool Subscription::Take(std::deque<std::string>& out) {
     }
     queue_.clear();
   }
+  queued_bytes_ = 0;
   return true;
 }
 

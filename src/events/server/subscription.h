@@ -20,12 +20,14 @@
 namespace vigie::events {
 
 // One WebSocket or SSE client's live feed: the core thread offers rendered
-// JSON events; the client's session takes them. Bounded: when the queue is
-// full the subscription is marked overflowed and the session drops the
-// client (ingest never waits for it).
+// JSON events; the client's session takes them. Bounded by count
+// (`max_queue` messages) and by bytes (`max_bytes` of JSON queued): when
+// either is reached the subscription is marked overflowed and the session
+// drops the client (ingest never waits for it).
 class Subscription {
  public:
-  Subscription(EventQuery query, size_t max_queue) : query_(std::move(query)), max_(max_queue) {}
+  Subscription(EventQuery query, size_t max_queue, size_t max_bytes)
+      : query_(std::move(query)), max_(max_queue), max_bytes_(max_bytes) {}
   const EventQuery& query() const { return query_; }
 
   // Core thread. False once the subscription is closed or overflowed.
@@ -45,8 +47,10 @@ class Subscription {
  private:
   EventQuery query_;
   size_t max_;
+  size_t max_bytes_;
   std::mutex mu_;
   std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;  // JSON bytes in queue_, at most max_bytes_
   std::atomic<bool> closed_{false};
   std::atomic<bool> overflowed_{false};
 };

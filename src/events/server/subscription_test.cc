@@ -18,7 +18,7 @@ EventQuery All() {
 }
 
 TEST(SubscriptionTest, TakesWhatWasOfferedInOrderAndWakes) {
-  Subscription sub(All(), 10);
+  Subscription sub(All(), 10, SIZE_MAX);
   int wakes = 0;
   sub.wake = [&wakes] { ++wakes; };
   EXPECT_TRUE(sub.Offer("a"));
@@ -37,7 +37,7 @@ TEST(SubscriptionTest, TakesWhatWasOfferedInOrderAndWakes) {
 }
 
 TEST(SubscriptionTest, AFullQueueOverflowsAndCloses) {
-  Subscription sub(All(), 2);
+  Subscription sub(All(), 2, SIZE_MAX);
   int wakes = 0;
   sub.wake = [&wakes] { ++wakes; };
   EXPECT_TRUE(sub.Offer("a"));
@@ -54,7 +54,7 @@ TEST(SubscriptionTest, AFullQueueOverflowsAndCloses) {
 }
 
 TEST(SubscriptionTest, CloseWakesAndEndsBothSides) {
-  Subscription sub(All(), 10);
+  Subscription sub(All(), 10, SIZE_MAX);
   int wakes = 0;
   sub.wake = [&wakes] { ++wakes; };
   EXPECT_TRUE(sub.Offer("a"));
@@ -69,7 +69,7 @@ TEST(SubscriptionTest, CloseWakesAndEndsBothSides) {
 }
 
 TEST(SubscriptionTest, WorksWithoutWake) {
-  Subscription sub(All(), 1);
+  Subscription sub(All(), 1, SIZE_MAX);
   EXPECT_TRUE(sub.Offer("a"));
   EXPECT_FALSE(sub.Offer("b"));
   sub.Close();
@@ -78,7 +78,7 @@ TEST(SubscriptionTest, WorksWithoutWake) {
 
 TEST(SubscriptionTest, OneThreadOffersAnotherTakes) {
   constexpr int kCount = 20'000;
-  Subscription sub(All(), kCount);
+  Subscription sub(All(), kCount, SIZE_MAX);
   std::thread core([&sub] {
     for (int i = 0; i < kCount; ++i)
       ASSERT_TRUE(sub.Offer(std::to_string(i)));
@@ -91,6 +91,25 @@ TEST(SubscriptionTest, OneThreadOffersAnotherTakes) {
   core.join();
   for (int i = 0; i < kCount; ++i)
     ASSERT_EQ(got[static_cast<size_t>(i)], std::to_string(i));
+}
+
+// Bounded by bytes as well as by count: ten thousand queued events of a
+// megabyte each were within the count.
+TEST(SubscriptionTest, AQueueOverItsByteBoundOverflows) {
+  Subscription sub(All(), 100, 10);
+  EXPECT_TRUE(sub.Offer("12345"));
+  EXPECT_TRUE(sub.Offer("1234"));
+  EXPECT_FALSE(sub.Offer("12"));  // 11 bytes queued would pass the bound
+  EXPECT_TRUE(sub.overflowed());
+  // Taking frees the bytes: a fresh subscription that is read keeps going.
+  Subscription read(All(), 100, 10);
+  std::deque<std::string> out;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(read.Offer("123456")) << i;
+    ASSERT_TRUE(read.Take(out));
+    out.clear();
+  }
+  EXPECT_FALSE(read.overflowed());
 }
 
 }  // namespace
