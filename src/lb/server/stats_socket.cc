@@ -36,6 +36,9 @@ net::Awaitable<void> CliConnection(unix_socket::socket sock, std::shared_ptr<Con
   auto runtime = MakeRuntimeApi(state);
   stats::CliSession session(level);
   session.set_timeout(std::chrono::duration_cast<std::chrono::seconds>(timeout));
+  // Bounded: `buffer` holds at most one line (kMaxCliLine, 16 KiB); a
+  // line's reply at most kMaxLineOutput (1 MiB) plus one command's output,
+  // which the config's size bounds (lb/stats/cli.h).
   std::string buffer;
   asio::steady_timer timer(sock.get_executor());
   for (;;) {

@@ -344,7 +344,17 @@ CliSession::Reply CliSession::OnLine(std::string_view line, Runtime& runtime) {
   Reply reply;
   if (!line.empty() && line.back() == '\r')
     line.remove_suffix(1);
-  for (const std::string& text : SplitCommands(line)) {
+  std::vector<std::string> commands = SplitCommands(line);
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (reply.output.size() > kMaxLineOutput) {
+      reply.output += "vigie: the reply passed " + std::to_string(kMaxLineOutput >> 20) +
+                      " MiB; the last " + std::to_string(commands.size() - i) +
+                      " commands of this line were not run.\n\n";
+      if (prompt_)
+        reply.output += "> ";
+      break;
+    }
+    const std::string& text = commands[i];
     auto parsed = ParseCommand(text);
     if (!parsed) {
       reply.output += parsed.error().context();

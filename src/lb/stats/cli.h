@@ -95,6 +95,13 @@ std::string Execute(const Command& command, Runtime& runtime, Level level = Leve
 // The `help` text for the commands above, in haproxy's layout.
 std::string HelpText();
 
+// Bound on one line's reply: the commands of a line (`cmd1;cmd2;...`) run
+// in turn until their output passes it, and the rest are not run (one
+// `show stat` is never cut). haproxy streams each command's output; vigie
+// builds a line's reply in memory, so without it one 16 KiB line of
+// `show stat;` repeated asked for over a thousand copies of the stats.
+inline constexpr size_t kMaxLineOutput = size_t{1} << 20;
+
 class CliSession {
  public:
   struct Reply {

@@ -102,6 +102,22 @@ TEST(CliSessionTest, SeveralCommandsPerLine) {
   EXPECT_EQ(SplitCommands("a;b\\;c;"), (std::vector<std::string>{"a", "b;c", ""}));
 }
 
+// One 16 KiB line of "show stat;" repeated asked for every command's output
+// in one reply: with a large config, gigabytes from one client line.
+TEST(CliSessionTest, ALinesOutputIsBounded) {
+  FakeRuntime rt;
+  std::string line;
+  while (line.size() + 10 < 16 * 1024) {
+    line += "show stat;";
+  }
+  std::string one = OneShot(rt, "show stat");
+  std::string out = OneShot(rt, line);
+  EXPECT_LE(out.size(), kMaxLineOutput + one.size() + 200);
+  EXPECT_THAT(out, HasSubstr("commands of this line were not run"));
+  // A line within the bound is answered whole.
+  EXPECT_EQ(OneShot(rt, "show stat;show stat"), one + one);
+}
+
 // Verified prompt-mode transcript (python socket against haproxy 2.6.12).
 TEST(CliSessionTest, PromptModeTranscript) {
   FakeRuntime rt;
