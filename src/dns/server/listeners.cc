@@ -261,6 +261,9 @@ net::Awaitable<void> TcpSession(std::shared_ptr<Worker> w, tcp::socket sock,
   // the client's delayed ACK stall every second pipelined answer.
   sock.set_option(tcp::no_delay(true), ec);
   asio::steady_timer timer(co_await asio::this_coro::executor);
+  // Bounded: `in` holds at most one DNS message (65,535 octets and its
+  // 2-octet prefix; past that the session closes below) plus one 4 KiB read;
+  // an answer is at most 65,535 octets.
   std::vector<std::byte> in;
   std::array<std::byte, 4096> chunk{};
   Handled h;

@@ -83,6 +83,8 @@ struct HttpProxy::Shared {
     IpAddress address;
     std::chrono::steady_clock::time_point since;
   };
+  // Bounded: at most kMaxPooledPerWorker (128) per worker, none idle past
+  // kMaxPooledIdle (30 s) (upstream.cc).
   std::vector<std::multimap<std::string, PooledOrigin>> pools;
 };
 
@@ -127,7 +129,10 @@ struct HttpProxy::Shared::Conn {
   std::string client_ip;
   std::string upstream_key;  // OriginKey of the open origin connection
   IpAddress upstream_address;
-  std::string upstream_buf;              // origin bytes read but not yet used
+  // Origin bytes read but not yet used. Bounded: a response head of at
+  // most kMaxResponseHead (64 KiB, upstream.cc), then one read of body at a
+  // time (relayed and erased before the next read).
+  std::string upstream_buf;
   std::array<char, 16 * 1024> read_buf;  // scratch for one read (no zero-filled resizes)
 };
 

@@ -95,6 +95,10 @@ Awaitable<Next> HandleRequest(ConnPtr c, Shared& shared, std::shared_ptr<const S
 
 // The request loop of one client connection.
 Awaitable<void> ServeClient(ConnPtr c, SharedPtr shared) {
+  // Client bytes read but not yet used. Bounded: one read (read_buf, 16 KiB)
+  // plus what the head parser left, which keeps the head itself within
+  // max_header_bytes (64 KiB default, at most 1 MiB); a body is relayed one
+  // read at a time, chunked size lines at most 4 KiB (core/http/message.h).
   std::string buf;
   vigie::http::RequestHeadParser parser;
   for (;;) {
