@@ -339,7 +339,7 @@ http::response<http::string_body> Simple(const http::request<http::string_body>&
 // POST/PUT /events: one JSON object per line, one reply line each. The
 // body must say it is JSON: a form or a text/plain fetch() from a web page
 // (sent without a CORS preflight) is refused with 415. Bounded: the body
-// is at most max_frame; the reply, whose error lines can be forty times
+// is at most max_frame; the reply, whose error lines can be 80 times
 // longer than the lines they answer, at most max_reply (else 413 and
 // nothing is taken).
 http::response<http::string_body> PostEvents(const http::request<http::string_body>& req,
