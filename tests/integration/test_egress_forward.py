@@ -573,6 +573,45 @@ egress:
         dns.close()
 
 
+def test_a_flood_of_dropped_datagrams_writes_few_log_lines(serve):
+    """Over max_udp_flows every datagram is dropped and counted; the log
+    gets at most 10 lines a second with the count left out, never one line
+    per datagram (a flood would otherwise write the disk full)."""
+    dns = UdpDest("dns", "127.0.0.5")
+    port = free_port(socket.SOCK_DGRAM)
+    try:
+        s = serve(f"""
+admin: {{listen: "127.0.0.1:0"}}
+egress:
+  redirect:
+    max_udp_flows: 1
+    destination: "{port} udp 127.0.0.5 {dns.port}"
+""")
+        one = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            assert udp_ask(port, b"a", sock=one) == "dns 127.0.0.1 a"
+            start = time.monotonic()
+            for i in range(500):
+                flood.sendto(b"x", ("127.0.0.1", port))
+                if i % 50 == 49:  # paced so the socket buffer does not drop them
+                    wait_for(lambda: metric(s, "vigie_egress_line_errors_total",
+                                            port=str(port)) >= i + 1, what=f"{i + 1} counted")
+            seconds = time.monotonic() - start
+            lines = [l for l in s.stderr_lines if "datagram dropped" in l]
+            assert 1 <= len(lines) <= 10 * (int(seconds) + 2), (len(lines), seconds)
+            # The next line, in a later second, says how many were left out.
+            time.sleep(1.1)  # moves to the next one-second window; not a readiness wait
+            flood.sendto(b"y", ("127.0.0.1", port))
+            wait_for(lambda: any("datagram dropped" in l and "similar lines suppressed" in l
+                                 for l in s.stderr_lines), what="the suppressed count")
+        finally:
+            one.close()
+            flood.close()
+    finally:
+        dns.close()
+
+
 # --- reload ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("section,first,second,bad,message", [

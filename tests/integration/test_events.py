@@ -814,6 +814,37 @@ def test_riemann_over_tls_with_client_certificates(serve, pki):
     assert r.returncode == 0, r.stderr
 
 
+def test_a_flood_of_failed_tls_handshakes_writes_few_log_lines(serve, pki):
+    """Each failed handshake is counted; the log gets at most 10 lines a
+    second, then the count of those left out (a scanner cannot fill it)."""
+    s = serve(tls_config(pki, "  self_telemetry: off\n"))
+    host, port = s.listeners["events-tls"].rsplit(":", 1)
+    start = time.monotonic()
+    for _ in range(200):
+        with socket.create_connection((host, int(port)), timeout=5) as raw:
+            raw.sendall(b"GET / HTTP/1.0\r\n\r\n")  # not a ClientHello
+            raw.settimeout(5)
+            try:
+                raw.recv(100)
+            except OSError:
+                pass
+    wait_for(lambda: metric(s, "vigie_events_tls_handshake_failures_total") >= 200,
+             what="every failed handshake counted")
+    seconds = time.monotonic() - start
+    lines = [l for l in s.stderr_lines if "events-tls: handshake with" in l]
+    assert 1 <= len(lines) <= 10 * (int(seconds) + 2), (len(lines), seconds)
+    time.sleep(1.1)  # moves to the next one-second window; not a readiness wait
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(b"x" * 16)
+        raw.settimeout(5)
+        try:
+            raw.recv(100)
+        except OSError:
+            pass
+    wait_for(lambda: any("events-tls: handshake with" in l and "similar lines suppressed" in l
+                         for l in s.stderr_lines), what="the suppressed count")
+
+
 def test_tls_reload_with_a_bad_key_keeps_the_running_certificate(serve, pki):
     s = serve(tls_config(pki, "  self_telemetry: off\n"))
     host, port = s.listeners["events-tls"].rsplit(":", 1)

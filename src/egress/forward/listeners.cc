@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "core/log.h"
 #include "core/relay.h"
 #include "egress/forward/upstream.h"
 
@@ -208,8 +209,14 @@ std::shared_ptr<UdpFlow> StartUdpFlow(const std::shared_ptr<UdpPort>& port,
   std::string client_text = HostPort(net::FromAsio(client.address()).Unmapped(), client.port());
   if (route.udp_flows->load() >= cfg.max_udp_flows) {
     route.m->errors_total.Inc();
-    shared->log->warn("egress {} udp {}: line {}: {} flows already, datagram dropped",
-                      ForwardModeName(cfg.mode), client_text, route.line.line, cfg.max_udp_flows);
+    // One line per datagram would let a flood write the log: at most 10 a
+    // second, with the count of those left out.
+    static log::RateLimit limit;
+    if (auto suppressed = limit.Allow()) {
+      shared->log->warn("egress {} udp {}: line {}: {} flows already, datagram dropped{}",
+                        ForwardModeName(cfg.mode), client_text, route.line.line, cfg.max_udp_flows,
+                        log::Suppressed(*suppressed));
+    }
     return nullptr;
   }
   auto flow = std::make_shared<UdpFlow>(port->socket.get_executor(), route);

@@ -234,10 +234,14 @@ net::Awaitable<void> TlsSession(std::shared_ptr<Conn<TlsStream>> c,
   auto [ec] = co_await c->sock.async_handshake(asio::ssl::stream_base::server, kUseTuple);
   if (ec) {
     sh->core->metrics().tls_handshake_failures_total.Inc();
-    boost::system::error_code ignored;
-    auto peer = Lowest(c->sock).remote_endpoint(ignored);
-    Log()->info("events-tls: handshake with {} failed: {}", net::FromEndpoint(peer).ToString(),
-                ec.message());
+    // Counted each; logged at most 10 a second, so a scan cannot flood the log.
+    static log::RateLimit limit;
+    if (auto suppressed = limit.Allow()) {
+      boost::system::error_code ignored;
+      auto peer = Lowest(c->sock).remote_endpoint(ignored);
+      Log()->info("events-tls: handshake with {} failed: {}{}", net::FromEndpoint(peer).ToString(),
+                  ec.message(), log::Suppressed(*suppressed));
+    }
     co_return;
   }
   co_await RiemannSession(c, sh);
