@@ -170,12 +170,8 @@ Result<std::vector<int>> FetchListeners(const std::string& path, Duration timeou
   if (fd < 0) {
     return Errno("socket");
   }
-  std::vector<int> got;
   auto fail = [&](Error e) -> Result<std::vector<int>> {
     close(fd);
-    for (int f : got) {
-      close(f);
-    }
     return std::move(e).WithContext("taking listeners over from " + path);
   };
   if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
@@ -186,6 +182,22 @@ Result<std::vector<int>> FetchListeners(const std::string& path, Duration timeou
       static_cast<ssize_t>(kRequest.size())) {
     return fail(Errno("send"));
   }
+  auto got = ReceiveListeners(fd, deadline);
+  if (!got) {
+    return fail(got.error());
+  }
+  close(fd);
+  return got;
+}
+
+Result<std::vector<int>> ReceiveListeners(int fd, std::chrono::steady_clock::time_point deadline) {
+  std::vector<int> got;
+  auto fail = [&](Error e) -> Result<std::vector<int>> {
+    for (int f : got) {
+      close(f);
+    }
+    return e;
+  };
   std::string text;  // anything that is not a marker: the other side's error message
   for (;;) {
     if (auto w = WaitFor(fd, POLLIN, deadline); !w) {
@@ -225,7 +237,6 @@ Result<std::vector<int>> FetchListeners(const std::string& path, Duration timeou
     std::string_view chunk(data, static_cast<size_t>(n));
     for (char ch : chunk) {
       if (ch == kEndByte && text.empty()) {
-        close(fd);
         return got;
       }
       if (ch != kFdByte && text.size() < 200) {

@@ -45,6 +45,13 @@ std::vector<int> OpenListeners();
 [[nodiscard]] Result<std::vector<int>> FetchListeners(const std::string& path,
                                                       Duration timeout = std::chrono::seconds(10));
 
+// FetchListeners' reading side, on a connected unix stream socket `fd`
+// (which it leaves open): descriptors and marker bytes until the end marker;
+// any other bytes are the other side's error message (the first 200 kept).
+// On any error every descriptor received so far is closed.
+[[nodiscard]] Result<std::vector<int>> ReceiveListeners(
+    int fd, std::chrono::steady_clock::time_point deadline);
+
 // Makes received listening sockets available to ListenTcp. Descriptors that
 // are not listening TCP sockets are closed.
 void AdoptInherited(std::vector<int> fds);
