@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include <boost/asio/ip/udp.hpp>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -133,6 +134,50 @@ void RegisterListener(int fd, const tcp::endpoint& bound) {
   std::lock_guard lock(r.mu);
   std::erase_if(r.mine, [fd](const auto& e) { return e.first == fd; });
   r.mine.emplace_back(fd, bound);
+}
+
+namespace {
+
+// True when `address` is one of this host's: a datagram socket binds to it
+// (without IP_FREEBIND only a local address does).
+bool IsLocalAddress(const boost::asio::ip::address& address) {
+  int fd = socket(address.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  boost::asio::ip::udp::endpoint ep(address, 0);
+  bool local = bind(fd, ep.data(), static_cast<socklen_t>(ep.size())) == 0;
+  close(fd);
+  return local;
+}
+
+}  // namespace
+
+bool IsOwnListener(const tcp::endpoint& destination) {
+  boost::asio::ip::address address = destination.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+  }
+  bool wildcard_on_port = false;
+  {
+    Registry& r = Reg();
+    std::lock_guard lock(r.mu);
+    for (const auto& [fd, bound] : r.mine) {
+      if (bound.port() != destination.port()) {
+        continue;
+      }
+      // A closed listener's entry stays until OpenListeners prunes it.
+      auto now = ListeningEndpoint(fd);
+      if (!now || *now != bound) {
+        continue;
+      }
+      if (bound.address() == address) {
+        return true;
+      }
+      wildcard_on_port = wildcard_on_port || bound.address().is_unspecified();
+    }
+  }
+  return wildcard_on_port && IsLocalAddress(address);
 }
 
 std::vector<int> OpenListeners() {

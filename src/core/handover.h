@@ -35,6 +35,13 @@ void RegisterListener(int fd, const boost::asio::ip::tcp::endpoint& bound);
 // they were (a closed descriptor whose number was reused is skipped).
 std::vector<int> OpenListeners();
 
+// True when this process accepts TCP connections at `destination`: a
+// listener it opened is bound there, or bound to the unspecified address
+// with that port while `destination`'s address is one of this host's (egress
+// must not proxy a request back into vigie). Thread-safe; cheap unless a
+// listener has that port.
+bool IsOwnListener(const boost::asio::ip::tcp::endpoint& destination);
+
 // Writes `fds` to a connected unix stream socket, then an end marker.
 // Blocking, bounded by `timeout`.
 [[nodiscard]] Result<void> SendListeners(int unix_fd, std::span<const int> fds,

@@ -124,6 +124,30 @@ TEST(Handover, AClosedListenerIsNotOffered) {
   EXPECT_EQ(std::find(open.begin(), open.end(), fd), open.end());
 }
 
+TEST(Handover, OwnListenersAreKnownByAddressAndByWildcardPort) {
+  asio::io_context ctx;
+  auto exact = ListenTcp(ctx, tcp::endpoint(asio::ip::make_address("127.0.0.2"), 0));
+  ASSERT_TRUE(exact);
+  auto wildcard = ListenTcp(ctx, tcp::endpoint(asio::ip::address_v4::any(), 0));
+  ASSERT_TRUE(wildcard);
+  uint16_t exact_port = exact->local_endpoint().port();
+  uint16_t wild_port = wildcard->local_endpoint().port();
+  auto at = [](const char* address, uint16_t port) {
+    return tcp::endpoint(asio::ip::make_address(address), port);
+  };
+  EXPECT_TRUE(IsOwnListener(at("127.0.0.2", exact_port)));
+  EXPECT_TRUE(IsOwnListener(at("::ffff:127.0.0.2", exact_port)));
+  EXPECT_FALSE(IsOwnListener(at("127.0.0.3", exact_port)));  // not bound there
+  // 0.0.0.0: every address of this host, and only those.
+  EXPECT_TRUE(IsOwnListener(at("127.0.0.1", wild_port)));
+  EXPECT_TRUE(IsOwnListener(at("127.0.0.9", wild_port)));   // 127/8 is local
+  EXPECT_FALSE(IsOwnListener(at("192.0.2.1", wild_port)));  // TEST-NET-1: not this host's
+  EXPECT_FALSE(IsOwnListener(at("127.0.0.1", static_cast<uint16_t>(wild_port ^ 1))));
+  // Closed: no longer ours.
+  wildcard->close();
+  EXPECT_FALSE(IsOwnListener(at("127.0.0.1", wild_port)));
+}
+
 TEST(Handover, ARefusalIsAnErrorQuotingTheOtherSide) {
   ControlSocket control;
   control.Serve("Permission denied\n");

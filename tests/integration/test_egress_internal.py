@@ -73,7 +73,7 @@ def netns(tmp_path):
         sh("ip", "netns", "del", ns, check=False)
 
 
-def start_proxy(ns, tmp_path, destination, procs):
+def start_proxy(ns, tmp_path, destination, procs, extra=""):
     (tmp_path / "destination").write_text(destination)
     (tmp_path / "hosts").write_text("169.254.169.254 metadata.test\n"
                                     "127.0.0.1 rebind.test\n"
@@ -90,7 +90,7 @@ egress:
     destination_file: {tmp_path / "destination"}
     hosts_file: {tmp_path / "hosts"}
     connect_timeout: 1s
-""")
+""" + extra)
     proc = subprocess.Popen(["ip", "netns", "exec", ns, VIGIE, "serve", "-c", str(cfg)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -155,3 +155,57 @@ def test_an_address_rule_naming_it_lets_one_through(netns, tmp_path):
     assert curl(ns, f"http://127.0.0.1:{ORIGIN_PORT}/")[0] == 403
     time.sleep(0.3)
     assert len(connections(origin)) == 1
+
+
+# lb in front of the origin, on an address of the namespace's own, and on
+# every address of one port.
+OWN_LB = f"""lb:
+  frontends:
+    - name: exact
+      binds: ["10.77.0.1:8443"]
+      backend: origin
+      timeouts: {{client: 5s}}
+    - name: wildcard
+      binds: ["0.0.0.0:8444"]
+      backend: origin
+      timeouts: {{client: 5s}}
+  backends:
+    - name: origin
+      timeouts: {{connect: 1s, server: 5s}}
+      servers:
+        - {{name: o1, address: "10.77.0.1:{ORIGIN_PORT}"}}
+"""
+
+
+def add_address(ns):
+    """10.77.0.1 becomes one of the namespace's addresses (on lo: the
+    container may lack the dummy link type)."""
+    sh("ip", "-n", ns, "addr", "add", "10.77.0.1/32", "dev", "lo")
+
+
+def test_vigies_own_listeners_are_the_inside_too(netns, tmp_path):
+    """A request looping back into vigie (lb's frontends here) is denied
+    before any connect when the rules reach it only through a range or `*`:
+    the exact bind and a 0.0.0.0 bind alike. The origin itself, on the same
+    address, is reached."""
+    ns, origin, procs = netns
+    add_address(ns)
+    start_proxy(ns, tmp_path, "10.0.0.0/8\n" + ARTICLE, procs, extra=OWN_LB)
+    for url in ["http://10.77.0.1:8443/", "http://10.77.0.1:8444/"]:
+        status, text = curl(ns, url)
+        assert status == 403, (url, text)
+        assert "own listener" in text, (url, text)
+    status, text = curl(ns, "https://10.77.0.1:8443/", "-p", "-k")
+    assert "403" in text, text
+    time.sleep(0.3)
+    assert connections(origin) == [], "a request reached the origin through vigie's own lb"
+    status, text = curl(ns, f"http://10.77.0.1:{ORIGIN_PORT}/")
+    assert status == 200 and text.endswith("origin"), text
+
+
+def test_a_rule_naming_the_address_lets_the_loop_through(netns, tmp_path):
+    ns, origin, procs = netns
+    add_address(ns)
+    start_proxy(ns, tmp_path, "10.77.0.1\n" + ARTICLE, procs, extra=OWN_LB)
+    status, text = curl(ns, "http://10.77.0.1:8443/")
+    assert status == 200 and text.endswith("origin"), text

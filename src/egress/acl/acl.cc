@@ -60,6 +60,8 @@ std::string AclDecision::RuleDescription() const {
   if (source == Source::kInternal)
     return "internal address (loopback, link-local or unspecified): only an address rule naming "
            "it allows it";
+  if (source == Source::kOwnListener)
+    return "vigie's own listener: only an address rule naming that address alone allows it";
   return "line " + std::to_string(line) + ": " + text;
 }
 
@@ -121,6 +123,21 @@ bool DestinationAcl::NamesInternal(const IpAddress& address) const {
     return rule.kind == ProxyRuleKind::kAddress && rule.action == AclAction::kAllow &&
            rule.prefix.prefix_len() >= range->prefix_len() && rule.prefix.Contains(address);
   });
+}
+
+std::optional<AclDecision> DestinationAcl::DecideOwnListener(const IpAddress& address) const {
+  IpAddress ip = address.Unmapped();
+  bool named = std::any_of(spec_.rules.begin(), spec_.rules.end(), [&](const ProxyRule& rule) {
+    return rule.kind == ProxyRuleKind::kAddress && rule.action == AclAction::kAllow &&
+           rule.prefix.prefix_len() == (ip.is_v4() ? 32 : 128) && rule.prefix.Contains(ip);
+  });
+  if (named)
+    return std::nullopt;
+  AclDecision decision;
+  decision.action = AclAction::kDeny;
+  decision.source = AclDecision::Source::kOwnListener;
+  decision.address = ip;
+  return decision;
 }
 
 AclDecision DestinationAcl::InternalDenial(const IpAddress& address) {

@@ -53,6 +53,7 @@ struct AclDecision {
     kWildcard,     // the final "*"
     kDefaultDeny,  // no rule matched and there is no "*"
     kInternal,     // an internal address no address rule names (see above)
+    kOwnListener,  // one of vigie's own listeners no address rule names exactly
   };
   AclAction action = AclAction::kDeny;
   Source source = Source::kDefaultDeny;
@@ -88,6 +89,12 @@ class DestinationAcl {
   // addresses are needed, which is always the case for an allowed name (the
   // addresses it resolves to may be internal).
   std::optional<AclDecision> DecideByName(std::string_view host) const;
+
+  // vigie's own listeners are the inside too (a request looping back into
+  // vigie): when `address` is one, the caller asks this. Allowed only when an
+  // allowing address rule names `address` alone (a /32 or /128 holding
+  // it); otherwise the denial to answer with (source kOwnListener).
+  std::optional<AclDecision> DecideOwnListener(const IpAddress& address) const;
 
   bool has_address_rules() const { return has_address_rules_; }
   const HttpProxySpec& spec() const { return spec_; }

@@ -279,5 +279,24 @@ TEST(CheckTargetTest, FormatsDecisionAndExitCode) {
   EXPECT_EQ(CheckExitCode(ok), kCheckExitAllow);
 }
 
+TEST(OwnListenerTest, OnlyARuleNamingTheAddressAloneAllowsIt) {
+  IpAddress own = *IpAddress::Parse("10.77.0.1");
+  auto star = Acl("*\n").DecideOwnListener(own);
+  ASSERT_TRUE(star.has_value());
+  EXPECT_EQ(star->source, AclDecision::Source::kOwnListener);
+  EXPECT_FALSE(star->allowed());
+  EXPECT_NE(star->Explain().find("own listener"), std::string::npos);
+  EXPECT_TRUE(Acl("10.0.0.0/8\n*\n").DecideOwnListener(own).has_value());
+  EXPECT_TRUE(Acl("10.77.0.0/31\n").DecideOwnListener(own).has_value());
+  EXPECT_FALSE(Acl("10.77.0.1\n").DecideOwnListener(own).has_value());
+  EXPECT_FALSE(Acl("10.77.0.1/32\n").DecideOwnListener(own).has_value());
+  EXPECT_TRUE(Acl("!10.77.0.1\n*\n").DecideOwnListener(own).has_value());
+  EXPECT_FALSE(
+      Acl("2001:db8::7\n").DecideOwnListener(*IpAddress::Parse("2001:db8::7")).has_value());
+  // A v4-mapped destination is its v4 address.
+  EXPECT_FALSE(
+      Acl("10.77.0.1\n").DecideOwnListener(*IpAddress::Parse("::ffff:10.77.0.1")).has_value());
+}
+
 }  // namespace
 }  // namespace vigie::egress

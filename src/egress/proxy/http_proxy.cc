@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "core/handover.h"
 #include "core/http/framing.h"
 #include "core/http/http_error.h"
 #include "core/http/request_head.h"
@@ -82,6 +83,16 @@ Awaitable<Next> HandleRequest(ConnPtr c, Shared& shared, std::shared_ptr<const S
   CountRuleHit(*snap, *decision);
   if (!decision->allowed())
     co_return co_await Deny(c, shared, *snap, t, DenialRule(*decision), keep_alive && !has_body);
+  // vigie's own listeners (lb's frontends, dns over TCP...) are the inside
+  // too: a request looping back into vigie needs a rule naming the address.
+  for (const IpAddress& a : addresses) {
+    if (!net::IsOwnListener(boost::asio::ip::tcp::endpoint(net::ToAsio(a), target->port)))
+      continue;
+    if (auto own = snap->acl->DecideOwnListener(a)) {
+      CountRuleHit(*snap, *own);
+      co_return co_await Deny(c, shared, *snap, t, DenialRule(*own), keep_alive && !has_body);
+    }
+  }
   if (addresses.empty()) {
     shared.m.resolve_errors_total.Inc();
     co_return co_await Fail(c, shared, *snap, t, 503, "cannot resolve " + target->host, "TCP_MISS");

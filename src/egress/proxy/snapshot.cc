@@ -62,7 +62,8 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(
 void CountRuleHit(const Snapshot& snap, const AclDecision& decision) {
   if (decision.source == AclDecision::Source::kDefaultDeny) {
     snap.default_deny_hits->Inc();
-  } else if (decision.source == AclDecision::Source::kInternal) {
+  } else if (decision.source == AclDecision::Source::kInternal ||
+             decision.source == AclDecision::Source::kOwnListener) {
     snap.internal_deny_hits->Inc();
   } else if (auto it = snap.hits_by_line.find(decision.line); it != snap.hits_by_line.end()) {
     it->second->Inc();
