@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := 1
 # Warnings are errors in CI.
 export VIGIE_WERROR := $(if $(CI),ON,OFF)
 
-.PHONY: all deps build run test asan asan-test fuzz lint format format-check bench clean
+.PHONY: all deps build run test faults asan asan-test fuzz lint format format-check bench clean
 
 all: build
 
@@ -28,6 +28,15 @@ run: build
 # Every test: unit, fuzz-corpus replays, integration and peer tests.
 test: build
 	ctest --preset release
+
+# The fault suite in its full form (tests/faults/: resets, descriptor
+# exhaustion, slowloris, reloads, SIGTERM, black holes, malformed input,
+# query floods; minutes), then its table. `make test` runs the short form.
+FAULTS_RESULTS := build/release/tests/faults/results.json
+faults: build
+	@rm -f $(FAULTS_RESULTS)
+	@FAULTS_FULL=1 ctest --preset release -L faults --output-on-failure; rc=$$?; \
+	  /usr/bin/python3 tests/faults/table.py $(FAULTS_RESULTS) --mode full; exit $$rc
 
 # The unit and integration tests again under ASan + UBSan.
 asan: deps
