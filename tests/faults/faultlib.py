@@ -110,6 +110,11 @@ class Tally:
             self.faulted += 1
             self.faulted_failed += 1
 
+    @property
+    def ordinary_answered(self):
+        with self.lock:
+            return self.answered - (self.faulted - self.faulted_failed)
+
     def add(self, other):
         with self.lock, other.lock:
             self.sent += other.sent
@@ -137,6 +142,7 @@ class Case:
         self.crash_info = ""
         self.peak_rss = None
         self.written = False
+        self.log_tail = ""
 
     def finish(self, served, exit_code=None):
         """Stops `served` (SIGTERM, expects exit 0) unless `exit_code` is
@@ -154,6 +160,7 @@ class Case:
             self.crashes = 1
             self.crash_info = f"exit code {code}"
         text = served.stderr()
+        self.log_tail = "\n".join(text.splitlines()[-25:])
         for marker in ("AddressSanitizer", "runtime error:", "LeakSanitizer", "terminate called",
                        "Assertion", "CHECK failed"):
             if marker in text:
@@ -187,19 +194,62 @@ class Case:
         t = self.tally
         assert self.crashes == 0, f"vigie crashed: {self.crash_info}"
         assert t.lost == 0, (f"{t.lost} of {t.sent} requests lost outside the faulted "
-                             f"connections: {t.lost_samples}")
+                             f"connections: {t.lost_samples}\nvigie's log:\n{self.log_tail}")
         assert t.answered > 0, "nothing was answered at all"
 
 
 # --- load --------------------------------------------------------------------
 
+class FaultWindow:
+    """When a process-wide fault (descriptor exhaustion, ...) was on. A
+    request whose run overlapped it belongs to the faulted ones."""
+
+    def __init__(self):
+        self.start = None
+        self.end = None
+
+    def open(self):
+        self.start = time.monotonic()
+
+    def close(self):
+        self.end = time.monotonic()
+
+    def overlaps(self, start, end):
+        return (self.start is not None and end >= self.start
+                and (self.end is None or start <= self.end))
+
+
+class _Recorder:
+    """What a request of a Load with a FaultWindow records into: ok/fail go
+    to the faulted counts when the request overlapped the window."""
+
+    def __init__(self, tally, window):
+        self.tally = tally
+        self.window = window
+        self.start = time.monotonic()
+
+    def ok(self, n=1):
+        if self.window.overlaps(self.start, time.monotonic()):
+            self.tally.faulted_ok(n)
+        else:
+            self.tally.ok(n)
+
+    def fail(self, why):
+        if self.window.overlaps(self.start, time.monotonic()):
+            self.tally.faulted_fail()
+        else:
+            self.tally.fail(why)
+
+
 class Load:
     """`threads` client threads, each calling `request(tally)` in a loop
-    until stopped. A request records itself in the tally (ok/fail)."""
+    until stopped. A request records itself in the tally (ok/fail); with a
+    `window`, a request overlapping it is counted as faulted."""
 
-    def __init__(self, name, request, threads=1, tally=None):
+    def __init__(self, name, request, threads=1, tally=None, window=None):
         self.name = name
         self.tally = tally or Tally()
+        self.window = window
         self._stop = threading.Event()
         self._threads = []
         for i in range(threads):
@@ -210,15 +260,16 @@ class Load:
 
     def _run(self, request):
         while not self._stop.is_set():
+            rec = _Recorder(self.tally, self.window) if self.window else self.tally
             try:
-                request(self.tally)
+                request(rec)
             except Exception as e:  # a client bug must still be counted
-                self.tally.fail(f"{self.name}: client exception {e!r}")
+                rec.fail(f"{self.name}: client exception {e!r}")
                 time.sleep(0.05)
 
     def wait_answered(self, n, timeout=60):
-        start = self.tally.answered
-        wait_for(lambda: self.tally.answered >= start + n, timeout=timeout,
+        start = self.tally.ordinary_answered
+        wait_for(lambda: self.tally.ordinary_answered >= start + n, timeout=timeout,
                  what=f"{n} more answers from {self.name} (lost so far: {self.tally.lost_samples})")
 
     def stop(self):
@@ -824,6 +875,18 @@ def events_querier(port, query='host = "load"'):
     return request
 
 
+def events_send_fresh(port, tally, timeout=10.0):
+    """One event on a connection of its own (opened and closed)."""
+    client = RiemannClient(port, timeout)
+    try:
+        ok, err, _ = client.call(riemann_msg([riemann_event("fresh", "svc", 1)]))
+        tally.ok() if ok else tally.fail(f"events send: error {err!r}")
+    except (OSError, ValueError, IndexError) as e:
+        tally.fail(f"events send: {e!r}")
+    finally:
+        client.close()
+
+
 def admin_get(served, tally, path="/healthz"):
     try:
         status, _, _ = served.http("GET", path, timeout=10)
@@ -852,12 +915,14 @@ class World:
         (tmp_path / "hosts").write_text("127.0.0.1 allowed.test\n")
         (tmp_path / "destination").write_text("127.0.0.0/8\n*\n")
 
-    def lb_section(self, servers=None, timeouts="{connect: 1s, server: 10s}", extra=""):
+    def lb_section(self, servers=None, timeouts="{connect: 1s, server: 10s}", extra="",
+                   checks=True):
         servers = servers if servers is not None else [
             (f"m{i + 1}", b.port) for i, b in enumerate(self.backends)]
         lines = "".join(
             f"        - {{name: {n}, address: \"127.0.0.1:{p}\", "
-            f"check: {{enabled: true, inter: 500ms}}}}\n" for n, p in servers)
+            f"check: {{enabled: {'true' if checks else 'false'}, inter: 500ms}}}}\n"
+            for n, p in servers)
         return f"""lb:
   frontends:
     - name: api
