@@ -83,6 +83,7 @@ class Tally:
         self.answered = 0
         self.faulted = 0          # requests on faulted connections (whatever became of them)
         self.faulted_failed = 0   # ... of which failed
+        self.faulted_answered_n = 0  # ... of which were answered
         self.lost = 0             # ordinary requests that failed
         self.lost_samples = []
 
@@ -103,6 +104,13 @@ class Tally:
             self.sent += n
             self.faulted += n
             self.answered += n
+            self.faulted_answered_n += n
+
+    def faulted_neither(self, n=1):
+        """Faulted connections with no answer to expect (a slowloris, a filler)."""
+        with self.lock:
+            self.sent += n
+            self.faulted += n
 
     def faulted_fail(self):
         with self.lock:
@@ -113,7 +121,11 @@ class Tally:
     @property
     def ordinary_answered(self):
         with self.lock:
-            return self.answered - (self.faulted - self.faulted_failed)
+            return self.answered - self.faulted_answered
+
+    @property
+    def faulted_answered(self):
+        return self.faulted_answered_n
 
     def add(self, other):
         with self.lock, other.lock:
@@ -121,6 +133,7 @@ class Tally:
             self.answered += other.answered
             self.faulted += other.faulted
             self.faulted_failed += other.faulted_failed
+            self.faulted_answered_n += other.faulted_answered_n
             self.lost += other.lost
             self.lost_samples += other.lost_samples[:8 - len(self.lost_samples)]
 

@@ -92,7 +92,7 @@ def test_descriptor_exhaustion_and_recovery(serve, world, case, component, varia
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
             for f in fillers:
                 f.close()
-                c.tally.faulted_ok()
+                c.tally.faulted_neither()
             window.close()
             # Recovered: ordinary requests (started after the restore) are answered.
             loads.wait_answered(10, timeout=30)
