@@ -164,6 +164,7 @@ class Case:
             self.peak_rss = peak_rss_mib(served.proc.pid)
             code = served.stop(timeout=30)
         else:
+            self.peak_rss = self.peak_rss or None
             code = served.proc.returncode if exit_code is None else exit_code
             if exit_code is None:
                 served.wait_exit(10)

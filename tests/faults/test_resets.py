@@ -4,7 +4,6 @@ and of CONNECT tunnels through the egress proxy closed with a RST
 from the backend side, under a steady load of ordinary requests."""
 import socket
 import threading
-import time
 
 import pytest
 
