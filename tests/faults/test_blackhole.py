@@ -10,7 +10,7 @@ import pytest
 
 from faultlib import (BlackHole, DnsUpstream, Load, Loads, SynDrop, dns_tcp_request,
                       dns_udp_request, egress_get, events_querier, events_sender, http_get_via,
-                      port_of, size, wait_for)
+                      port_of, size)
 
 SECONDS = size(3, 20)  # load with the black holes in place
 SERVER_TIMEOUT = 1.0

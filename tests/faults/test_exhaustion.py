@@ -76,8 +76,8 @@ def test_descriptor_exhaustion_and_recovery(serve, world, case, component, varia
             for ld in loads.loads:
                 ld.window = window
             in_use = fd_count(pid)
+            window.open()  # before the limit: a request failing on it is faulted
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (in_use + 4, hard))
-            window.open()
             # Idle connections take the last descriptors (the load's own
             # connections then wait in the listen queue); they are faulted.
             fillers = [socket.create_connection(("127.0.0.1", listen_port), timeout=10)
