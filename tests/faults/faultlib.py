@@ -215,22 +215,25 @@ class Case:
 # --- load --------------------------------------------------------------------
 
 class FaultWindow:
-    """When a process-wide fault (descriptor exhaustion, ...) was on. A
-    request whose run overlapped it belongs to the faulted ones."""
+    """When a process-wide fault (descriptor exhaustion, ...) was on, one
+    interval per round. A request whose run overlapped one belongs to the
+    faulted ones."""
 
     def __init__(self):
-        self.start = None
-        self.end = None
+        self.intervals = []  # [start, end or None]
+        self.lock = threading.Lock()
 
     def open(self):
-        self.start = time.monotonic()
+        with self.lock:
+            self.intervals.append([time.monotonic(), None])
 
     def close(self):
-        self.end = time.monotonic()
+        with self.lock:
+            self.intervals[-1][1] = time.monotonic()
 
     def overlaps(self, start, end):
-        return (self.start is not None and end >= self.start
-                and (self.end is None or start <= self.end))
+        with self.lock:
+            return any(end >= a and (b is None or start <= b) for a, b in self.intervals)
 
 
 class _Recorder:

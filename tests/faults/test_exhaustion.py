@@ -72,9 +72,6 @@ def test_descriptor_exhaustion_and_recovery(serve, world, case, component, varia
     cpu, fillers_accepted = [], []
     try:
         for _ in range(ROUNDS):
-            window = FaultWindow()
-            for ld in loads.loads:
-                ld.window = window
             in_use = fd_count(pid)
             window.open()  # before the limit: a request failing on it is faulted
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (in_use + 4, hard))
