@@ -72,6 +72,14 @@ def port_of(served, listener):
     return int(served.listeners[listener].rsplit(":", 1)[1])
 
 
+def udp_rcvbuf_errors():
+    """The kernel's count of datagrams dropped because a socket's receive
+    buffer was full (/proc/net/snmp, this network namespace, every socket)."""
+    with open("/proc/net/snmp") as f:
+        lines = [l.split() for l in f if l.startswith("Udp:")]
+    return int(lines[1][lines[0].index("RcvbufErrors")])
+
+
 # --- counting ----------------------------------------------------------------
 
 class Tally:
@@ -151,6 +159,8 @@ class Case:
         self.tally = Tally()
         self.notes = {}
         self.started = time.monotonic()
+        self.rcvbuf_errors_at_start = udp_rcvbuf_errors()
+        self.retransmits_at_start = UDP_RETRANSMITS[0]
         self.crashes = 0
         self.crash_info = ""
         self.peak_rss = None
@@ -196,6 +206,8 @@ class Case:
             "crash_info": self.crash_info,
             "peak_rss_mib": round(self.peak_rss, 1) if self.peak_rss is not None else None,
             "seconds": round(time.monotonic() - self.started, 2), "notes": self.notes,
+            "udp_dns_retransmits": UDP_RETRANSMITS[0] - self.retransmits_at_start,
+            "udp_rcvbuf_errors": udp_rcvbuf_errors() - self.rcvbuf_errors_at_start,
             "incomplete": incomplete, "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "binary": os.environ.get("VIGIE_BINARY", "vigie"),
         }
@@ -621,18 +633,31 @@ def unique_name(zone="load.test"):
         return f"q{_names[0]}-{random.randrange(1 << 30)}.{zone}"
 
 
-def dns_udp(port, name, timeout=5.0):
-    """One UDP query; returns the rcode, raises on timeout or a bad reply."""
+UDP_TRIES = 3
+UDP_RETRANSMITS = [0]
+
+
+def dns_udp(port, name, timeout=5.0, tries=1):
+    """One UDP query; returns the rcode, raises on timeout or a bad reply.
+    With `tries` > 1 it is sent again after each `timeout` without an
+    answer, as stub resolvers and dig do (UDP_RETRANSMITS counts those)."""
     qid = next_qid()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-        u.settimeout(timeout)
-        u.sendto(dns_query_wire(qid, name), ("127.0.0.1", port))
-        deadline = time.monotonic() + timeout
-        while True:
-            u.settimeout(max(0.01, deadline - time.monotonic()))
-            reply, _ = u.recvfrom(65535)
-            if struct.unpack(">H", reply[:2])[0] == qid:
-                return reply[3] & 0x0F
+        for attempt in range(tries):
+            if attempt:
+                with _qid_lock:
+                    UDP_RETRANSMITS[0] += 1
+            u.sendto(dns_query_wire(qid, name), ("127.0.0.1", port))
+            deadline = time.monotonic() + timeout
+            try:
+                while True:
+                    u.settimeout(max(0.01, deadline - time.monotonic()))
+                    reply, _ = u.recvfrom(65535)
+                    if struct.unpack(">H", reply[:2])[0] == qid:
+                        return reply[3] & 0x0F
+            except socket.timeout:
+                if attempt == tries - 1:
+                    raise
 
 
 def dns_tcp(port, name, timeout=5.0):
@@ -836,9 +861,12 @@ def egress_tunnel_echo(proxy_port, echo_port, tally, timeout=10.0):
         tally.fail(f"tunnel: {e!r}")
 
 
-def dns_udp_request(port, tally, timeout=5.0):
+def dns_udp_request(port, tally, timeout=2.0):
+    """A query as a stub resolver sends it: over UDP, sent again after 2 s
+    without an answer, three tries (dig's +tries=3); lost if none is
+    answered."""
     try:
-        rcode = dns_udp(port, unique_name(), timeout)
+        rcode = dns_udp(port, unique_name(), timeout, tries=UDP_TRIES)
         if rcode == 0:
             tally.ok()
         else:
