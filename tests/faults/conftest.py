@@ -43,8 +43,12 @@ def case(request):
     test is still written, marked incomplete."""
     made = []
 
+    xfail = request.node.get_closest_marker("xfail")
+
     def make(component, fault):
         c = Case(component, fault, request.node.nodeid)
+        if xfail:
+            c.known_bug = xfail.kwargs.get("reason", "")
         made.append(c)
         return c
 

@@ -44,6 +44,8 @@ def table(rows):
            "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         fault = r["fault"]
+        if r.get("known_bug"):
+            fault += " (**known bug**, xfail)"
         if r.get("incomplete"):
             fault += " (**unfinished**: the test failed before the end)"
         rss = "" if r.get("peak_rss_mib") is None else f"{r['peak_rss_mib']:.1f}"

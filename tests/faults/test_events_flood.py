@@ -8,9 +8,9 @@ import threading
 from faultlib import (Load, Loads, RiemannClient, events_sender, port_of, riemann_event,
                       riemann_msg, size)
 
-EVENTS = size(20000, 500000)
+EVENTS = size(20000, 200000)
 BATCH = 1000
-QUERIES = size(1000, 5000)  # per flooding connection
+QUERIES = size(1000, 3000)  # per flooding connection
 FLOODERS = 3
 
 
