@@ -42,6 +42,24 @@ def loads_for(component, served, world, window):
     return Loads(Load("events", lambda t: events_send_fresh(port, t), threads=2, window=window))
 
 
+# Not a vigie bug: the sanitizer's own check needs a descriptor. UBSan's vptr
+# check reads the vtable through IsAccessibleMemoryRange(), which writes it
+# into a pipe(2); at RLIMIT_NOFILE the pipe fails, the check reports "invalid
+# vptr" for a valid object (gdb: the object is vigie::CoreCategory()'s static,
+# its vptr the CoreErrorCategory vtable), and -fno-sanitize-recover exits 1.
+# Only the sanitized build meets it; the release build asserts as written.
+UBSAN_VPTR_NEEDS_A_PIPE = (
+    "sanitizer artifact, not vigie: UBSan's vptr check needs a pipe(2) to read the vtable "
+    "and reports a valid std::error_category as 'object has invalid vptr' when out of "
+    "descriptors; the sanitized process then exits 1")
+
+
+def sanitizer_cannot_check(served):
+    log = served.stderr()
+    return ("object has invalid vptr" in log and "error_category" in log
+            and "<memory cannot be printed>" in log)
+
+
 LB_CHECKS_DOWN = (
     "real (found by this suite): while out of descriptors the lb's health checks fail with "
     "'Too many open files' and count as server failures ('Server masters/m1 is DOWN, reason: "
@@ -83,6 +101,9 @@ def test_descriptor_exhaustion_and_recovery(serve, world, case, component, varia
             time.sleep(HOLD)  # the fault lasts HOLD seconds while the load runs
             cpu.append(round(cpu_seconds(pid) - before, 2))
             fillers_accepted.append(fd_count(pid) - in_use)
+            if served.proc.poll() is not None and sanitizer_cannot_check(served):
+                c.known_bug = UBSAN_VPTR_NEEDS_A_PIPE
+                pytest.xfail(UBSAN_VPTR_NEEDS_A_PIPE)
             assert served.proc.poll() is None, (
                 f"vigie exited with {served.proc.returncode} while out of descriptors:\n"
                 + served.stderr()[-2000:])
