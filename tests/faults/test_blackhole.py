@@ -77,8 +77,8 @@ LB_REDISPATCH_SAME = (
     "connect to the server dropping SYNs timed out is retried on that same server (round "
     "robin's next pick, the other connections having taken the good one) and closed after "
     "the second connect timeout: the client sees EOF without a greeting 0.6 s after "
-    "connecting (1 in 4 with [m1, drop] and two clients at a time, /tmp repro in the "
-    "report); haproxy avoids the previous server when it redispatches")
+    "connecting (about 1 connection in 4 with servers [m1, drop], no checks, connect 300ms, "
+    "and two clients at a time); haproxy avoids the previous server when it redispatches")
 
 
 @pytest.mark.parametrize("component", [
