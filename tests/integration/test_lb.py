@@ -1543,10 +1543,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known bug (issue 24, item 6): in some interleavings vigie exits while out of "
-    "descriptors -- under ASan a worker then meets asio's error category already destroyed "
-    "(static destruction under a running relay); about 1 run in 3 under ASan, parallel load"))
+# Under a sanitized build only: UBSan's vptr check reads a vtable by writing
+# it into a pipe(2) (compiler-rt's IsAccessibleMemoryRange), which fails at
+# RLIMIT_NOFILE; the check then reports a valid std::error_category as
+# "invalid vptr" and the sanitized process exits. Not vigie: the release
+# build asserts as written.
+def sanitizer_cannot_check(served):
+    log = served.stderr()
+    return "object has invalid vptr" in log and "error_category" in log
+
+
 def test_out_of_descriptors_the_listeners_wait_and_recover(tmp_path, backends, lb):
     """At RLIMIT_NOFILE the proxy's listener and the stats socket cannot
     accept: they back off instead of spinning a core on EMFILE, serve no
@@ -1569,6 +1575,8 @@ def test_out_of_descriptors_the_listeners_wait_and_recover(tmp_path, backends, l
             clients.append(c)
         start = cpu_seconds(pid)
         time.sleep(2)
+        if served.proc.poll() is not None and sanitizer_cannot_check(served):
+            pytest.xfail("UBSan's vptr check needs a pipe(2), which fails out of descriptors")
         busy = cpu_seconds(pid) - start
         assert busy < 0.5, f"vigie spent {busy:.2f}s of CPU in 2s out of descriptors"
         assert served.proc.poll() is None
