@@ -72,19 +72,10 @@ def egress_faulted(proxy, port, deadline, tally, what):
         tally.fail(f"egress {what}: {e!r}")
 
 
-LB_REDISPATCH_SAME = (
-    "real (found by this suite): with `retries 1` and `redispatch`, a connection whose "
-    "connect to the server dropping SYNs timed out is retried on that same server (round "
-    "robin's next pick, the other connections having taken the good one) and closed after "
-    "the second connect timeout: the client sees EOF without a greeting 0.6 s after "
-    "connecting (about 1 connection in 4 with servers [m1, drop], no checks, connect 300ms, "
-    "and two clients at a time); haproxy avoids the previous server when it redispatches")
 
 
 @pytest.mark.parametrize("component", [
-    "lb", pytest.param("lb-drop", marks=pytest.mark.xfail(strict=False,
-                                                          reason=LB_REDISPATCH_SAME)),
-    "egress", "dns", "events"])
+    "lb", "lb-drop", "egress", "dns", "events"])
 def test_black_holed_peer(serve, world, case, component):
     hole, drop = BlackHole(), SynDrop()
     world.extra_peers += [hole, drop]

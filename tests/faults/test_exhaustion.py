@@ -60,19 +60,10 @@ def sanitizer_cannot_check(served):
             and "<memory cannot be printed>" in log)
 
 
-LB_CHECKS_DOWN = (
-    "real (found by this suite): while out of descriptors the lb's health checks fail with "
-    "'Too many open files' and count as server failures ('Server masters/m1 is DOWN, reason: "
-    "Layer4 connection problem, info: \"Too many open files\"', then 'backend masters has no "
-    "server available!'), so once descriptors are back every client is closed at once with no "
-    "server until the next checks pass (about 1 s with inter 500ms): a local shortage becomes "
-    "an outage of all backends that outlasts it (haproxy counts such a local error, SOCKERR, as "
-    "a failed check too)")
 
 
 @pytest.mark.parametrize("component,variant", [
-    pytest.param("lb", "checks", marks=pytest.mark.xfail(strict=False, reason=LB_CHECKS_DOWN)),
-    ("lb", "no checks"), ("egress", ""), ("dns", ""), ("events", "")])
+    ("lb", "checks"), ("lb", "no checks"), ("egress", ""), ("dns", ""), ("events", "")])
 def test_descriptor_exhaustion_and_recovery(serve, world, case, component, variant):
     c = case(component, "descriptor exhaustion (RLIMIT_NOFILE = open + 4) and recovery"
              + (f", {variant}" if variant else ""))

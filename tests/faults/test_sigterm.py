@@ -21,16 +21,10 @@ IN_FLIGHT = size(4, 40)  # of each kind
 GRACE = 8.0
 
 
-DNS_DROPPED = (
-    "real (found by this suite): at SIGTERM the dns component drops the queries it is "
-    "resolving: a DNS-over-TCP client waiting for its answer is closed at once (0.02 s after "
-    "the signal, no answer), a UDP query is never answered (the client times out), while vigie "
-    "logs 'drained' and exits 0 a second later, when the upstream's answers arrive")
 
 
 @pytest.mark.parametrize("group", [
-    "lb, egress, events, admin",
-    pytest.param("dns", marks=pytest.mark.xfail(strict=False, reason=DNS_DROPPED))])
+    "lb, egress, events, admin", "dns"])
 def test_sigterm_drains_work_in_flight(serve, world, case, group):
     component = "dns" if group == "dns" else "lb, egress, events"
     c = case(component, f"SIGTERM with {IN_FLIGHT} requests of each kind in flight")

@@ -150,17 +150,8 @@ class DnsComponent final : public Component {
     shared_->query_log.Stop();
     for (auto& w : workers_) {
       asio::post(*w->ctx, [w] {
-        w->stopping = true;
-        boost::system::error_code ignored;
-        for (auto& s : w->udp_sockets) {
-          s.close(ignored);
-        }
-        for (auto& a : w->acceptors) {
-          a.close(ignored);
-        }
-        for (tcp::socket* s : w->sessions) {
-          s->close(ignored);
-        }
+        StopListeners(*w);
+        // DNS-over-TLS upstream connections end with the queries they carry.
         for (auto& [key, c] : w->dot) {
           CloseDot(*c);
         }

@@ -97,6 +97,15 @@ net::Awaitable<void> ForwardUdp(std::shared_ptr<Worker> w, size_t index, udp::en
                                 std::chrono::steady_clock::time_point start) {
   Snapshot snap = w->snap;
   Shared* shared = w->shared;
+  // Counted from the spawn (UdpLoop) to here: a drain waits for the answer.
+  struct Done {
+    Worker* w;
+    ~Done() {
+      if (--w->udp_forwards == 0 && w->stopping) {
+        ReleaseUdp(*w);
+      }
+    }
+  } done{w.get()};
   shared->m.cache_misses_total.Inc();
   Upstreamed r = co_await Resolve(w, query.questions[0], key, snap);
   Handled h;
@@ -109,7 +118,8 @@ net::Awaitable<void> ForwardUdp(std::shared_ptr<Worker> w, size_t index, udp::en
   if (record) {
     FinishRecord(w.get(), std::move(*record), h, start, std::move(r.upstream));
   }
-  if (h.action != Handled::Action::kReply || w->stopping || !w->udp_sockets[index].is_open()) {
+  // Answered during a drain too: the socket stays open for it.
+  if (h.action != Handled::Action::kReply || !w->udp_sockets[index].is_open()) {
     co_return;
   }
   boost::system::error_code ec;
@@ -217,6 +227,7 @@ net::Awaitable<void> UdpLoop(std::shared_ptr<Worker> w, size_t index) {
           if (logging) {
             record = StartRecord(h, client, false);
           }
+          ++w->udp_forwards;
           asio::co_spawn(*w->ctx,
                          ForwardUdp(w, index, from, std::move(h.query), h.cache_key, h.allowed,
                                     std::move(record), now),
@@ -249,7 +260,8 @@ struct SessionGuard {
 net::Awaitable<void> TcpSession(std::shared_ptr<Worker> w, tcp::socket sock,
                                 [[maybe_unused]] net::ConnectionLimit::Slot slot) {
   Shared* shared = w->shared;
-  w->sessions.insert(&sock);
+  // References into an unordered_map stay valid while others come and go.
+  bool& waiting_for_client = w->sessions[&sock];
   SessionGuard guard{w.get(), &sock};
   boost::system::error_code ec;
   const auto peer = sock.remote_endpoint(ec);
@@ -268,6 +280,7 @@ net::Awaitable<void> TcpSession(std::shared_ptr<Worker> w, tcp::socket sock,
   std::array<std::byte, 4096> chunk{};
   Handled h;
   while (!w->stopping) {
+    waiting_for_client = false;
     // Answer every complete frame already read (pipelining, in order).
     for (;;) {
       auto frame = NextTcpFrame(in);
@@ -332,6 +345,7 @@ net::Awaitable<void> TcpSession(std::shared_ptr<Worker> w, tcp::socket sock,
       co_return;
     }
     timer.expires_after(w->snap.config->tcp_idle_timeout);
+    waiting_for_client = true;
     auto rd = co_await (sock.async_read_some(asio::buffer(chunk), net::kUseTuple) ||
                         timer.async_wait(net::kUseTuple));
     if (rd.index() == 1) {
@@ -363,6 +377,33 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Worker> w, size_t index) {
 }
 
 }  // namespace
+
+void ReleaseUdp(Worker& w) {
+  boost::system::error_code ignored;
+  for (auto& s : w.udp_sockets) {
+    s.close(ignored);
+  }
+}
+
+void StopListeners(Worker& w) {
+  w.stopping = true;
+  boost::system::error_code ignored;
+  for (auto& a : w.acceptors) {
+    a.close(ignored);
+  }
+  for (auto& [s, waiting_for_client] : w.sessions) {
+    if (waiting_for_client) {
+      s->close(ignored);
+    }
+  }
+  if (w.udp_forwards == 0) {
+    ReleaseUdp(w);
+  } else {
+    for (auto& s : w.udp_sockets) {
+      s.cancel(ignored);  // UdpLoop's wait ends; the socket stays for the answers
+    }
+  }
+}
 
 Result<Address> OpenListener(const std::vector<asio::io_context*>& contexts, const Address& listen,
                              const std::vector<std::shared_ptr<Worker>>& workers) {

@@ -32,4 +32,11 @@ Result<Address> OpenListener(const std::vector<net::asio::io_context*>& contexts
 // sockets are closed.
 void ServeListeners(const std::shared_ptr<Worker>& w);
 
+// A drain, on `w`'s thread: stops accepting and reading; closes the TCP
+// sessions waiting for their client and lets those answering finish; keeps
+// the UDP sockets open (no longer read) until every query they forwarded
+// upstream has been answered, then closes them (ReleaseUdp).
+void StopListeners(Worker& w);
+void ReleaseUdp(Worker& w);
+
 }  // namespace vigie::dns

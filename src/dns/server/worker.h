@@ -128,7 +128,12 @@ struct Worker {
   std::vector<net::udp::socket> udp_sockets;
   std::vector<net::tcp::acceptor> acceptors;
   std::unordered_map<std::string, std::shared_ptr<Inflight>> inflight;
-  std::unordered_set<net::tcp::socket*> sessions;
+  // TCP sessions by socket; the flag is true while the session waits for
+  // its client (a drain closes it then) and false while it answers.
+  std::unordered_map<net::tcp::socket*, bool> sessions;
+  // UDP queries waiting for an upstream's answer: a drain stops reading the
+  // UDP sockets but keeps them open for these answers (ReleaseUdp).
+  size_t udp_forwards = 0;
   // This worker's TCP sessions, at most max_tcp_connections (set with snap).
   std::shared_ptr<net::ConnectionLimit> tcp_limit = std::make_shared<net::ConnectionLimit>();
   std::unordered_map<std::string, int> upstream_failures;  // consecutive, by address

@@ -180,10 +180,13 @@ int ServerPool::UsableBackup(Clock::time_point now) const {
   return n;
 }
 
-Pick ServerPool::Select(std::span<const std::uint8_t> client_address, Clock::time_point now) {
+Pick ServerPool::Select(std::span<const std::uint8_t> client_address, Clock::time_point now,
+                        std::size_t avoid) {
   std::vector<std::size_t> c = Candidates(now);
   if (c.empty())
     return Pick{};
+  if (avoid != Pick::kNone && c.size() > 1)
+    std::erase(c, avoid);
   switch (options_.algorithm) {
     case Algorithm::kRoundRobin:
       return SelectRoundRobin(c, now);

@@ -105,8 +105,12 @@ class ServerPool {
 
   // Picks a server for a new connection from `client_address` (4 bytes for
   // IPv4, 16 for IPv6, network order; only `source` reads it). On kServer
-  // the server's connection count is already incremented.
-  Pick Select(std::span<const std::uint8_t> client_address, Clock::time_point now);
+  // the server's connection count is already incremented. `avoid` (a
+  // redispatch: the server the connection just failed on) is left out
+  // while another candidate remains, as haproxy's assign_server avoids the
+  // previous server.
+  Pick Select(std::span<const std::uint8_t> client_address, Clock::time_point now,
+              std::size_t avoid = Pick::kNone);
   // A connection to `i` ended (or failed); frees its slot.
   void ConnectionEnded(std::size_t i);
   // Counts a connection that was not assigned by Select (e.g. dequeued).

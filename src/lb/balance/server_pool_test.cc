@@ -89,6 +89,34 @@ TEST(RoundRobinTest, DownDrainMaintAndWeightZeroAreSkipped) {
   EXPECT_EQ(pool.UsableActive(kT0), 0);
 }
 
+TEST(RoundRobinTest, ARedispatchAvoidsTheServerThatFailed) {
+  ServerPool pool({Algorithm::kRoundRobin}, Specs({1, 1}));
+  Pick first = pool.Select(kNoAddr, kT0);
+  ASSERT_EQ(first.server, 0u);
+  pool.ConnectionEnded(0);
+  // Round robin's next turn is s2; the connection that failed on s2 goes
+  // to s1 instead.
+  Pick again = pool.Select(kNoAddr, kT0, /*avoid=*/1);
+  EXPECT_EQ(again.kind, Kind::kServer);
+  EXPECT_EQ(again.server, 0u);
+  pool.ConnectionEnded(0);
+  // With the other one down, the only candidate is taken again.
+  pool.SetHealthy(0, false, kT0);
+  Pick only = pool.Select(kNoAddr, kT0, /*avoid=*/1);
+  EXPECT_EQ(only.kind, Kind::kServer);
+  EXPECT_EQ(only.server, 1u);
+}
+
+TEST(LeastConnTest, ARedispatchAvoidsTheServerThatFailed) {
+  ServerPool pool({Algorithm::kLeastConn}, Specs({1, 1, 1}));
+  for (int k = 0; k < 6; ++k) {
+    Pick p = pool.Select(kNoAddr, kT0, /*avoid=*/2);
+    ASSERT_EQ(p.kind, Kind::kServer);
+    EXPECT_NE(p.server, 2u);
+    pool.ConnectionEnded(p.server);
+  }
+}
+
 TEST(RoundRobinTest, DrainKeepsExistingConnections) {
   ServerPool pool({Algorithm::kRoundRobin}, Specs({1, 1}));
   Pick p = pool.Select(kNoAddr, kT0);

@@ -63,6 +63,9 @@ struct CheckOutcome {
   std::optional<int> code;
   std::string info;
   Millis duration{0};
+  // This host could not start the check (out of descriptors, memory or
+  // local ports): no result about the server, so rise/fall do not move.
+  bool not_run = false;
 };
 
 struct CheckParams {

@@ -4,12 +4,14 @@
 #include "lb/server/checks.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "core/log.h"
 #include "core/task.h"
 #include "lb/health/http_check.h"
 #include "lb/server/proxy.h"
@@ -99,6 +101,26 @@ net::Awaitable<CheckOutcome> HttpPart(Stream& stream, const haproxy_cfg::HttpChe
   }
 }
 
+// Errors that say this host is short of something, not that the server
+// is unwell. haproxy counts them as a failed check (SOCKERR); vigie does
+// not, so a local shortage cannot take every server DOWN and outlast
+// itself as an outage (docs/lb.md).
+bool IsLocalShortage(const boost::system::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) {
+    return false;
+  }
+  switch (ec.value()) {
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM:
+    case EADDRNOTAVAIL:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 net::Awaitable<CheckOutcome> RunCheck(ServerRt& server, const haproxy_cfg::Backend& backend) {
@@ -113,6 +135,15 @@ net::Awaitable<CheckOutcome> RunCheck(ServerRt& server, const haproxy_cfg::Backe
   }
   CheckOutcome out;
   tcp::socket sock(ex);
+  boost::system::error_code open_ec;
+  sock.open(ep.protocol(), open_ec);
+  if (open_ec) {
+    out.status = CheckStatus::kSockErr;
+    out.info = open_ec.message();
+    out.not_run = IsLocalShortage(open_ec);
+    out.duration = Since(started);
+    co_return out;
+  }
   asio::steady_timer timer(ex);
   timer.expires_after(timeouts.connect);
   auto r = co_await (sock.async_connect(ep, kUseTuple) || timer.async_wait(kUseTuple));
@@ -124,6 +155,7 @@ net::Awaitable<CheckOutcome> RunCheck(ServerRt& server, const haproxy_cfg::Backe
   if (auto [ec] = std::get<0>(r); ec) {
     out.status = CheckStatus::kL4Con;
     out.info = ec.message();
+    out.not_run = IsLocalShortage(ec);
     out.duration = Since(started);
     co_return out;
   }
@@ -204,6 +236,18 @@ net::Awaitable<void> CheckLoop(std::shared_ptr<CheckTask> task) {
     }
     server.last_check_at = SteadyClock::now();
     auto& h = *server.health;
+    if (outcome.not_run) {
+      server.m.server_checks_not_run_total.Inc();
+      static log::RateLimit limit;
+      if (auto suppressed = limit.Allow()) {
+        logger.warn(
+            "Health check for server {}/{} not run: {} (this host's shortage; the server "
+            "keeps its state){}",
+            be.cfg.name, server.cfg.name, outcome.info, log::Suppressed(*suppressed));
+      }
+      task->timer->expires_after(h.CurrentInterval());
+      continue;
+    }
     auto report = h.OnResult(outcome);
     if (health::ResultOf(outcome.status) == health::CheckResult::kFailed) {
       server.m.server_check_failures_total.Inc();

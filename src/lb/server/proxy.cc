@@ -469,7 +469,8 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
     bool redispatch = attempt > 0 && bcfg.redispatch && attempt == attempts - 1;
     if (attempt == 0 || redispatch || slot.index == balance::Pick::kNone) {
       slot.Reset();
-      auto pick = be->Select(std::span<const std::uint8_t>(addr.data(), addr_len));
+      auto pick = be->Select(std::span<const std::uint8_t>(addr.data(), addr_len),
+                             redispatch ? previous : balance::Pick::kNone);
       if (pick.kind == balance::Pick::Kind::kQueue) {
         auto w = std::make_shared<QueueWaiter>();
         ServerRt* refused = nullptr;
@@ -480,8 +481,9 @@ net::Awaitable<void> ServeConnection(tcp::socket client, tcp::endpoint client_ep
         {
           std::lock_guard lock(be->mu);
           // A slot may have freed between Select and here.
-          auto again = be->pool.Select(std::span<const std::uint8_t>(addr.data(), addr_len),
-                                       SteadyClock::now());
+          auto again =
+              be->pool.Select(std::span<const std::uint8_t>(addr.data(), addr_len),
+                              SteadyClock::now(), redispatch ? previous : balance::Pick::kNone);
           if (again.kind == balance::Pick::Kind::kServer) {
             pick = again;
           } else {

@@ -72,13 +72,13 @@ std::size_t AddressBytes(const asio::ip::address& a, std::array<std::uint8_t, 16
   return 16;
 }
 
-balance::Pick BackendRt::Select(std::span<const std::uint8_t> addr) {
+balance::Pick BackendRt::Select(std::span<const std::uint8_t> addr, std::size_t avoid) {
   std::lock_guard lock(mu);
   if (!queue.empty()) {
     // Queued connections go first (haproxy serves its queue before new ones).
     return balance::Pick{balance::Pick::Kind::kQueue, balance::Pick::kNone};
   }
-  return pool.Select(addr, SteadyClock::now());
+  return pool.Select(addr, SteadyClock::now(), avoid);
 }
 
 void BackendRt::Release(std::size_t i) {

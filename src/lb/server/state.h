@@ -50,19 +50,21 @@ VIGIE_DECLARE_METRICS(FrontendMetrics, "vigie_lb_", VIGIE_LB_FRONTEND_METRICS);
   GAUGE(backend_up_servers, "Usable servers (active and backup)")
 VIGIE_DECLARE_METRICS(BackendMetrics, "vigie_lb_", VIGIE_LB_BACKEND_METRICS);
 
-#define VIGIE_LB_SERVER_METRICS(COUNTER, GAUGE, HISTOGRAM)                              \
-  COUNTER(server_connections_total, "Connections established to the server")            \
-  GAUGE(server_current_connections, "Connections open to the server")                   \
-  COUNTER(server_bytes_in_total, "Bytes received from clients and sent to the server")  \
-  COUNTER(server_bytes_out_total, "Bytes received from the server and sent to clients") \
-  COUNTER(server_connect_errors_total, "Failed connection attempts")                    \
-  COUNTER(server_retries_total, "Connection retries")                                   \
-  COUNTER(server_redispatches_total, "Connections redispatched to another server")      \
-  COUNTER(server_client_aborts_total, "Transfers ended by a client error")              \
-  COUNTER(server_server_aborts_total, "Transfers ended by a server error")              \
-  COUNTER(server_check_failures_total, "Failed health checks")                          \
-  COUNTER(server_down_transitions_total, "UP to DOWN transitions")                      \
-  GAUGE(server_up, "1 when the health check says up (or no check)")                     \
+#define VIGIE_LB_SERVER_METRICS(COUNTER, GAUGE, HISTOGRAM)                                 \
+  COUNTER(server_connections_total, "Connections established to the server")               \
+  GAUGE(server_current_connections, "Connections open to the server")                      \
+  COUNTER(server_bytes_in_total, "Bytes received from clients and sent to the server")     \
+  COUNTER(server_bytes_out_total, "Bytes received from the server and sent to clients")    \
+  COUNTER(server_connect_errors_total, "Failed connection attempts")                       \
+  COUNTER(server_retries_total, "Connection retries")                                      \
+  COUNTER(server_redispatches_total, "Connections redispatched to another server")         \
+  COUNTER(server_client_aborts_total, "Transfers ended by a client error")                 \
+  COUNTER(server_server_aborts_total, "Transfers ended by a server error")                 \
+  COUNTER(server_check_failures_total, "Failed health checks")                             \
+  COUNTER(server_checks_not_run_total,                                                     \
+          "Health checks this host could not start (out of descriptors, memory or ports)") \
+  COUNTER(server_down_transitions_total, "UP to DOWN transitions")                         \
+  GAUGE(server_up, "1 when the health check says up (or no check)")                        \
   HISTOGRAM(server_connect_seconds, "Time to connect to the server", metrics::kLatencyBuckets)
 VIGIE_DECLARE_METRICS(ServerMetrics, "vigie_lb_", VIGIE_LB_SERVER_METRICS);
 
@@ -154,7 +156,9 @@ struct BackendRt {
       : cfg(std::move(c)), m(r, {{"backend", cfg.name}}), pool(std::move(p)) {}
 
   // Picks a server; kQueue adds nothing (the caller queues).
-  balance::Pick Select(std::span<const std::uint8_t> addr);
+  // `avoid`: see ServerPool::Select (a redispatch).
+  balance::Pick Select(std::span<const std::uint8_t> addr,
+                       std::size_t avoid = balance::Pick::kNone);
   // A connection to server `i` ended: frees its slot and serves the queue.
   void Release(std::size_t i);
   // Grants queued connections whatever slots are free. Needs `mu` held.
