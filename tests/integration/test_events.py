@@ -477,6 +477,47 @@ def riemann_event(host, service, description=b"", ttl=None):
     return body
 
 
+def _peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_pipelined_queries_do_not_pile_up_their_replies(serve):
+    """200 queries in one write, each answered with about 1 MiB: the session
+    writes as it goes instead of holding 200 MiB of replies for one read."""
+    s = serve(BASE)
+    host, port = hostport(s, "events-tcp")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    big = b"d" * (200 * 1024)
+    sock.sendall(frame(b"".join(_pb_bytes(6, riemann_event("h", f"p{i}", big, ttl=600.0))
+                                for i in range(5))))
+    assert read_frame(sock).startswith(b"\x10\x01")
+    before = _peak_rss_mib(s.proc.pid)
+    n = 200
+    sock.sendall(frame(b"\x2a\x06\x0a\x04true") * n)
+    buf = bytearray(1 << 20)
+    answered = 0
+    pending = bytearray()
+    while answered < n:
+        got = sock.recv_into(buf)
+        assert got, f"closed after {answered} replies"
+        pending += buf[:got]
+        while len(pending) >= 4:
+            (size,) = struct.unpack(">I", pending[:4])
+            if len(pending) < 4 + size:
+                break
+            body = bytes(pending[4:4 + size])
+            del pending[:4 + size]
+            assert body.startswith(b"\x10\x01") and len(body) > 1000_000, body[:80]
+            answered += 1
+    sock.close()
+    grown = _peak_rss_mib(s.proc.pid) - before
+    assert grown < 64, f"peak RSS grew by {grown:.0f} MiB for {n} pipelined replies of 1 MiB"
+
+
 def test_memory_is_bounded_by_bytes_not_counts(serve):
     """100 events of 64 KiB: the index stays within max_index_bytes (the events
     due soonest evicted and counted), and a query, a WebSocket or SSE snapshot,

@@ -92,6 +92,9 @@ net::Awaitable<void> WaitWhileCongested(const EventCore& core, Duration limit) {
   }
 }
 
+// Replies are written once they pass this many bytes within one read.
+constexpr size_t kWriteAheadBytes = 1 << 20;
+
 // Riemann TCP (or TLS): frames in, replies out in order. Events of
 // consecutive frames are handed to the core as one batch; their `ok`s are
 // written once the batch is accepted (or an overload error for each if it
@@ -188,6 +191,20 @@ net::Awaitable<void> RiemannSession(std::shared_ptr<Conn<Stream>> c,
           reply = ErrorReply("query failed");
         }
         AppendFrame(reply, out);
+        // Pipelined queries: one read can hold thousands, each answered with
+        // up to max_reply. Written as soon as the replies pass 1 MiB, so the
+        // session holds at most that plus one reply (the frames read stay
+        // valid: the reader is not touched while writing).
+        if (out.size() > kWriteAheadBytes) {
+          SetDeadline(*c, cfg->write_timeout);
+          auto [wec, written] = co_await asio::async_write(c->sock, asio::buffer(out), kUseTuple);
+          (void)written;
+          out.clear();
+          if (wec) {
+            close = true;
+            break;
+          }
+        }
         continue;
       }
       for (const State& s : msg.states) {
