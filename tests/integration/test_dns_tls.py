@@ -7,7 +7,9 @@ Nothing leaves 127.0.0.1."""
 import re
 import shutil
 import socket
+import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -33,8 +35,11 @@ def make_cert(directory, name, cn, sans):
 class UnboundDot:
     """unbound answering only on its TLS port (tls-port + interface@port)."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, slow_port=None):
         self.dir = workdir
+        # Forward slow.vigie.test there, over UDP (which unbound then also
+        # serves on its port: only the drain test asks for it).
+        self.slow_port = slow_port
         self.dir.mkdir()
         self.key, self.pem = make_cert(self.dir, "server", "dot.vigie.test",
                                        "DNS:dot.vigie.test,IP:127.0.0.1")
@@ -51,7 +56,7 @@ class UnboundDot:
   tls-port: {self.port}
   tls-service-key: "{self.key}"
   tls-service-pem: "{self.pem}"
-  do-udp: no
+  do-udp: {"yes" if self.slow_port else "no"}
   do-daemonize: no
   username: ""
   chroot: ""
@@ -67,9 +72,14 @@ class UnboundDot:
   local-zone: "tls.vigie.test." static
   local-data: "www.tls.vigie.test. 300 IN A 10.9.9.9"
   local-data: "www.tls.vigie.test. 300 IN AAAA fd00::9"
+  do-not-query-localhost: no
+  local-zone: "test." nodefault
 remote-control:
   control-enable: no
-""")
+""" + (f"""forward-zone:
+  name: "slow.vigie.test."
+  forward-addr: 127.0.0.1@{self.slow_port}
+""" if self.slow_port else ""))
         self.proc = subprocess.Popen([UNBOUND, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
 
@@ -202,3 +212,76 @@ def test_idle_connection_closes_and_the_next_query_reconnects(unbound, serve):
         return metric(s, "vigie_dns_upstream_tls_handshakes_total") == 2
     wait_for(reconnected, timeout=10, interval=0.6, what="a new TLS connection after idle")
     assert metric(s, "vigie_dns_upstream_tls_failures_total") == 0
+
+
+class SlowAuthority:
+    """A UDP nameserver answering every A query with 10.7.7.7 after
+    `delay` seconds, counting the queries it got."""
+
+    def __init__(self, delay):
+        self.delay = delay
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.queries = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            self.queries += 1
+            threading.Timer(self.delay, self._answer, args=(data, peer)).start()
+
+    def _answer(self, q, peer):
+        # Header: same ID, QR AA RA, one question, one answer; the question
+        # copied; the answer a pointer to it, A 10.7.7.7, TTL 60.
+        end = 12
+        while q[end] != 0:
+            end += q[end] + 1
+        question = q[12:end + 5]
+        reply = (q[:2] + b"\x85\x80" + b"\x00\x01\x00\x01\x00\x00\x00\x00" + question +
+                 b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([10, 7, 7, 7]))
+        try:
+            self.sock.sendto(reply, peer)
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+
+
+def test_sigterm_drains_queries_waiting_on_a_tls_upstream(tmp_path, serve):
+    """A query waiting on the DNS-over-TLS connection when SIGTERM comes gets
+    its answer; the connection closes after it (before, the drain closed it
+    at once and the query failed)."""
+    slow = SlowAuthority(delay=0.3)  # unbound retries a silent upstream after ~0.4 s
+    u = UnboundDot(tmp_path / "unbound", slow_port=slow.port)
+    try:
+        s = start(serve, f'{{address: "127.0.0.1:{u.port}", '
+                         f'tls: {{server_name: dot.vigie.test, ca_file: "{u.pem}"}}}}', workers=1)
+        # One query opens the TLS connection.
+        assert dig(s.dns_port, "www.tls.vigie.test")["status"] == "NOERROR"
+        results = {}
+
+        def ask(name, tcp):
+            results[(name, tcp)] = dig(s.dns_port, name, tcp=tcp, timeout=6)
+
+        askers = [threading.Thread(target=ask, args=(f"q{i}.slow.vigie.test", i % 2 == 1))
+                  for i in range(4)]
+        for t in askers:
+            t.start()
+        wait_for(lambda: slow.queries >= 4, timeout=10, what="the queries at the slow authority")
+        s.signal(signal.SIGTERM)
+        for t in askers:
+            t.join(15)
+        for key, r in results.items():
+            assert r["status"] == "NOERROR" and [a[3] for a in r["answers"]] == ["10.7.7.7"], \
+                (key, r["raw"])
+        assert len(results) == 4
+        assert s.wait_exit(10) == 0
+    finally:
+        u.stop()
+        slow.close()

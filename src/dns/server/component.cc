@@ -151,9 +151,9 @@ class DnsComponent final : public Component {
     for (auto& w : workers_) {
       asio::post(*w->ctx, [w] {
         StopListeners(*w);
-        // DNS-over-TLS upstream connections end with the queries they carry.
+        // DNS-over-TLS upstream connections end once their queries are answered.
         for (auto& [key, c] : w->dot) {
-          CloseDot(*c);
+          DrainDot(*c);
         }
       });
     }

@@ -64,6 +64,7 @@ class DotConnection : public std::enable_shared_from_this<DotConnection> {
   bool writing_ = false;
   DotCounters counters_;
   std::string last_error_;
+  bool draining_ = false;  // DrainDot: close once nothing waits
 
   void CountFailure() {
     if (counters_.failures != nullptr) {
@@ -236,6 +237,10 @@ net::Awaitable<void> ConnectAndRead(std::shared_ptr<DotConnection> c, std::share
     c->pending_.erase(it);
     p->result = std::move(*reply);
     p->wake.cancel();
+    if (c->draining_ && c->pending_.empty()) {
+      c->Fail(s, "closed");
+      co_return;
+    }
   }
 }
 
@@ -340,6 +345,13 @@ net::Awaitable<Result<Message>> QueryDot(std::shared_ptr<DotConnection> c, Messa
 
 void CloseDot(DotConnection& conn) {
   conn.Fail(conn.stream_, "closed");
+}
+
+void DrainDot(DotConnection& conn) {
+  conn.draining_ = true;
+  if (conn.pending_.empty()) {
+    conn.Fail(conn.stream_, "closed");
+  }
 }
 
 }  // namespace vigie::dns

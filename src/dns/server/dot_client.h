@@ -46,4 +46,8 @@ net::Awaitable<Result<Message>> QueryDot(std::shared_ptr<DotConnection> conn, Me
 // Closes the connection and fails the queries waiting on it.
 void CloseDot(DotConnection& conn);
 
+// A drain: closes the connection once no query waits on it (now when none
+// does); the queries waiting get their answers (or their own timeouts).
+void DrainDot(DotConnection& conn);
+
 }  // namespace vigie::dns
