@@ -22,7 +22,10 @@ build: deps
 	@cmake --build --preset release
 
 # Starts `vigie serve` on its embedded default config, in the foreground.
-run: build
+# Builds only the binary it runs (not the tests, fuzzers and benchmarks).
+run: deps
+	@cmake --preset release > build-configure.log 2>&1 || { cat build-configure.log; exit 1; }
+	@cmake --build --preset release --target vigie
 	$(VIGIE) serve
 
 # Every test: unit, fuzz-corpus replays, integration and peer tests.
