@@ -65,7 +65,7 @@ void RegisterDns(CLI::App& app, int& exit_code) {
     if (f->serve.config.empty()) {
       overlay = dns::FlagsOverlay(f->dns);
     }
-    exit_code = Serve(ServeSource(f->serve, spec, overlay), OnlySpecs("dns"));
+    exit_code = Serve(ServeSource(f->serve, spec, overlay), OnlySpecs("dns"), {}, "dns");
   });
 }
 

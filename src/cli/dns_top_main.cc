@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/instances.h"
 #include "core/server.h"
 #include "dns/server/cli.h"
 
@@ -18,7 +19,15 @@ struct TopOptions {
 };
 
 int RunTop(const TopOptions& o) {
-  std::string admin = o.admin.empty() ? "127.0.0.1:9901" : o.admin;
+  std::string admin = o.admin;
+  if (admin.empty() && o.config.empty()) {
+    auto found = FindAdmin("dns");
+    if (!found) {
+      std::fprintf(stderr, "vigie dns top: %s\n", found.error().ToString().c_str());
+      return 2;
+    }
+    admin = *found;
+  }
   if (o.admin.empty() && !o.config.empty()) {
     config::Diagnostics diag(o.config);
     auto loaded = LoadServeConfig(ConfigSource{.path = o.config}, OnlySpecs("dns"), diag);
@@ -59,7 +68,9 @@ void RegisterDnsTop(CLI::App* cmd, int& exit_code) {
   top->add_option("-n", to->n, "How many names (default 20)")->check(CLI::Range(1, 10000));
   top->add_option("-c,--config", to->config, "Config file whose admin: address is asked")
       ->check(CLI::ExistingFile);
-  top->add_option("--admin", to->admin, "Admin address (default 127.0.0.1:9901)");
+  top->add_option("--admin", to->admin,
+                  "Admin address (default: the one `vigie dns` running here, else vigie "
+                  "serve's 127.0.0.1:9901)");
   top->add_flag("--json", to->json, "Print the JSON reply as is");
   top->callback([to, &exit_code] { exit_code = RunTop(*to); });
 }

@@ -85,7 +85,7 @@ void RegisterEgress(CLI::App& app, int& exit_code) {
     }
     std::vector<ComponentSpec> specs;
     AddEgressSpec(specs);
-    exit_code = Serve(ServeSource(f->serve, spec, *run.serve), specs);
+    exit_code = Serve(ServeSource(f->serve, spec, *run.serve), specs, {}, "egress");
   });
   RegisterEgressCheck(cmd, exit_code);
 }

@@ -77,8 +77,9 @@ void RegisterEvents(CLI::App& app, int& exit_code) {
     }
     std::vector<ComponentSpec> specs;
     AddEventsSpec(specs);
-    exit_code = Serve(
-        ServeSource(f->serve, spec, f->serve.config.empty() ? overlay : config::Overlay{}), specs);
+    exit_code =
+        Serve(ServeSource(f->serve, spec, f->serve.config.empty() ? overlay : config::Overlay{}),
+              specs, {}, "events");
   });
 }
 

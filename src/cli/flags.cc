@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/instances.h"
 
 namespace vigie::cli {
 
@@ -51,12 +52,18 @@ ConfigSource ServeSource(const ServeFlags& flags, const ServeFlagsSpec& spec,
 }
 
 int Serve(const ConfigSource& source, std::vector<ComponentSpec> specs,
-          const std::function<void()>& on_ready) {
+          const std::function<void()>& on_ready, std::string_view instance) {
   Server server(source, std::move(specs), Version());
-  if (on_ready) {
-    server.OnReady(on_ready);
-  }
-  return server.Run();
+  std::optional<InstanceRecord> record;
+  server.OnReady([&] {
+    if (!instance.empty()) {
+      record.emplace(instance, server.admin_address());
+    }
+    if (on_ready) {
+      on_ready();
+    }
+  });
+  return server.Run();  // `record` is removed as Serve returns
 }
 
 std::optional<AdminResponse> AskAdmin(const std::string& admin, const std::string& target,

@@ -29,8 +29,10 @@ struct ServeFlags {
 struct ServeFlagsSpec {
   // -c's help; empty: the subcommand takes no vigie.yaml.
   std::string config_help = "vigie.yaml to serve (the flags below override it)";
-  // The admin endpoint without -c and --admin.
-  std::string admin_default = "127.0.0.1:9901";
+  // The admin endpoint without -c and --admin. Standalone subcommands take
+  // a free loopback port and record it (cli/instances.h), so that several
+  // run side by side.
+  std::string admin_default = "127.0.0.1:0";
   // The config without -c (`vigie serve`'s built-in one); empty: the
   // subcommand's flags alone.
   std::string default_config{};
@@ -48,9 +50,11 @@ ConfigSource ServeSource(const ServeFlags& flags, const ServeFlagsSpec& spec,
                          config::Overlay component = {});
 
 // Runs the same Server as `vigie serve` until it stops; returns the exit code.
-// `on_ready` runs once every component has started.
+// `on_ready` runs once every component has started. A standalone subcommand
+// names itself in `instance` ("lb"): its admin address is recorded for the
+// commands that look for it (cli/instances.h) while it runs.
 int Serve(const ConfigSource& source, std::vector<ComponentSpec> specs,
-          const std::function<void()>& on_ready = {});
+          const std::function<void()>& on_ready = {}, std::string_view instance = {});
 
 // GETs `target` ("/dns/top?n=20") from the admin endpoint at `admin`
 // (host:port or a unix path). Returns nullopt, with the reason on stderr

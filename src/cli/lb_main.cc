@@ -3,6 +3,7 @@
 // down. The work is in lb/server/cli.h; this file parses and sets the exit code.
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/instances.h"
 #include "core/handover.h"
 #include "lb/server/cli.h"
 #include "lb/server/component.h"
@@ -23,8 +24,9 @@ int ServeWithTakeover(const ConfigSource& source, const net::Takeover& t) {
     std::fprintf(stderr, "vigie lb: took %zu listening sockets over from %s\n", *taken,
                  t.socket.c_str());
   }
-  return Serve(source, {lb::LbComponentSpec(Version(), ReleaseDate())},
-               [t] { net::ReleasePredecessors(t); });
+  return Serve(
+      source, {lb::LbComponentSpec(Version(), ReleaseDate())}, [t] { net::ReleasePredecessors(t); },
+      "lb");
 }
 
 }  // namespace
@@ -79,11 +81,22 @@ auto* status = cmd->add_subcommand(
     "status",
     "Show each backend and server: state, for how long, the last health check (status,\n"
     "reason, duration) and why a server is down, drained or in maintenance.");
-auto status_admin = std::make_shared<std::string>("127.0.0.1:9901");
-status->add_option("--admin", *status_admin, "Admin endpoint of the running vigie")
-    ->capture_default_str();
+auto status_admin = std::make_shared<std::string>();
+status->add_option("--admin", *status_admin,
+                   "Admin endpoint of the running vigie (default: the one `vigie lb` running "
+                   "here, else vigie serve's 127.0.0.1:9901)");
 status->callback([status_admin, &exit_code] {
-  exit_code = PrintAdminGet(*status_admin, "/lb/status", "vigie lb status");
+  std::string admin = *status_admin;
+  if (admin.empty()) {
+    auto found = FindAdmin("lb");
+    if (!found) {
+      std::fprintf(stderr, "vigie lb status: %s\n", found.error().ToString().c_str());
+      exit_code = 2;
+      return;
+    }
+    admin = *found;
+  }
+  exit_code = PrintAdminGet(admin, "/lb/status", "vigie lb status");
 });
 
 cmd->callback([cmd, f, spec, &exit_code] {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/instances.h"
 #include "core/server.h"
 
 namespace vigie::cli {
@@ -13,7 +14,8 @@ void RegisterReload(CLI::App& app, int& exit_code) {
       "Ask the running vigie to re-read and validate its config, then swap to it.\n"
       "On errors the running config is kept, the errors are printed and the exit code is 1.\n"
       "The admin endpoint is found from --admin, else from the config file's admin.listen,\n"
-      "else the default 127.0.0.1:9901.");
+      "else the one standalone vigie (lb, dns, egress, events) running here, else\n"
+      "vigie serve's 127.0.0.1:9901.");
   auto path = std::make_shared<std::string>();
   auto admin = std::make_shared<std::string>();
   cmd->add_option("-c,--config", *path, "The config file the running vigie uses");
@@ -28,7 +30,16 @@ void RegisterReload(CLI::App& app, int& exit_code) {
         return;
       }
       target = *parsed;
-    } else if (!path->empty()) {
+    } else if (path->empty()) {
+      auto found = FindAdmin("");
+      auto parsed = found ? ParseAddress(*found) : Result<Address>(found.error());
+      if (!parsed) {
+        std::fprintf(stderr, "vigie reload: %s\n", parsed.error().ToString().c_str());
+        exit_code = 2;
+        return;
+      }
+      target = *parsed;
+    } else {
       // Only the admin address is needed; the server validates the rest.
       config::Diagnostics diag(*path);
       auto doc = config::LoadFile(*path, diag);

@@ -14,6 +14,7 @@ void RegisterServe(CLI::App& app, int& exit_code) {
   const ServeFlagsSpec spec{.config_help =
                                 "Config file (YAML); the flags below override it. Without it, the "
                                 "built-in default config is used",
+                            .admin_default = "127.0.0.1:9901",
                             .default_config = DefaultConfig()};
   AddServeFlags(*cmd, *flags, spec);
   cmd->callback(

@@ -356,6 +356,10 @@ Server::Server(ConfigSource source, std::vector<ComponentSpec> specs, std::strin
 
 Server::~Server() = default;
 
+const Address& Server::admin_address() const {
+  return state_->admin_address;
+}
+
 void Server::OnReady(std::function<void()> fn) {
   state_->on_ready = std::move(fn);
 }

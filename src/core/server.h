@@ -76,6 +76,9 @@ class Server {
   // Called once every component has started and `ready:` is printed (a
   // binary upgrade tells the old process to stop from here).
   void OnReady(std::function<void()> fn);
+  // The admin endpoint's bound address (the real port when 0 was asked
+  // for), once Run has bound it.
+  const Address& admin_address() const;
 
   // Loads the config, starts everything and serves until stopped. Returns
   // the process exit code (0 after a clean drain, 1 when start-up failed).

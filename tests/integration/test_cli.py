@@ -3,10 +3,11 @@
 takes them, they override a -c file, and a bad value is reported naming the
 flag, as the vigie.yaml key it stands for is validated."""
 import json
+import os
 
 import pytest
 
-from vigie_harness import Served, run_vigie, wait_for
+from vigie_harness import Served, free_port, run_vigie, wait_for
 
 # Each long-running subcommand with the least it needs to start on loopback.
 # (`serve` runs its built-in config, whose ports are fixed: it is tested
@@ -76,3 +77,75 @@ def test_component_flags_and_a_config_file_exclude_each_other(tmp_path):
     r = run_vigie("events", "-c", str(path), "--ttl", "5s")
     assert r.returncode != 0
     assert "excludes" in r.stderr, r.stderr
+
+
+LB_CFG = """global
+  maxconn 100
+defaults
+  mode tcp
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+frontend api
+  bind 127.0.0.1:{port}
+  default_backend masters
+backend masters
+  server m1 127.0.0.1:9
+"""
+
+
+def test_standalone_subcommands_run_side_by_side_on_defaults(tmp_path):
+    """Two `vigie dns` and a `vigie lb`, none given --admin: all start (each
+    admin endpoint on a free loopback port, recorded under the runtime dir),
+    and the commands that talk to a running instance find the one they mean
+    without flags, or say which ones there are."""
+    run_dir = tmp_path / "run"
+    env = dict(os.environ, VIGIE_RUNTIME_DIR=str(run_dir))
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(LB_CFG.format(port=free_port()))
+    started = []
+    try:
+        for args in (["dns", *SUBCOMMANDS["dns"]], ["dns", *SUBCOMMANDS["dns"]],
+                     ["lb", "-f", str(cfg)]):
+            started.append(Served(args, env=env).wait_ready())
+        dns1, dns2, lb = started
+        admins = {s.listeners["admin"] for s in started}
+        assert len(admins) == 3, admins
+        for s in started:
+            assert s.http("GET", "/healthz")[0] == 200
+        records = sorted(p.name for p in run_dir.iterdir())
+        assert records == sorted([f"dns-{dns1.proc.pid}.admin", f"dns-{dns2.proc.pid}.admin",
+                                  f"lb-{lb.proc.pid}.admin"]), records
+        assert oct(run_dir.stat().st_mode & 0o777) == "0o700"
+
+        # The one lb is found without --admin.
+        r = run_vigie("lb", "status", env=env)
+        assert r.returncode == 0, r.stderr
+        assert "masters" in r.stdout
+        # Two dns: it says which ones there are, each with its --admin.
+        r = run_vigie("dns", "top", env=env)
+        assert r.returncode == 2
+        assert "2 vigie dns instances run here" in r.stderr, r.stderr
+        for s in (dns1, dns2):
+            host, port = s.admin
+            assert f"--admin {host}:{port}   (vigie dns, pid {s.proc.pid})" in r.stderr
+        host, port = dns1.admin
+        assert run_vigie("dns", "top", "--admin", f"{host}:{port}", env=env).returncode == 0
+        # `vigie reload` without flags: three candidates of any kind.
+        r = run_vigie("reload", env=env)
+        assert r.returncode == 2 and "3 vigie instances" in r.stderr, r.stderr
+
+        # One dns stopped: its record goes, and the other is found.
+        assert dns2.stop() == 0
+        assert not (run_dir / f"dns-{dns2.proc.pid}.admin").exists()
+        r = run_vigie("dns", "top", env=env)
+        assert r.returncode == 0, r.stderr
+        # A record whose process is gone (killed) is skipped and removed.
+        lb.proc.kill()
+        lb.proc.wait()
+        r = run_vigie("lb", "status", env=env)
+        assert r.returncode == 2 and "127.0.0.1:9901" in r.stderr, r.stderr
+        assert not (run_dir / f"lb-{lb.proc.pid}.admin").exists()
+    finally:
+        for s in started:
+            s.stop()
