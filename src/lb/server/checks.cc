@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "core/accept.h"
 #include "core/log.h"
 #include "core/task.h"
 #include "lb/health/http_check.h"
@@ -106,19 +107,10 @@ net::Awaitable<CheckOutcome> HttpPart(Stream& stream, const haproxy_cfg::HttpChe
 // not, so a local shortage cannot take every server DOWN and outlast
 // itself as an outage (docs/lb.md).
 bool IsLocalShortage(const boost::system::error_code& ec) {
-  if (ec.category() != boost::system::system_category()) {
-    return false;
-  }
-  switch (ec.value()) {
-    case EMFILE:
-    case ENFILE:
-    case ENOBUFS:
-    case ENOMEM:
-    case EADDRNOTAVAIL:
-      return true;
-    default:
-      return false;
-  }
+  // Out of descriptors, buffers or memory (the accept loop's own list), or
+  // out of local ports.
+  return net::AcceptBackoff::IsResourceError(ec) ||
+         (ec.category() == boost::system::system_category() && ec.value() == EADDRNOTAVAIL);
 }
 
 }  // namespace
