@@ -21,9 +21,8 @@ struct TopOptions {
 int RunTop(const TopOptions& o) {
   std::string admin = o.admin;
   if (admin.empty() && o.config.empty()) {
-    auto found = FindAdmin("dns");
+    auto found = AdminOrFind({}, "dns", "vigie dns top");
     if (!found) {
-      std::fprintf(stderr, "vigie dns top: %s\n", found.error().ToString().c_str());
       return 2;
     }
     admin = *found;

@@ -142,4 +142,18 @@ Result<std::string> FindAdmin(std::string_view command) {
                    " instances run here; say which:" + list);
 }
 
+std::optional<std::string> AdminOrFind(const std::string& given, std::string_view command,
+                                       std::string_view who) {
+  if (!given.empty()) {
+    return given;
+  }
+  auto found = FindAdmin(command);
+  if (!found) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(who.size()), who.data(),
+                 found.error().ToString().c_str());
+    return std::nullopt;
+  }
+  return *found;
+}
+
 }  // namespace vigie::cli

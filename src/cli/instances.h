@@ -7,6 +7,7 @@
 // serve` keeps its fixed 127.0.0.1:9901. docs/operations.md says the same.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,5 +39,10 @@ class InstanceRecord {
 // serve`) when there is none. Several: an error listing each one's --admin.
 // Records of processes that no longer run are removed.
 Result<std::string> FindAdmin(std::string_view command);
+
+// `given` (an --admin flag) when not empty, else FindAdmin(command); on
+// error prints it prefixed by `who` and returns nullopt (exit code 2).
+std::optional<std::string> AdminOrFind(const std::string& given, std::string_view command,
+                                       std::string_view who);
 
 }  // namespace vigie::cli

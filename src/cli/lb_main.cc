@@ -86,17 +86,8 @@ status->add_option("--admin", *status_admin,
                    "Admin endpoint of the running vigie (default: the one `vigie lb` running "
                    "here, else vigie serve's 127.0.0.1:9901)");
 status->callback([status_admin, &exit_code] {
-  std::string admin = *status_admin;
-  if (admin.empty()) {
-    auto found = FindAdmin("lb");
-    if (!found) {
-      std::fprintf(stderr, "vigie lb status: %s\n", found.error().ToString().c_str());
-      exit_code = 2;
-      return;
-    }
-    admin = *found;
-  }
-  exit_code = PrintAdminGet(admin, "/lb/status", "vigie lb status");
+  auto admin = AdminOrFind(*status_admin, "lb", "vigie lb status");
+  exit_code = admin ? PrintAdminGet(*admin, "/lb/status", "vigie lb status") : 2;
 });
 
 cmd->callback([cmd, f, spec, &exit_code] {

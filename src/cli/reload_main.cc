@@ -31,10 +31,15 @@ void RegisterReload(CLI::App& app, int& exit_code) {
       }
       target = *parsed;
     } else if (path->empty()) {
-      auto found = FindAdmin("");
-      auto parsed = found ? ParseAddress(*found) : Result<Address>(found.error());
+      auto found = AdminOrFind({}, "", "vigie reload");
+      if (!found) {
+        exit_code = 2;
+        return;
+      }
+      auto parsed = ParseAddress(*found);
       if (!parsed) {
-        std::fprintf(stderr, "vigie reload: %s\n", parsed.error().ToString().c_str());
+        std::fprintf(stderr, "vigie reload: %s: %s\n", found->c_str(),
+                     parsed.error().ToString().c_str());
         exit_code = 2;
         return;
       }
