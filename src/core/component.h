@@ -83,12 +83,6 @@ class Component {
   // has changed.
   [[nodiscard]] virtual Result<std::unique_ptr<PreparedReload>> PrepareReload(
       std::shared_ptr<const ComponentConfig> config) = 0;
-  // PrepareReload then Commit, for a component reloaded on its own.
-  [[nodiscard]] Result<void> Reload(std::shared_ptr<const ComponentConfig> config) {
-    VIGIE_ASSIGN_OR_RETURN(auto prepared, PrepareReload(std::move(config)));
-    prepared->Commit();
-    return {};
-  }
   // Stops accepting new work; what is in flight drains on the workers.
   // Cancels every timer it owns so the runtime can go idle.
   virtual void Stop() = 0;

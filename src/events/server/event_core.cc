@@ -658,10 +658,6 @@ bool EventCore::Congested() const {
          c.queue_limit.load(std::memory_order_relaxed) / 4 * 3;
 }
 
-std::vector<Event> EventCore::Search(const EventQuery& q, size_t limit) {
-  return impl_->index.Search(q, limit);
-}
-
 namespace {
 
 Error OverReplyLimit(EventCore::Impl& c, std::string_view what) {

@@ -105,7 +105,6 @@ class EventCore {
   int64_t NowMicros() const;
 
   // Core thread only.
-  std::vector<Event> Search(const EventQuery& q, size_t limit = SIZE_MAX);
   // The matching events, or Errc::kLimitExceeded naming max_reply as soon
   // as their encoding (plus 16 bytes each for the reply's framing) passes
   // it: the scan stops there, so an answer over the limit never copies the
